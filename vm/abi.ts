@@ -1,0 +1,117 @@
+/**
+ * The ABI between compiled modules, the runtime and the drivers: memory layout, the batch
+ * record format, the exported entry point and the metadata custom section. Pure data and
+ * tiny helpers; it imports nothing but the link-type table.
+ *
+ * Memory (imported by every module as env.memory, so state survives recompiles):
+ *
+ *   0        CTRL block (64 bytes, u32 words, see CTRL_*)
+ *   64       R[0..256)            registers, u32 each
+ *   1088     (reserved up to 4096)
+ *   4096     M[0..memoryCells)    u32 each
+ *   stateOff host-function state (stateBytes), 64-byte aligned
+ *   batchOff packet batch (batchBytes), 64 KiB aligned: pcap records back to back
+ *   resultsOff one u32 result per record of the batch
+ *
+ * A batch record is a pcap record in little-endian byte order: u32 ts_sec, u32 ts_frac
+ * (µs or ns, as the capture says), u32 caplen, u32 wirelen, then caplen bytes. Drivers
+ * validate every record before it reaches a module (caplen <= snaplen bound, record inside
+ * the batch), so modules trust the headers.
+ *
+ * Entry point: `run(start, end, out) -> count` processes the records in [start, end), writes
+ * one u32 per record at out, out+4, … and returns how many it processed.
+ */
+export { LINK_TYPES, linkTypeInfo, linkTypeName, resolveLinkType, DLT_EN10MB } from '../lang/ir/linktypes.js';
+
+export const RECORD_HEADER_BYTES = 16;
+export const PAGE_BYTES = 65536;
+
+/** u32 word offsets (bytes) in the CTRL block. */
+export const CTRL_FUEL_EXHAUSTED = 0;   // packets that ran out of loop fuel (the module increments it)
+export const CTRL_FUEL_LIMIT = 4;       // loop iterations allowed per packet (the runtime sets it)
+export const CTRL_PACKETS = 8;          // packets processed since reset (the module increments it)
+export const CTRL_BYTES = 64;
+
+export const REGS_OFF = 64;
+export const MAX_REGISTERS = 256;
+export const MEM_OFF = 4096;
+
+/** Largest caplen a record may carry (pcap's own limit for huge snaplens is 256 KiB). */
+export const MAX_CAPLEN = 262144;
+export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+
+export const CUSTOM_SECTION = 'fplc';
+export const ABI_VERSION = 1;
+
+export interface ExternMeta { name: string; config: (string | number)[]; inCell?: number; outCell?: number }
+
+/** Contents of the `fplc` custom section (JSON, UTF-8). */
+export interface ModuleMeta {
+  abi: number;
+  linkType: number;
+  registers: number;
+  memoryCells: number;
+  fuel: number;
+  memOff: number;
+  stateOff: number;
+  stateBytes: number;
+  batchOff: number;
+  batchBytes: number;
+  resultsOff: number;
+  /** Initial (and maximum) memory size in 64 KiB pages. */
+  pages: number;
+  externs: ExternMeta[];
+  language?: string;
+  /** The value pcap-expression filters return when they accept (informational). */
+  snaplen?: number;
+}
+
+const align = (n: number, a: number) => Math.ceil(n / a) * a;
+
+/** Computes the memory layout for a module's needs. */
+export function layout(opts: { linkType: number; registers: number; memoryCells: number; fuel: number;
+  stateBytes?: number; batchBytes?: number; externs?: ExternMeta[]; language?: string; snaplen?: number }): ModuleMeta {
+  const stateOff = align(MEM_OFF + opts.memoryCells * 4, 64);
+  const stateBytes = opts.stateBytes ?? 0;
+  const batchOff = align(stateOff + stateBytes, PAGE_BYTES);
+  const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
+  const resultsOff = batchOff + batchBytes;
+  // At most one record per RECORD_HEADER_BYTES of batch, so results need batchBytes/4 bytes.
+  const end = resultsOff + batchBytes / 4;
+  return {
+    abi: ABI_VERSION, linkType: opts.linkType, registers: opts.registers, memoryCells: opts.memoryCells,
+    fuel: opts.fuel, memOff: MEM_OFF, stateOff, stateBytes, batchOff, batchBytes, resultsOff,
+    pages: Math.ceil(end / PAGE_BYTES), externs: opts.externs ?? [],
+    ...(opts.language ? { language: opts.language } : {}),
+    ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
+  };
+}
+
+/** Name of the JS import a module calls for extern number `id`: env.extern_<id>(recordOff, args…) -> i32. */
+export const externImportName = (id: number) => `extern_${id}`;
+
+/** What an extern implemented in JavaScript sees when a packet reaches it. */
+export interface ExternCallContext {
+  /** The captured bytes of the current packet (a view into module memory; do not keep it). */
+  packet: Uint8Array;
+  wirelen: number;
+  /** Live views of R[] and M[]. */
+  registers: Uint32Array;
+  memory: Uint32Array;
+}
+
+/**
+ * An extern a program may call: built-ins shipped in hostfns/, MAPI functions, or functions an
+ * application registers. `config` holds the call's constant arguments (validated by `validate`
+ * at compile time); `args` the values of its runtime arguments.
+ */
+export interface ExternImpl {
+  name: string;
+  summary: string;
+  /** FFPF form EXTERN(name, in, out): cells read from M[in…] and written to M[out…]. */
+  inCells?: number;
+  outCells?: number;
+  /** Returns an error message when the constant arguments are unacceptable. */
+  validate?(config: readonly (string | number)[]): string | undefined;
+  call(ctx: ExternCallContext, config: readonly (string | number)[], args: readonly number[]): number;
+}
