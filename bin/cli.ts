@@ -1,0 +1,289 @@
+/**
+ * `fpl`: the command-line front of fplc, in tcpdump's spirit. Thin: it parses flags, picks
+ * the language from the arguments, and calls the library.
+ *
+ * Exit codes: 0 ok, 1 program error (compile error, bad program), 2 usage, 3 bad capture.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { CompileError, formatDiagnostic, type Diagnostic } from '../lang/diagnostics.js';
+import { printProgram } from '../lang/ir/print.js';
+import { compileFilter, loadFilter, lowerSource, type CompileOptions } from '../index.js';
+import { runFile, type RunFileResult } from '../vm/run-file.js';
+import { CaptureError } from '../drivers/types.js';
+import { openCaptureFile } from '../drivers/capture.js';
+import { resolveLinkType } from '../lang/ir/linktypes.js';
+
+export const EXIT = { ok: 0, program: 1, usage: 2, capture: 3 } as const;
+
+class UsageError extends Error {}
+
+/** What to compile: a program file (.fpl or .wasm) or a libpcap expression. */
+type Input =
+  | { kind: 'fpl'; file: string; text: string }
+  | { kind: 'wasm'; file: string; bytes: Uint8Array }
+  | { kind: 'pcap'; text: string; file?: string }
+  | { kind: 'cbpf'; text: string; file: string };
+
+interface InputFlags { expression?: string; filterFile?: string; cbpf?: string }
+
+/**
+ * tcpdump-style input selection: `-e EXPR`, `-F FILE`, `--cbpf FILE`, or positionals — a first
+ * positional naming a .fpl/.wasm file is a program, otherwise the positionals are an expression.
+ */
+function selectInput(positionals: string[], flags: InputFlags, allowTrailing: boolean): Input {
+  const given = [flags.expression !== undefined, flags.filterFile !== undefined, flags.cbpf !== undefined]
+    .filter(Boolean).length;
+  if (given > 1) throw new UsageError('give only one of -e EXPR, -F FILE and --cbpf FILE');
+  if (flags.expression !== undefined) {
+    if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} after -e`);
+    return { kind: 'pcap', text: flags.expression };
+  }
+  if (flags.filterFile !== undefined) {
+    if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} after -F`);
+    return { kind: 'pcap', text: readText(flags.filterFile), file: flags.filterFile };
+  }
+  if (flags.cbpf !== undefined) return { kind: 'cbpf', text: readText(flags.cbpf), file: flags.cbpf };
+  const [first, ...rest] = positionals;
+  if (first === undefined) throw new UsageError('no program: give PROGRAM.fpl, PROGRAM.wasm, -e EXPR or -F FILE');
+  if (/\.wasm$/i.test(first)) {
+    if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    return { kind: 'wasm', file: first, bytes: readBytes(first) };
+  }
+  if (/\.fpl$/i.test(first)) {
+    if (rest.length) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    return { kind: 'fpl', file: first, text: readText(first) };
+  }
+  if (!allowTrailing) throw new UsageError(`${JSON.stringify(first)} is not a .fpl or .wasm file (use -e for an expression)`);
+  return { kind: 'pcap', text: positionals.join(' ') };
+}
+
+function readText(file: string): string {
+  return new TextDecoder().decode(readBytes(file));
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+interface CommonFlags extends InputFlags {
+  linkType?: string; memoryCells?: string; fuel?: string; snaplen?: string;
+}
+
+function compileOptions(input: Input, flags: CommonFlags, capture?: { linkType: number; snaplen: number }): CompileOptions {
+  const linkType = flags.linkType !== undefined ? resolveLinkTypeFlag(flags.linkType) : capture?.linkType;
+  const opts: CompileOptions = { language: input.kind === 'wasm' ? 'fpl' : input.kind };
+  if (linkType !== undefined) opts.linkType = linkType;
+  if (input.kind !== 'wasm' && input.file) opts.file = input.file;
+  const snaplen = flags.snaplen !== undefined ? intFlag('--snaplen', flags.snaplen) : capture?.snaplen;
+  if (snaplen !== undefined && input.kind === 'pcap') opts.snaplen = snaplen;
+  if (flags.memoryCells !== undefined) opts.memoryCells = intFlag('--memory-cells', flags.memoryCells);
+  if (flags.fuel !== undefined) opts.fuel = intFlag('--fuel', flags.fuel);
+  return opts;
+}
+
+function resolveLinkTypeFlag(v: string): number {
+  try {
+    return resolveLinkType(v);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function intFlag(name: string, v: string): number {
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`${name} takes a non-negative integer, not ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function printWarnings(warnings: readonly Diagnostic[] | undefined, source: string): void {
+  for (const w of warnings ?? []) process.stderr.write(formatDiagnostic(w, source) + '\n');
+}
+
+function sourceText(input: Input): string {
+  return input.kind === 'wasm' ? '' : input.text;
+}
+
+async function build(input: Input, flags: CommonFlags, capture?: { linkType: number; snaplen: number }) {
+  if (input.kind === 'wasm') return loadFilter(input.bytes);
+  const filter = await compileFilter(input.text, compileOptions(input, flags, capture));
+  printWarnings(filter.warnings, input.text);
+  return filter;
+}
+
+function report(res: RunFileResult, json: boolean): void {
+  const codes = [...res.codes.entries()].sort((a, b) => a[0] - b[0]);
+  if (json) {
+    const obj = { packets: res.packets, matched: res.matched, codes: Object.fromEntries(codes.map(([k, v]) => [String(k), v])) };
+    process.stdout.write(JSON.stringify(obj) + '\n');
+    return;
+  }
+  process.stdout.write(`${res.packets} packets read, ${res.matched} matched\n`);
+  for (const [code, n] of codes) process.stdout.write(`  code ${code}: ${n}\n`);
+  if (res.fuelExhausted) process.stdout.write(`  ${res.fuelExhausted} packets ran out of loop fuel\n`);
+}
+
+function progress(): ((packets: number, matched: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const start = Date.now();
+  let last = 0;
+  return (packets, matched) => {
+    const now = Date.now();
+    if (now - start < 1000 || now - last < 250) return;
+    last = now;
+    process.stderr.write(`\r${packets} packets, ${matched} matched`);
+  };
+}
+
+async function cmdRun(positionals: string[], flags: CommonFlags & { read?: string; write?: string; count?: string; json?: boolean }) {
+  if (!flags.read) throw new UsageError('fpl run needs -r CAPTURE');
+  const input = selectInput(positionals, flags, true);
+  const capture = peekCapture(flags.read);
+  const filter = await build(input, flags, capture);
+  const onProgress = progress();
+  const opts: Parameters<typeof runFile>[2] = {};
+  if (flags.count !== undefined) opts.count = intFlag('-c', flags.count);
+  if (flags.write) opts.writeTo = flags.write;
+  if (onProgress) opts.onProgress = onProgress;
+  const res = runFile(filter, flags.read, opts);
+  if (onProgress) process.stderr.write('\r\x1b[K');
+  report(res, !!flags.json);
+  if (res.error) {
+    process.stderr.write(`fpl: ${flags.read}: ${res.error.message}\n`);
+    return EXIT.capture;
+  }
+  return EXIT.ok;
+}
+
+/** Link type and snaplen from a capture's header (the default the program is compiled for). */
+function peekCapture(path: string): { linkType: number; snaplen: number } {
+  const src = openCaptureFile(path);
+  try {
+    return { linkType: src.info.linkType, snaplen: src.info.snaplen };
+  } finally {
+    src.close();
+  }
+}
+
+async function cmdCompile(positionals: string[], flags: CommonFlags & { output?: string }) {
+  const input = selectInput(positionals, flags, true);
+  if (input.kind === 'wasm') throw new UsageError(`${input.file} is already compiled`);
+  const out = flags.output ?? (input.kind === 'fpl' ? input.file.replace(/\.fpl$/i, '.wasm') : undefined);
+  if (!out) throw new UsageError('fpl compile needs -o OUT.wasm for an expression');
+  const filter = await build(input, flags);
+  writeFileSync(out, filter.wasm);
+  return EXIT.ok;
+}
+
+async function cmdCheck(positionals: string[], flags: CommonFlags) {
+  const input = selectInput(positionals, flags, true);
+  if (input.kind === 'wasm') {
+    await loadFilter(input.bytes);
+  } else {
+    const { warnings } = await lowerSource(input.text, compileOptions(input, flags));
+    printWarnings(warnings, input.text);
+  }
+  process.stdout.write('ok\n');
+  return EXIT.ok;
+}
+
+async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolean; wat?: boolean }) {
+  const input = selectInput(positionals, flags, true);
+  if (!flags.ir && !flags.wat) throw new UsageError('fpl dump needs --ir or --wat');
+  if (flags.ir) {
+    if (input.kind === 'wasm') throw new UsageError('--ir needs a source program, not a .wasm');
+    const { program, warnings } = await lowerSource(input.text, compileOptions(input, flags));
+    printWarnings(warnings, input.text);
+    process.stdout.write(printProgram(program) + '\n');
+  }
+  if (flags.wat) {
+    const wasm = input.kind === 'wasm' ? input.bytes : (await build(input, flags)).wasm;
+    const binaryen = (await import('binaryen')).default;
+    const mod = binaryen.readBinary(wasm);
+    process.stdout.write(mod.emitText());
+    mod.dispose();
+  }
+  return EXIT.ok;
+}
+
+function programOptions(cmd: Command): Command {
+  return cmd
+    .option('-e, --expression <expr>', 'a libpcap filter expression (as tcpdump takes it)')
+    .option('-F, --filter-file <file>', 'read the libpcap filter expression from a file')
+    .option('--cbpf <file>', 'classic BPF: tcpdump -ddd/-dd output or a JSON [code,jt,jf,k] array')
+    .option('-y, --link-type <type>', 'link type to compile for (DLT name or number); default: the capture\'s, else EN10MB')
+    .option('--snaplen <n>', 'value a libpcap expression returns on a match (default: the capture\'s snaplen, else 262144)')
+    .option('--memory-cells <n>', 'size of M[] in u32 cells, a power of two (default 1024)')
+    .option('--fuel <n>', 'loop iterations allowed per packet (default 65536)');
+}
+
+export function makeProgram(): Command {
+  const program = new Command('fpl')
+    .description('Compile and run packet programs (FPL, libpcap expressions, classic BPF) as WebAssembly')
+    .exitOverride()
+    .showHelpAfterError('(fpl --help for usage)');
+  const wrap = <T>(fn: (pos: string[], flags: T) => Promise<number>) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      process.exitCode = await fn(cmd.args, cmd.opts() as T);
+    };
+  programOptions(program.command('run')
+    .description('run PROGRAM.fpl, PROGRAM.wasm or an expression over a capture: fpl run -r f.pcap tcp port 80')
+    .argument('[program-or-expression...]')
+    .requiredOption('-r, --read <capture>', 'pcap or pcapng file to read')
+    .option('-w, --write <out.pcap>', 'write the matched packets to a pcap file')
+    .option('-c, --count <n>', 'stop after this many matched packets')
+    .option('--json', 'print {"packets","matched","codes"} as JSON'))
+    .action(wrap(cmdRun));
+  programOptions(program.command('compile')
+    .description('compile ahead of time: fpl compile PROGRAM.fpl -o OUT.wasm')
+    .argument('[program-or-expression...]')
+    .option('-o, --output <out.wasm>', 'output file (default: PROGRAM.wasm)'))
+    .action(wrap(cmdCompile));
+  programOptions(program.command('check')
+    .description('check a program or expression without running it')
+    .argument('[program-or-expression...]'))
+    .action(wrap(cmdCheck));
+  programOptions(program.command('dump')
+    .description('print the IR or the WebAssembly text of a program')
+    .argument('[program-or-expression...]')
+    .addOption(new Option('--ir', 'print the IR'))
+    .addOption(new Option('--wat', 'print the WebAssembly text')))
+    .action(wrap(cmdDump));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = makeProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = handleError(err);
+  }
+}
+
+function handleError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed its message; help and version are not errors.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`fpl: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof CompileError) {
+    for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d, err.source) + '\n');
+    const n = err.diagnostics.filter((d) => d.severity === 'error').length;
+    process.stderr.write(`${n} error${n === 1 ? '' : 's'}\n`);
+    return EXIT.program;
+  }
+  if (err instanceof CaptureError) {
+    process.stderr.write(`fpl: ${err.message}\n`);
+    return EXIT.capture;
+  }
+  process.stderr.write(`fpl: ${(err as Error)?.message ?? String(err)}\n`);
+  return EXIT.program;
+}

@@ -1,0 +1,75 @@
+/**
+ * Runs a compiled filter over a capture file the way the CLI does: streamed through the
+ * module's memory in batches, counting results per code, optionally writing the matched
+ * packets to a pcap file. One WebAssembly call per batch; JavaScript only walks a batch's
+ * records when it has to write them.
+ */
+import { openCaptureFile } from '../drivers/capture.js';
+import { PcapWriter } from '../drivers/pcap-writer.js';
+import type { CaptureError } from '../drivers/types.js';
+import { RECORD_HEADER_BYTES } from './abi.js';
+import type { CompiledFilter } from './filter.js';
+
+export interface RunFileOptions {
+  /** Stop after this many matched packets (tcpdump's -c). */
+  count?: number;
+  /** Write matched packets to this pcap file. */
+  writeTo?: string;
+  /** Called after each batch with the running totals. */
+  onProgress?(packets: number, matched: number): void;
+}
+
+export interface RunFileResult {
+  packets: number;
+  matched: number;
+  /** Matched packets per non-zero result code. */
+  codes: Map<number, number>;
+  /** Packets that ran out of loop fuel (they count as result 0). */
+  fuelExhausted: number;
+  /** Set when a malformed record stopped reading; the counts cover the packets before it. */
+  error?: CaptureError;
+}
+
+export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFileOptions = {}): RunFileResult {
+  const source = openCaptureFile(capturePath);
+  const codes = new Map<number, number>();
+  let packets = 0;
+  let matched = 0;
+  let done = false;
+  let writer: PcapWriter | undefined;
+  const fuelBefore = filter.fuelExhausted;
+  try {
+    if (opts.writeTo) {
+      writer = new PcapWriter(opts.writeTo, {
+        linkType: source.info.linkType, snaplen: source.info.snaplen, nanoseconds: source.info.nanoseconds,
+      });
+    }
+    const limit = opts.count ?? Infinity;
+    const result = filter.runSource(source, (batch, results, n) => {
+      if (done) return;
+      let off = 0;
+      for (let i = 0; i < n; i++) {
+        const r = results[i]!;
+        packets++;
+        if (r !== 0) {
+          matched++;
+          codes.set(r, (codes.get(r) ?? 0) + 1);
+          writer?.writeRecord(batch, off);
+          if (matched >= limit) { done = true; break; }
+        }
+        if (writer) off += RECORD_HEADER_BYTES + readU32LE(batch, off + 8);
+      }
+      opts.onProgress?.(packets, matched);
+      return done ? false : undefined;
+    });
+    return { packets, matched, codes, fuelExhausted: filter.fuelExhausted - fuelBefore,
+      ...(result.error && !done ? { error: result.error } : {}) };
+  } finally {
+    writer?.close();
+    source.close();
+  }
+}
+
+function readU32LE(b: Uint8Array, off: number): number {
+  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+}
