@@ -2,3 +2,9 @@
 export * from './lang/ir/ir.js';
 export { FIELD_NAMES, lowerField } from './lang/ir/fields.js';
 export { LINK_TYPES, linkTypeName, resolveLinkType } from './lang/ir/linktypes.js';
+export { CompileError, formatDiagnostic, type Diagnostic } from './lang/diagnostics.js';
+export { compileFilter, compileProgram, loadFilter, lowerSource, type CompileOptions, type Language } from './vm/compile.js';
+export { CompiledFilter, CaptureRunError, LinkTypeMismatchError, readModuleMeta, type BatchCallback } from './vm/filter.js';
+export type { ExternImpl, ExternCallContext, ModuleMeta } from './vm/abi.js';
+export { BUILTIN_EXTERNS } from './hostfns/registry.js';
+export * from './drivers/index.js';

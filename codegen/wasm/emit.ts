@@ -1,0 +1,323 @@
+/**
+ * IR → binaryen expressions for one program: the per-packet function
+ * `filter(pkt, caplen, wirelen) -> result`, with the IR's fault rules made explicit:
+ *
+ * - a load past the captured length, a division by zero or running out of fuel `return 0`
+ *   from `filter` at once (R/M writes live in linear memory, so they stay);
+ * - shifts by 32 or more give 0 (WebAssembly would take the count mod 32);
+ * - length checks: the emitter tracks `known`, a captured length already proven on the current
+ *   path (every load at a constant offset proves `caplen >= off + size` for what follows it),
+ *   and drops checks that are implied. Facts proven inside a branch do not survive its join
+ *   unless every arm proved them; facts inside a loop body do not leave the loop.
+ */
+import binaryen from 'binaryen';
+import type { BinOp, Expr, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
+import { lowerField } from '../../lang/ir/fields.js';
+import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REGS_OFF, externImportName } from '../../vm/abi.js';
+
+type X = binaryen.ExpressionRef;
+const I32 = binaryen.i32;
+
+const P_PKT = 0, P_CAPLEN = 1, P_WIRELEN = 2;
+const U32_LIMIT = 2 ** 32;
+
+export class FilterEmitter {
+  private readonly vars: binaryen.Type[] = [];
+  private readonly firstLocal = 3;
+  private fuelLocal = -1;
+  /** Captured length proven on the current path; Infinity when the path cannot go on. */
+  private known = 0;
+  private readonly blockKnown = new Map<number, number[]>();
+  private readonly loopStack: { name: string; known: number[] }[] = [];
+  private loops = 0;
+  private readonly fieldCache = new Map<string, Expr>();
+
+  constructor(private readonly m: binaryen.Module, private readonly program: Program) {
+    for (let i = 0; i < program.locals; i++) this.vars.push(I32);
+  }
+
+  /** Builds `filter` into the module under `name`. */
+  emitFunction(name: string): void {
+    const body = this.stmt(this.program.body);
+    const pre: X[] = [];
+    if (this.fuelLocal >= 0) {
+      pre.push(this.m.local.set(this.fuelLocal, this.m.i32.load(CTRL_FUEL_LIMIT, 4, this.m.i32.const(0))));
+    }
+    const fn = this.m.block(null, [...pre, body, this.m.return(this.m.i32.const(0))], binaryen.unreachable);
+    this.m.addFunction(name, binaryen.createType([I32, I32, I32]), I32, this.vars, fn);
+  }
+
+  private temp(type: binaryen.Type = I32): number {
+    this.vars.push(type);
+    return this.firstLocal + this.vars.length - 1;
+  }
+
+  private get(i: number): X { return this.m.local.get(i, I32); }
+  private k(v: number): X { return this.m.i32.const(v | 0); }
+  private fault(): X { return this.m.return(this.m.i32.const(0)); }
+
+  // ---- statements -------------------------------------------------------------------------
+
+  private stmt(s: Stmt): X {
+    const m = this.m;
+    switch (s.k) {
+      case 'seq': return m.block(null, s.body.map((b) => this.stmt(b)));
+      case 'if': {
+        const cond = this.expr(s.cond);
+        const k0 = this.known;
+        const then = this.stmt(s.then);
+        const kThen = this.known;
+        this.known = k0;
+        const other = s.else ? this.stmt(s.else) : undefined;
+        this.known = Math.min(kThen, this.known);
+        return m.if(cond, then, other);
+      }
+      case 'for': return this.forLoop(s);
+      case 'break': {
+        const loop = this.loopStack[this.loopStack.length - 1];
+        if (!loop) throw new Error('internal: break outside for (the front end should have rejected it)');
+        loop.known.push(this.known);
+        this.known = Infinity;
+        return m.br(loop.name);
+      }
+      case 'block': {
+        this.blockKnown.set(s.label, []);
+        const body = this.stmt(s.body);
+        const exits = this.blockKnown.get(s.label)!;
+        this.blockKnown.delete(s.label);
+        this.known = Math.min(this.known, ...exits);
+        return m.block(`b${s.label}`, [body]);
+      }
+      case 'exit': {
+        const exits = this.blockKnown.get(s.label);
+        if (!exits) throw new Error(`internal: exit ${s.label} outside its block`);
+        exits.push(this.known);
+        this.known = Infinity;
+        return m.br(`b${s.label}`);
+      }
+      case 'return': {
+        const v = this.expr(s.value);
+        this.known = Infinity;
+        return m.return(v);
+      }
+      case 'setreg': return m.i32.store(REGS_OFF + 4 * s.n, 4, m.i32.const(0), this.expr(s.value));
+      case 'setmem': {
+        const addr = this.memAddr(s.index);
+        return m.i32.store(MEM_OFF, 4, addr, this.expr(s.value));
+      }
+      case 'setlocal': return m.local.set(this.firstLocal + s.n, this.expr(s.value));
+      case 'eval': return m.drop(this.expr(s.e));
+    }
+  }
+
+  private forLoop(s: Extract<Stmt, { k: 'for' }>): X {
+    const m = this.m;
+    if (this.fuelLocal < 0) this.fuelLocal = this.temp();
+    const id = this.loops++;
+    const brk = `for${id}_end`, top = `for${id}_top`;
+    const reg = REGS_OFF + 4 * s.reg;
+    const lim = this.temp();
+    const init = m.i32.store(reg, 4, m.i32.const(0), this.expr(s.init));
+    const setLim = m.local.set(lim, this.expr(s.limit));
+    const k0 = this.known;
+    const regNow = m.i32.load(reg, 4, m.i32.const(0));
+    const fuel = this.fuelLocal;
+    const exhausted = m.block(null, [
+      m.i32.store(CTRL_FUEL_EXHAUSTED, 4, m.i32.const(0),
+        m.i32.add(m.i32.load(CTRL_FUEL_EXHAUSTED, 4, m.i32.const(0)), m.i32.const(1))),
+      this.fault(),
+    ]);
+    const frame = { name: brk, known: [] as number[] };
+    this.loopStack.push(frame);
+    const body = this.stmt(s.body);
+    this.loopStack.pop();
+    this.known = Math.min(k0, ...frame.known);
+    const loop = m.loop(top, m.block(null, [
+      m.br(brk, m.i32.eqz(this.rel(s.cmp, regNow, this.get(lim)))),
+      m.if(m.i32.eqz(this.get(fuel)), exhausted),
+      m.local.set(fuel, m.i32.sub(this.get(fuel), m.i32.const(1))),
+      body,
+      m.i32.store(reg, 4, m.i32.const(0), m.i32.add(m.i32.load(reg, 4, m.i32.const(0)), this.k(s.step))),
+      m.br(top),
+    ]));
+    return m.block(brk, [init, setLim, loop]);
+  }
+
+  // ---- expressions ------------------------------------------------------------------------
+
+  private expr(e: Expr): X {
+    const m = this.m;
+    switch (e.k) {
+      case 'const': return this.k(e.v);
+      case 'reg': return m.i32.load(REGS_OFF + 4 * e.n, 4, m.i32.const(0));
+      case 'mem': return m.i32.load(MEM_OFF, 4, this.memAddr(e.index));
+      case 'local': return this.get(this.firstLocal + e.n);
+      case 'meta': return this.get(e.m === 'caplen' ? P_CAPLEN : P_WIRELEN);
+      case 'load': return this.load(e.off, e.size);
+      case 'field': return this.expr(this.lowered(e));
+      case 'bin': return this.binary(e.op, e.a, e.b);
+      case 'neg': return m.i32.sub(m.i32.const(0), this.expr(e.a));
+      case 'bnot': return m.i32.xor(this.expr(e.a), m.i32.const(-1));
+      case 'lnot': return m.i32.eqz(this.expr(e.a));
+      case 'land': {
+        const a = this.expr(e.a);
+        const k0 = this.known;
+        const b = m.i32.ne(this.expr(e.b), m.i32.const(0));
+        this.known = k0;
+        return m.if(a, b, m.i32.const(0));
+      }
+      case 'lor': {
+        const a = this.expr(e.a);
+        const k0 = this.known;
+        const b = m.i32.ne(this.expr(e.b), m.i32.const(0));
+        this.known = k0;
+        return m.if(a, m.i32.const(1), b);
+      }
+      case 'cond': {
+        const c = this.expr(e.c);
+        const k0 = this.known;
+        const a = this.expr(e.a);
+        const kA = this.known;
+        this.known = k0;
+        const b = this.expr(e.b);
+        this.known = Math.min(kA, this.known);
+        return m.if(c, a, b);
+      }
+      case 'hash': return this.hash(e);
+      case 'extern': {
+        const args = e.args.map((a) => this.expr(a));
+        return m.call(externImportName(e.id),
+          [m.i32.sub(this.get(P_PKT), m.i32.const(RECORD_HEADER_BYTES)), ...args], I32);
+      }
+    }
+  }
+
+  private lowered(e: Extract<Expr, { k: 'field' }>): Expr {
+    const key = `${e.name}+${e.shift ?? 0}`;
+    let low = this.fieldCache.get(key);
+    if (!low) {
+      low = lowerField(e.name, this.program.linkType, e.shift ?? 0);
+      this.fieldCache.set(key, low);
+    }
+    return low;
+  }
+
+  private memAddr(index: Expr): X {
+    const m = this.m;
+    const mask = this.program.memoryCells - 1;
+    if (index.k === 'const') return m.i32.const(((index.v & mask) >>> 0) * 4);
+    return m.i32.shl(m.i32.and(this.expr(index), this.k(mask)), m.i32.const(2));
+  }
+
+  /** A big-endian load of `size` bytes at frame offset `off`, with its length check. */
+  private load(offExpr: Expr, size: 1 | 2 | 4): X {
+    const m = this.m;
+    if (offExpr.k === 'const') {
+      const end = offExpr.v + size;
+      if (end > this.known) {
+        // Past every possible capture (MAX_CAPLEN is far below 2^32): always a fault.
+        if (end >= U32_LIMIT) { this.known = Infinity; return this.fault(); }
+        const check = m.if(m.i32.lt_u(this.get(P_CAPLEN), this.k(end)), this.fault());
+        this.known = Math.max(this.known, end);
+        return m.block(null, [check, this.rawLoad(this.get(P_PKT), offExpr.v, size)], I32);
+      }
+      return this.rawLoad(this.get(P_PKT), offExpr.v, size);
+    }
+    const t = this.temp();
+    const set = m.local.set(t, this.expr(offExpr));
+    // off + size > caplen, computed in 64 bits so that off near 2^32 cannot wrap.
+    const past = m.i64.gt_u(m.i64.add(m.i64.extend_u(this.get(t)), m.i64.const(BigInt(size))), m.i64.extend_u(this.get(P_CAPLEN)));
+    const addr = m.i32.add(this.get(P_PKT), this.get(t));
+    return m.block(null, [set, m.if(past, this.fault()), this.rawLoad(addr, 0, size)], I32);
+  }
+
+  private rawLoad(ptr: X, offset: number, size: 1 | 2 | 4): X {
+    const m = this.m;
+    if (size === 1) return m.i32.load8_u(offset, 1, ptr);
+    const t = this.temp();
+    if (size === 2) {
+      const v = m.local.tee(t, m.i32.load16_u(offset, 1, ptr), I32);
+      return m.i32.or(m.i32.shl(m.i32.and(v, m.i32.const(0xff)), m.i32.const(8)), m.i32.shr_u(this.get(t), m.i32.const(8)));
+    }
+    const v = m.local.tee(t, m.i32.load(offset, 1, ptr), I32);
+    return m.i32.or(
+      m.i32.and(m.i32.rotl(v, m.i32.const(8)), m.i32.const(0x00ff00ff)),
+      m.i32.and(m.i32.rotr(this.get(t), m.i32.const(8)), m.i32.const(0xff00ff00 | 0)));
+  }
+
+  private rel(op: RelOp, a: X, b: X): X {
+    const m = this.m;
+    switch (op) {
+      case 'eq': return m.i32.eq(a, b);
+      case 'ne': return m.i32.ne(a, b);
+      case 'lt': return m.i32.lt_u(a, b);
+      case 'le': return m.i32.le_u(a, b);
+      case 'gt': return m.i32.gt_u(a, b);
+      case 'ge': return m.i32.ge_u(a, b);
+    }
+  }
+
+  private binary(op: BinOp, ea: Expr, eb: Expr): X {
+    const m = this.m;
+    switch (op) {
+      case 'add': return m.i32.add(this.expr(ea), this.expr(eb));
+      case 'sub': return m.i32.sub(this.expr(ea), this.expr(eb));
+      case 'mul': return m.i32.mul(this.expr(ea), this.expr(eb));
+      case 'and': return m.i32.and(this.expr(ea), this.expr(eb));
+      case 'or': return m.i32.or(this.expr(ea), this.expr(eb));
+      case 'xor': return m.i32.xor(this.expr(ea), this.expr(eb));
+      case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge':
+        return this.rel(op, this.expr(ea), this.expr(eb));
+      case 'div': case 'mod': {
+        const wasmOp = op === 'div' ? m.i32.div_u : m.i32.rem_u;
+        const a = this.expr(ea);
+        if (eb.k === 'const' && eb.v !== 0) return wasmOp(a, this.k(eb.v));
+        if (eb.k === 'const') { this.known = Infinity; return m.block(null, [m.drop(a), this.fault()], I32); }
+        const ta = this.temp(), tb = this.temp();
+        return m.block(null, [
+          m.local.set(ta, a), m.local.set(tb, this.expr(eb)),
+          m.if(m.i32.eqz(this.get(tb)), this.fault()),
+          wasmOp(this.get(ta), this.get(tb)),
+        ], I32);
+      }
+      case 'shl': case 'shr': {
+        const wasmOp = op === 'shl' ? m.i32.shl : m.i32.shr_u;
+        const a = this.expr(ea);
+        if (eb.k === 'const') {
+          return eb.v < 32 ? wasmOp(a, this.k(eb.v)) : m.block(null, [m.drop(a), m.i32.const(0)], I32);
+        }
+        const ta = this.temp(), tb = this.temp();
+        return m.block(null, [
+          m.local.set(ta, a), m.local.set(tb, this.expr(eb)),
+          m.select(m.i32.lt_u(this.get(tb), m.i32.const(32)), wasmOp(this.get(ta), this.get(tb)), m.i32.const(0)),
+        ], I32);
+      }
+    }
+  }
+
+  /** FNV-1a 32 over [off, off+len), then % range (0 when range is 0). */
+  private hash(e: Extract<Expr, { k: 'hash' }>): X {
+    const m = this.m;
+    const off = this.temp(), len = this.temp(), range = this.temp(), h = this.temp(), p = this.temp(), end = this.temp();
+    const id = this.loops++;
+    const past = m.i64.gt_u(
+      m.i64.add(m.i64.extend_u(this.get(off)), m.i64.extend_u(this.get(len))),
+      m.i64.extend_u(this.get(P_CAPLEN)));
+    return m.block(null, [
+      m.local.set(off, this.expr(e.off)),
+      m.local.set(len, this.expr(e.len)),
+      m.local.set(range, this.expr(e.range)),
+      m.if(past, this.fault()),
+      m.local.set(h, m.i32.const(0x811c9dc5 | 0)),
+      m.local.set(p, m.i32.add(this.get(P_PKT), this.get(off))),
+      m.local.set(end, m.i32.add(this.get(p), this.get(len))),
+      m.block(`hash${id}_end`, [m.loop(`hash${id}_top`, m.block(null, [
+        m.br(`hash${id}_end`, m.i32.ge_u(this.get(p), this.get(end))),
+        m.local.set(h, m.i32.mul(m.i32.xor(this.get(h), m.i32.load8_u(0, 1, this.get(p))), m.i32.const(16777619))),
+        m.local.set(p, m.i32.add(this.get(p), m.i32.const(1))),
+        m.br(`hash${id}_top`),
+      ]))]),
+      m.if(m.i32.eqz(this.get(range)), m.i32.const(0), m.i32.rem_u(this.get(h), this.get(range))),
+    ], I32);
+  }
+}

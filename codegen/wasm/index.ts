@@ -1,0 +1,101 @@
+/**
+ * IR → WebAssembly module (binaryen), following the ABI of vm/abi.ts:
+ *
+ *   (import "env" "memory" (memory pages pages))
+ *   (import "env" "extern_<id>" (func (param recordOff args…) (result i32)))   one per extern
+ *   (func $filter (param pkt caplen wirelen) (result i32))                    see emit.ts
+ *   (func (export "run") (param start end out) (result i32))                  the batch loop
+ *   custom section "fplc": the ModuleMeta as JSON
+ *
+ * One call of `run` walks the pcap records of a batch and stores one u32 result per record;
+ * the per-packet function is normally inlined into that loop by the optimizer.
+ */
+import binaryen from 'binaryen';
+import type { Program } from '../../lang/ir/ir.js';
+import { CTRL_PACKETS, CUSTOM_SECTION, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
+import { FilterEmitter } from './emit.js';
+
+export interface WasmOptions {
+  /** binaryen optimization (default true). */
+  optimize?: boolean;
+  /** Batch area size in bytes (default DEFAULT_BATCH_BYTES). */
+  batchBytes?: number;
+  /** Recorded in the metadata: the value an accepting pcap expression returns. */
+  snaplen?: number;
+}
+
+export interface WasmModule { wasm: Uint8Array; meta: ModuleMeta; wat(): string }
+
+const I32 = binaryen.i32;
+
+/** Compiles a program; throws if binaryen finds the module invalid (a compiler bug). */
+export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModule {
+  const meta = layout({
+    linkType: program.linkType, registers: program.registers, memoryCells: program.memoryCells,
+    fuel: program.fuel, externs: program.externs.map((x) => ({ ...x, config: [...x.config] })),
+    ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
+    ...(program.source ? { language: program.source.language } : {}),
+    ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
+  });
+  const m = new binaryen.Module();
+  try {
+    m.setMemory(meta.pages, meta.pages, null, [], false, false, 'mem');
+    m.addMemoryImport('mem', 'env', 'memory');
+    program.externs.forEach((x, id) => {
+      const params = binaryen.createType(new Array(1 + externArity(program, id)).fill(I32));
+      m.addFunctionImport(externImportName(id), 'env', externImportName(id), params, I32);
+    });
+    new FilterEmitter(m, program).emitFunction('filter');
+    addRun(m);
+    m.addFunctionExport('run', 'run');
+    if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');
+    if (opts.optimize !== false) {
+      binaryen.setOptimizeLevel(3);
+      binaryen.setShrinkLevel(0);
+      m.optimize();
+    }
+    m.addCustomSection(CUSTOM_SECTION, new TextEncoder().encode(JSON.stringify(meta)));
+    const wasm = m.emitBinary();
+    const text = m.emitText();
+    return { wasm, meta, wat: () => text };
+  } finally {
+    m.dispose();
+  }
+}
+
+/** Arguments each extern is called with (all call sites of one id pass the same count). */
+function externArity(program: Program, id: number): number {
+  let arity = 0;
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const n = node as { k?: string; id?: number; args?: unknown[] };
+    if (n.k === 'extern' && n.id === id) arity = Math.max(arity, n.args?.length ?? 0);
+    for (const v of Object.values(node)) {
+      if (Array.isArray(v)) v.forEach(visit); else if (v && typeof v === 'object') visit(v);
+    }
+  };
+  visit(program.body);
+  return arity;
+}
+
+/** run(start, end, out) -> count: one `filter` call per record, results stored at out[i]. */
+function addRun(m: binaryen.Module): void {
+  const START = 0, END = 1, OUT = 2, P = 3, N = 4, CAPLEN = 5;
+  const get = (i: number) => m.local.get(i, I32);
+  const body = m.block(null, [
+    m.local.set(P, get(START)),
+    m.block('done', [m.loop('next', m.block(null, [
+      // A record header must fit before `end`; drivers guarantee whole records, this keeps a bad `end` harmless.
+      m.br('done', m.i32.gt_u(m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(END))),
+      m.local.set(CAPLEN, m.i32.load(8, 1, get(P))),
+      m.i32.store(0, 4, m.i32.add(get(OUT), m.i32.shl(get(N), m.i32.const(2))),
+        m.call('filter', [m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN), m.i32.load(12, 1, get(P))], I32)),
+      m.local.set(N, m.i32.add(get(N), m.i32.const(1))),
+      m.local.set(P, m.i32.add(m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN))),
+      m.br('next'),
+    ]))]),
+    m.i32.store(CTRL_PACKETS, 4, m.i32.const(0), m.i32.add(m.i32.load(CTRL_PACKETS, 4, m.i32.const(0)), get(N))),
+    get(N),
+  ], I32);
+  m.addFunction('run', binaryen.createType([I32, I32, I32]), I32, [I32, I32, I32], body);
+}

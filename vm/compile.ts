@@ -1,0 +1,116 @@
+/**
+ * Source → IR → WebAssembly → a loaded filter: the one place that picks the front end for a
+ * language, checks the API's options, and hands the IR to the backend. binaryen is imported
+ * only here and only when compiling, so loading a `.wasm` never pays for it.
+ */
+import type { Diagnostic } from '../lang/diagnostics.js';
+import type { Program } from '../lang/ir/ir.js';
+import { DEFAULT_FUEL, DEFAULT_MEMORY_CELLS } from '../lang/ir/ir.js';
+import { resolveLinkType } from '../lang/ir/linktypes.js';
+import { compileFpl } from '../lang/fpl/index.js';
+import { compilePcapFilter } from '../lang/pcapfilter/index.js';
+import { compileCbpf } from '../lang/cbpf/index.js';
+import { externTable } from '../hostfns/registry.js';
+import { MAX_CAPLEN, type ExternImpl } from './abi.js';
+import { CompiledFilter } from './filter.js';
+
+export type Language = 'fpl' | 'pcap' | 'cbpf';
+
+export interface CompileOptions {
+  /** Source language (default 'fpl'). */
+  language?: Language;
+  /** DLT number or name the program is compiled for (default EN10MB). */
+  linkType?: number | string;
+  /** What an accepting libpcap expression returns (libpcap returns the snaplen; default 262144). */
+  snaplen?: number;
+  /** Size of M[] in u32 cells, a power of two (default 1024). */
+  memoryCells?: number;
+  /** Loop iterations allowed per packet (default 65536). */
+  fuel?: number;
+  /** File name for diagnostics. */
+  file?: string;
+  /** Externs the application provides, in addition to the shipped ones. */
+  externs?: readonly ExternImpl[];
+  /** Policy: the only extern names a program may call (default: every known extern). */
+  allowExterns?: readonly string[];
+  /** binaryen optimization (default true). */
+  optimize?: boolean;
+}
+
+const MAX_MEMORY_CELLS = 1 << 24;
+
+/** Checks the options an API caller gave; errors name the option. */
+function checkOptions(opts: CompileOptions): { linkType: number; memoryCells: number; fuel: number; snaplen: number } {
+  const language = opts.language ?? 'fpl';
+  if (!['fpl', 'pcap', 'cbpf'].includes(language)) {
+    throw new RangeError(`language must be 'fpl', 'pcap' or 'cbpf', not ${JSON.stringify(language)}`);
+  }
+  let linkType: number;
+  try {
+    linkType = resolveLinkType(opts.linkType);
+  } catch (e) {
+    throw new RangeError(`linkType: ${(e as Error).message}`);
+  }
+  const memoryCells = opts.memoryCells ?? DEFAULT_MEMORY_CELLS;
+  if (!Number.isInteger(memoryCells) || memoryCells < 1 || memoryCells > MAX_MEMORY_CELLS || (memoryCells & (memoryCells - 1)) !== 0) {
+    throw new RangeError(`memoryCells must be a power of two from 1 to ${MAX_MEMORY_CELLS}, not ${memoryCells}`);
+  }
+  const fuel = opts.fuel ?? DEFAULT_FUEL;
+  if (!Number.isInteger(fuel) || fuel < 0 || fuel > 0xffffffff) throw new RangeError(`fuel must be an integer in [0, 2^32), not ${fuel}`);
+  // tcpdump's rule: a snaplen of 0 means the default.
+  const snaplen = opts.snaplen === undefined || opts.snaplen === 0 ? MAX_CAPLEN : opts.snaplen;
+  if (!Number.isInteger(snaplen) || snaplen < 0 || snaplen > 0xffffffff) throw new RangeError(`snaplen must be an integer in [0, 2^32), not ${opts.snaplen}`);
+  return { linkType, memoryCells, fuel, snaplen };
+}
+
+/** Runs the front end only: the IR and the warnings (throws CompileError with every error found). */
+export function lowerSource(source: string, opts: CompileOptions = {}): { program: Program; warnings: Diagnostic[] } {
+  if (typeof source !== 'string') throw new TypeError('source must be a string');
+  const { linkType, memoryCells, fuel, snaplen } = checkOptions(opts);
+  const file = opts.file !== undefined ? { file: opts.file } : {};
+  switch (opts.language ?? 'fpl') {
+    case 'fpl': {
+      const table = externTable(opts.externs);
+      const allowed = opts.allowExterns ? new Set(opts.allowExterns) : undefined;
+      const externs = [...table.values()].filter((x) => !allowed || allowed.has(x.name));
+      return compileFpl(source, { ...file, linkType, memoryCells, fuel, externs });
+    }
+    case 'pcap': {
+      const r = compilePcapFilter(source, { ...file, linkType, snaplen });
+      return { program: { ...r.program, memoryCells, fuel }, warnings: r.warnings };
+    }
+    case 'cbpf': {
+      const r = compileCbpf(source, { ...file, linkType });
+      return { program: { ...r.program, memoryCells, fuel }, warnings: r.warnings };
+    }
+    default: throw new RangeError(`unknown language ${JSON.stringify(opts.language)}`);
+  }
+}
+
+/** Compiles IR to a loaded filter. */
+export async function compileProgram(program: Program, opts: { snaplen?: number; externs?: readonly ExternImpl[];
+  optimize?: boolean; warnings?: Diagnostic[] } = {}): Promise<CompiledFilter> {
+  const { compileWasm } = await import('../codegen/wasm/index.js');
+  const mod = compileWasm(program, {
+    ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
+    ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
+  });
+  return CompiledFilter.load(mod.wasm, { ...(opts.externs ? { externs: opts.externs } : {}), warnings: opts.warnings ?? [] });
+}
+
+/** Source → loaded filter. */
+export async function compileFilter(source: string, opts: CompileOptions = {}): Promise<CompiledFilter> {
+  const { program, warnings } = lowerSource(source, opts);
+  return compileProgram(program, {
+    warnings,
+    ...(opts.language === 'pcap' ? { snaplen: checkOptions(opts).snaplen } : {}),
+    ...(opts.externs ? { externs: opts.externs } : {}),
+    ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
+  });
+}
+
+/** Loads a module compiled ahead of time (`fpl compile`, CompiledFilter.wasm). No binaryen. */
+export function loadFilter(wasm: Uint8Array, opts: { externs?: readonly ExternImpl[] } = {}): Promise<CompiledFilter> {
+  if (!(wasm instanceof Uint8Array)) throw new TypeError('loadFilter takes the module bytes as a Uint8Array');
+  return CompiledFilter.load(wasm, opts);
+}

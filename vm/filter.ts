@@ -1,0 +1,236 @@
+/**
+ * A compiled filter, instantiated: the module, its memory, and batch execution.
+ *
+ * Packets reach the module as pcap records copied into the batch area of its memory; one call
+ * of `run` processes a whole batch and leaves one u32 per packet in the results area. R[] and
+ * M[] are views of the same memory, so the host reads and writes them between batches. The
+ * memory is fixed-size (initial = maximum pages), so the views never detach.
+ *
+ * Loading needs only the WebAssembly API and the module's `fplc` custom section: no binaryen.
+ */
+import type { Diagnostic } from '../lang/diagnostics.js';
+import { openCapture } from '../drivers/capture.js';
+import { CaptureError, type CaptureSource } from '../drivers/types.js';
+import { externTable } from '../hostfns/registry.js';
+import {
+  ABI_VERSION, CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, CTRL_PACKETS, CUSTOM_SECTION, MAX_REGISTERS, PAGE_BYTES,
+  RECORD_HEADER_BYTES, REGS_OFF, externImportName, linkTypeName, type ExternCallContext, type ExternImpl, type ModuleMeta,
+} from './abi.js';
+
+/** Thrown when a capture's link type differs from the one the filter was compiled for. */
+export class LinkTypeMismatchError extends Error {
+  constructor(readonly filterLinkType: number, readonly captureLinkType: number) {
+    super(`the filter was compiled for link type ${linkTypeName(filterLinkType)} (${filterLinkType}) but the capture is ` +
+      `${linkTypeName(captureLinkType)} (${captureLinkType}); compile it for the capture's link type (linkType option, fpl -y)`);
+    this.name = 'LinkTypeMismatchError';
+  }
+}
+
+/** A malformed capture stopped runCapture: `results` holds the verdicts of the packets before it. */
+export class CaptureRunError extends CaptureError {
+  constructor(cause: CaptureError, readonly results: Uint32Array) {
+    super(cause.message, cause.recordIndex, cause.offset);
+  }
+}
+
+export interface LoadOptions {
+  /** Externs the application provides (by name), in addition to the shipped ones. */
+  externs?: readonly ExternImpl[];
+  warnings?: Diagnostic[];
+}
+
+/** Called after each batch: its records, their results (a view, valid during the call), and their count. Return false to stop. */
+export type BatchCallback = (records: Uint8Array, results: Uint32Array, count: number) => boolean | void;
+
+export function readModuleMeta(module: WebAssembly.Module): ModuleMeta {
+  const sections = WebAssembly.Module.customSections(module, CUSTOM_SECTION);
+  if (sections.length !== 1) throw new Error(`not an fplc module: it has no "${CUSTOM_SECTION}" custom section`);
+  let meta: ModuleMeta;
+  try {
+    meta = JSON.parse(new TextDecoder().decode(sections[0])) as ModuleMeta;
+  } catch {
+    throw new Error(`the module's "${CUSTOM_SECTION}" section is not valid metadata`);
+  }
+  if (meta.abi !== ABI_VERSION) throw new Error(`the module was compiled for ABI ${meta.abi}; this runtime speaks ABI ${ABI_VERSION}`);
+  const ints = ['linkType', 'registers', 'memoryCells', 'fuel', 'memOff', 'batchOff', 'batchBytes', 'resultsOff', 'pages'] as const;
+  for (const k of ints) {
+    if (!Number.isSafeInteger(meta[k]) || meta[k] < 0) throw new Error(`the module's metadata has a bad ${k}`);
+  }
+  if (meta.resultsOff + meta.batchBytes / 4 > meta.pages * PAGE_BYTES || !Array.isArray(meta.externs)) {
+    throw new Error('the module\'s metadata describes an inconsistent memory layout');
+  }
+  return meta;
+}
+
+export class CompiledFilter {
+  readonly registers: Uint32Array;
+  readonly memory: Uint32Array;
+  readonly warnings: readonly Diagnostic[];
+  private readonly bytes: Uint8Array;
+  private readonly words: Uint32Array;
+  private readonly run: (start: number, end: number, out: number) => number;
+
+  private constructor(readonly wasm: Uint8Array, readonly meta: ModuleMeta, instance: WebAssembly.Instance,
+    mem: WebAssembly.Memory, warnings: readonly Diagnostic[]) {
+    this.bytes = new Uint8Array(mem.buffer);
+    this.words = new Uint32Array(mem.buffer);
+    this.registers = new Uint32Array(mem.buffer, REGS_OFF, MAX_REGISTERS);
+    this.memory = new Uint32Array(mem.buffer, meta.memOff, meta.memoryCells);
+    this.run = instance.exports.run as (start: number, end: number, out: number) => number;
+    this.warnings = warnings;
+    this.fuel = meta.fuel;
+  }
+
+  /** Instantiates a module produced by compileWasm (or read from a `.wasm` file). */
+  static async load(wasm: Uint8Array, opts: LoadOptions = {}): Promise<CompiledFilter> {
+    const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+    const meta = readModuleMeta(module);
+    const memory = new WebAssembly.Memory({ initial: meta.pages, maximum: meta.pages });
+    const env: Record<string, unknown> = { memory };
+    const table = externTable(opts.externs);
+    meta.externs.forEach((x, id) => {
+      const impl = table.get(x.name);
+      if (!impl) {
+        throw new Error(`the module calls extern ${JSON.stringify(x.name)}, which is not available; known: ${[...table.keys()].join(', ') || 'none'}`);
+      }
+      env[externImportName(id)] = bindExtern(impl, x.config, memory, meta);
+    });
+    const instance = await WebAssembly.instantiate(module, { env: env as WebAssembly.ModuleImports });
+    return new CompiledFilter(wasm, meta, instance, memory, opts.warnings ?? []);
+  }
+
+  get linkType(): number { return this.meta.linkType; }
+
+  /** Loop iterations allowed per packet. */
+  get fuel(): number { return this.words[CTRL_FUEL_LIMIT / 4]!; }
+  set fuel(n: number) {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`fuel must be an integer in [0, 2^32), not ${n}`);
+    this.words[CTRL_FUEL_LIMIT / 4] = n;
+  }
+
+  /** Packets that ran out of loop fuel since load or reset. */
+  get fuelExhausted(): number { return this.words[CTRL_FUEL_EXHAUSTED / 4]!; }
+  /** Packets processed since load or reset. */
+  get packetsProcessed(): number { return this.words[CTRL_PACKETS / 4]!; }
+
+  /** Zeroes R[], M[], host-function state and the counters. */
+  reset(): void {
+    this.registers.fill(0);
+    this.memory.fill(0);
+    this.bytes.fill(0, this.meta.stateOff, this.meta.stateOff + this.meta.stateBytes);
+    this.words[CTRL_FUEL_EXHAUSTED / 4] = 0;
+    this.words[CTRL_PACKETS / 4] = 0;
+  }
+
+  /**
+   * Runs the records already in the batch area ([batchOff, batchOff+bytes)) and returns a view
+   * of their results (valid until the next batch).
+   */
+  private runBatchArea(bytes: number): Uint32Array {
+    const { batchOff, resultsOff } = this.meta;
+    const n = this.run(batchOff, batchOff + bytes, resultsOff);
+    return this.words.subarray(resultsOff / 4, resultsOff / 4 + n);
+  }
+
+  /**
+   * Streams a capture source through the module batch by batch. Stops at the end, at a
+   * malformed record (returned as `error`; the packets before it were processed) or when the
+   * callback returns false. Throws LinkTypeMismatchError before processing a batch of another link type.
+   */
+  runSource(source: CaptureSource, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
+    const { batchOff, batchBytes } = this.meta;
+    let packets = 0;
+    for (;;) {
+      const batch = source.nextBatch(this.bytes, batchOff, batchBytes);
+      if (batch.records === 0) break;
+      if (linkTypeName(batch.linkType) !== linkTypeName(this.meta.linkType)) {
+        throw new LinkTypeMismatchError(this.meta.linkType, batch.linkType);
+      }
+      const results = this.runBatchArea(batch.bytes);
+      packets += results.length;
+      if (onBatch(this.bytes.subarray(batchOff, batchOff + batch.bytes), results, results.length) === false) {
+        return { packets };
+      }
+    }
+    return source.error ? { packets, error: source.error } : { packets };
+  }
+
+  /**
+   * Runs a whole pcap or pcapng capture held in memory: one result per packet, in order.
+   * A malformed capture throws CaptureRunError, which carries the results before the bad record.
+   */
+  runCapture(capture: Uint8Array): Uint32Array {
+    const source = openCapture(capture);
+    let out = new Uint32Array(1024);
+    let n = 0;
+    try {
+      const { error } = this.runSource(source, (_records, results, count) => {
+        if (n + count > out.length) {
+          const grown = new Uint32Array(Math.max(out.length * 2, n + count));
+          grown.set(out.subarray(0, n));
+          out = grown;
+        }
+        out.set(results, n);
+        n += count;
+      });
+      const results = out.slice(0, n);
+      if (error) throw new CaptureRunError(error, results);
+      return results;
+    } finally {
+      source.close();
+    }
+  }
+
+  /**
+   * Runs packets given as ABI records (16-byte little-endian pcap record headers, bytes back to
+   * back), e.g. from a live driver. Records must be well formed; returns a fresh result array.
+   */
+  runRecords(records: Uint8Array): Uint32Array {
+    const { batchOff, batchBytes } = this.meta;
+    const out: Uint32Array[] = [];
+    let off = 0;
+    while (off < records.length) {
+      // Take as many whole records as fit the batch area.
+      let end = off;
+      for (;;) {
+        if (end + RECORD_HEADER_BYTES > records.length) break;
+        const caplen = readU32LE(records, end + 8);
+        const next = end + RECORD_HEADER_BYTES + caplen;
+        if (next > records.length) throw new RangeError(`runRecords: the record at byte ${end} overruns the buffer`);
+        if (next - off > batchBytes) break;
+        end = next;
+      }
+      if (end === off) throw new RangeError(`runRecords: the record at byte ${off} is malformed or larger than the batch area`);
+      this.bytes.set(records.subarray(off, end), batchOff);
+      out.push(this.runBatchArea(end - off).slice());
+      off = end;
+    }
+    const all = new Uint32Array(out.reduce((s, r) => s + r.length, 0));
+    let i = 0;
+    for (const r of out) { all.set(r, i); i += r.length; }
+    return all;
+  }
+}
+
+function readU32LE(b: Uint8Array, off: number): number {
+  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+}
+
+/** The JS side of env.extern_<id>: builds the call context from the record the module passes. */
+function bindExtern(impl: ExternImpl, config: readonly (string | number)[], memory: WebAssembly.Memory, meta: ModuleMeta) {
+  const buffer = memory.buffer;
+  const ctx: ExternCallContext = {
+    packet: new Uint8Array(0),
+    wirelen: 0,
+    registers: new Uint32Array(buffer, REGS_OFF, MAX_REGISTERS),
+    memory: new Uint32Array(buffer, meta.memOff, meta.memoryCells),
+  };
+  return (recordOff: number, ...args: number[]): number => {
+    // Records are not 4-byte aligned in general: read the header bytewise.
+    const b = new Uint8Array(buffer, recordOff, RECORD_HEADER_BYTES);
+    const cap = b[8]! | (b[9]! << 8) | (b[10]! << 16) | (b[11]! << 24);
+    ctx.packet = new Uint8Array(buffer, recordOff + RECORD_HEADER_BYTES, cap >>> 0);
+    ctx.wirelen = (b[12]! | (b[13]! << 8) | (b[14]! << 16) | (b[15]! << 24)) >>> 0;
+    return impl.call(ctx, config, args.map((a) => a >>> 0)) >>> 0;
+  };
+}
