@@ -69,6 +69,7 @@ export class CompiledFilter {
   private readonly bytes: Uint8Array;
   private readonly words: Uint32Array;
   private readonly run: (start: number, end: number, out: number) => number;
+  private staged = 0;
 
   private constructor(readonly wasm: Uint8Array, readonly meta: ModuleMeta, instance: WebAssembly.Instance,
     mem: WebAssembly.Memory, warnings: readonly Diagnostic[]) {
@@ -179,6 +180,22 @@ export class CompiledFilter {
     } finally {
       source.close();
     }
+  }
+
+  /**
+   * Copies ABI records into the module's batch area once, so that `runStaged` can run them
+   * again without copying (benchmarks; drivers that write records in place). Returns the bytes staged.
+   */
+  stageRecords(records: Uint8Array): number {
+    if (records.length > this.meta.batchBytes) throw new RangeError(`stageRecords: ${records.length} bytes do not fit the ${this.meta.batchBytes}-byte batch area`);
+    this.bytes.set(records, this.meta.batchOff);
+    this.staged = records.length;
+    return this.staged;
+  }
+
+  /** Runs the staged records (one WebAssembly call); the results view is valid until the next run. */
+  runStaged(): Uint32Array {
+    return this.runBatchArea(this.staged);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * IR → binaryen expressions for one program: the per-packet function
- * `filter(pkt, caplen, wirelen) -> result`, with the IR's fault rules made explicit:
+ * `filter(pkt, caplen) -> result` (pkt: the packet's first byte, just after its record header), with the IR's fault rules made explicit:
  *
  * - a load past the captured length, a division by zero or running out of fuel `return 0`
  *   from `filter` at once (R/M writes live in linear memory, so they stay);
@@ -18,12 +18,13 @@ import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REG
 type X = binaryen.ExpressionRef;
 const I32 = binaryen.i32;
 
-const P_PKT = 0, P_CAPLEN = 1, P_WIRELEN = 2;
+// filter's parameters; the wire length is read from the record header only where a program uses it.
+const P_PKT = 0, P_CAPLEN = 1;
 const U32_LIMIT = 2 ** 32;
 
 export class FilterEmitter {
   private readonly vars: binaryen.Type[] = [];
-  private readonly firstLocal = 3;
+  private readonly firstLocal = 2;
   private fuelLocal = -1;
   /** Captured length proven on the current path; Infinity when the path cannot go on. */
   private known = 0;
@@ -44,7 +45,7 @@ export class FilterEmitter {
       pre.push(this.m.local.set(this.fuelLocal, this.m.i32.load(CTRL_FUEL_LIMIT, 4, this.m.i32.const(0))));
     }
     const fn = this.m.block(null, [...pre, body, this.m.return(this.m.i32.const(0))], binaryen.unreachable);
-    this.m.addFunction(name, binaryen.createType([I32, I32, I32]), I32, this.vars, fn);
+    this.m.addFunction(name, binaryen.createType([I32, I32]), I32, this.vars, fn);
   }
 
   private temp(type: binaryen.Type = I32): number {
@@ -152,7 +153,8 @@ export class FilterEmitter {
       case 'reg': return m.i32.load(REGS_OFF + 4 * e.n, 4, m.i32.const(0));
       case 'mem': return m.i32.load(MEM_OFF, 4, this.memAddr(e.index));
       case 'local': return this.get(this.firstLocal + e.n);
-      case 'meta': return this.get(e.m === 'caplen' ? P_CAPLEN : P_WIRELEN);
+      case 'meta': return e.m === 'caplen' ? this.get(P_CAPLEN)
+        : m.i32.load(0, 1, m.i32.sub(this.get(P_PKT), m.i32.const(RECORD_HEADER_BYTES - 12)));
       case 'load': return this.load(e.off, e.size);
       case 'field': return this.expr(this.lowered(e));
       case 'bin': return this.binary(e.op, e.a, e.b);

@@ -3,7 +3,7 @@
  *
  *   (import "env" "memory" (memory pages pages))
  *   (import "env" "extern_<id>" (func (param recordOff args…) (result i32)))   one per extern
- *   (func $filter (param pkt caplen wirelen) (result i32))                    see emit.ts
+ *   (func $filter (param pkt caplen) (result i32))                            see emit.ts
  *   (func (export "run") (param start end out) (result i32))                  the batch loop
  *   custom section "fplc": the ModuleMeta as JSON
  *
@@ -89,7 +89,7 @@ function addRun(m: binaryen.Module): void {
       m.br('done', m.i32.gt_u(m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(END))),
       m.local.set(CAPLEN, m.i32.load(8, 1, get(P))),
       m.i32.store(0, 4, m.i32.add(get(OUT), m.i32.shl(get(N), m.i32.const(2))),
-        m.call('filter', [m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN), m.i32.load(12, 1, get(P))], I32)),
+        m.call('filter', [m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN)], I32)),
       m.local.set(N, m.i32.add(get(N), m.i32.const(1))),
       m.local.set(P, m.i32.add(m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN))),
       m.br('next'),

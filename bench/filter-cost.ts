@@ -1,0 +1,65 @@
+/**
+ * P1, filter cost per packet: fplc's WebAssembly against libpcap's bpf_filter, the same
+ * packets in memory, measured side by side in one run (best of several rounds each).
+ *
+ * fplc compiles the expression with its own front end (language 'pcap'); with `--via-cbpf`
+ * it compiles libpcap's optimized program instead (language 'cbpf'), which isolates the backend.
+ */
+import { performance } from 'node:perf_hooks';
+import { bpfFilterBench, bpfFilterRecords, libpcapAvailable, libpcapUnavailableReason, pcapCompile } from '../drivers/libpcap.js';
+import { formatDdd } from '../lang/cbpf/index.js';
+import { compileFilter } from '../vm/compile.js';
+import { corpusTrace } from './trace.js';
+
+export const TYPICAL_FILTERS = [
+  'tcp dst port 80',
+  'udp port 53',
+  'ip and (tcp dst port 80 or udp port 53) and not net 10.1.0.0/16',
+  'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn',
+  'portrange 1000-2000',
+  'ip6 and udp',
+  'host 10.0.0.1 or host 192.168.1.1 or host 172.16.0.1',
+];
+
+export interface CostRow { expr: string; libpcapNs: number; fplcNs: number; ratio: number; agree: boolean; via: string }
+
+export async function filterCost(opts: { packets?: number; rounds?: number; viaCbpf?: boolean } = {}): Promise<CostRow[]> {
+  if (!libpcapAvailable()) throw new Error(`the libpcap addon is needed: ${libpcapUnavailableReason()} (npm run build:native)`);
+  const { records, packets } = corpusTrace(1, opts.packets ?? 20000);
+  const rounds = opts.rounds ?? 30;
+  const rows: CostRow[] = [];
+  for (const expr of TYPICAL_FILTERS) {
+    const lp = pcapCompile(expr, { linkType: 1, optimize: true });
+    if (!lp.ok) throw new Error(`libpcap rejects ${expr}: ${lp.error}`);
+    const libpcapNs = bpfFilterBench(lp.insns, records, undefined, rounds);
+    let via = 'pcap';
+    let filter;
+    if (opts.viaCbpf) {
+      via = 'cbpf';
+      filter = await compileFilter(formatDdd(lp.insns.map(([code, jt, jf, k]) => ({ code, jt, jf, k }))), { language: 'cbpf', linkType: 1 });
+    } else {
+      filter = await compileFilter(expr, { language: 'pcap', linkType: 1 });
+    }
+    filter.stageRecords(records);
+    let best = Infinity;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      filter.runStaged();
+      best = Math.min(best, performance.now() - t0);
+    }
+    const fplcNs = (best * 1e6) / packets;
+    const expected = bpfFilterRecords(lp.insns, records);
+    const got = filter.runStaged();
+    const agree = expected.length === got.length && expected.every((v, i) => v === got[i]);
+    rows.push({ expr, libpcapNs, fplcNs, ratio: fplcNs / libpcapNs, agree, via });
+  }
+  return rows;
+}
+
+export function printCost(rows: CostRow[], packets: number): void {
+  console.log(`P1 filter cost, ${packets} corpus packets in memory, best round (ns/packet)`);
+  console.log('  libpcap   fplc   fplc/libpcap  same verdicts  expression');
+  for (const r of rows) {
+    console.log(`  ${r.libpcapNs.toFixed(1).padStart(7)} ${r.fplcNs.toFixed(1).padStart(6)}   ${r.ratio.toFixed(3).padStart(10)}    ${r.agree ? 'yes' : 'NO '}           ${r.expr}${r.via === 'cbpf' ? ' (via cbpf)' : ''}`);
+  }
+}

@@ -1,0 +1,124 @@
+// The `fpl` command end to end, through the compiled CLI in dist/ (npm test builds it first).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { haveTcpdump, projectRoot, requires } from '../support/env.js';
+
+const fpl = join(projectRoot, 'bin/fpl.js');
+const sample = (f: string) => join(projectRoot, 'samples', f);
+const tmp = mkdtempSync(join(tmpdir(), 'fpl-cli-'));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [fpl, ...args], { encoding: 'utf8', cwd: projectRoot });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tcpdumpCount(capture: string, expr: string): number {
+  const out = execFileSync('tcpdump', ['-r', capture, '--count', expr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return Number(/(\d+) packets?/.exec(out)![1]);
+}
+
+describe('fpl run', () => {
+  it('counts the web program against the equivalent libpcap expression', () => {
+    const r = run('run', sample('web.fpl'), '-r', sample('web.pcap'), '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.packets).toBe(191);
+    if (!requires('tcpdump', haveTcpdump)) return;
+    // PKT.IP_PROTO reads byte L3+9 and the ports sit at L3 + 4*IHL, with no ethertype test.
+    const expr = 'ether[23] = 6 and (ether[14 + 4*(ether[14]&0xf):2] = 80 or ether[16 + 4*(ether[14]&0xf):2] = 80)';
+    const expected = tcpdumpCount(sample('web.pcap'), expr);
+    expect(res.matched).toBe(expected);
+    expect(res.codes).toEqual({ 1: expected });
+  });
+
+  it('learns RTSP dynamic ports and passes the TCP packets sent to them', () => {
+    const r = run('run', sample('rtsp-dynports.fpl'), '-r', sample('rtsp.pcap'), '--json');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout);
+    // The trace negotiates client ports 5000, 5002 and 5004 and then sends 40 TCP packets to them.
+    expect(res).toEqual({ packets: 97, matched: 40, codes: { 1: 40 } });
+    if (!requires('tcpdump', haveTcpdump)) return;
+    expect(tcpdumpCount(sample('rtsp.pcap'), 'tcp and (dst port 5000 or dst port 5002 or dst port 5004)')).toBe(40);
+  });
+
+  it('prints a human summary and writes matched packets that tcpdump reads', () => {
+    const out = join(tmp, 'matched.pcap');
+    const r = run('run', sample('rtsp-dynports.fpl'), '-r', sample('rtsp.pcap'), '-w', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('97 packets read, 40 matched');
+    if (!requires('tcpdump', haveTcpdump)) return;
+    expect(tcpdumpCount(out, 'tcp dst portrange 5000-5005')).toBe(40);
+    expect(tcpdumpCount(out, '')).toBe(40);
+  });
+
+  it('stops after -c matched packets', () => {
+    const r = run('run', sample('web.fpl'), '-r', sample('web.pcap'), '-c', '3', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).matched).toBe(3);
+  });
+
+  it('takes a libpcap expression as -e or as trailing arguments', () => {
+    const a = run('run', '-r', sample('web.pcap'), '-e', 'tcp port 80', '--json');
+    const b = run('run', '-r', sample('web.pcap'), '--json', 'tcp', 'port', '80');
+    expect(a.code).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    if (!requires('tcpdump', haveTcpdump)) return;
+    expect(JSON.parse(a.stdout).matched).toBe(tcpdumpCount(sample('web.pcap'), 'tcp port 80'));
+  });
+});
+
+describe('fpl compile, check, dump', () => {
+  it('runs a .wasm compiled ahead of time with identical results', () => {
+    const wasm = join(tmp, 'rtsp.wasm');
+    expect(run('compile', sample('rtsp-dynports.fpl'), '-o', wasm).code).toBe(0);
+    expect(readFileSync(wasm).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+    const aot = run('run', wasm, '-r', sample('rtsp.pcap'), '--json');
+    const jit = run('run', sample('rtsp-dynports.fpl'), '-r', sample('rtsp.pcap'), '--json');
+    expect(aot.code).toBe(0);
+    expect(aot.stdout).toBe(jit.stdout);
+  });
+
+  it('checks programs and reports errors with file:line:col and a caret (exit 1)', () => {
+    expect(run('check', sample('flowcount.fpl'))).toMatchObject({ code: 0, stdout: 'ok\n' });
+    const bad = join(tmp, 'bad.fpl');
+    writeFileSync(bad, 'IF (PKT.IP_PROTO == PROTO_TCP) THEN\n  R[300] = 1;\nFI\n');
+    const r = run('check', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}:2:`);
+    expect(r.stderr).toMatch(/\n\s+R\[300\] = 1;\n\s+\^/);
+  });
+
+  it('dumps the IR and the WebAssembly text', () => {
+    const ir = run('dump', '--ir', sample('web.fpl'));
+    expect(ir.code).toBe(0);
+    expect(ir.stdout).toContain('ip4.proto');
+    const wat = run('dump', '--wat', sample('web.fpl'));
+    expect(wat.code).toBe(0);
+    expect(wat.stdout).toContain('(module');
+    expect(wat.stdout).toContain('"run"');
+  });
+
+  it('exits 2 on usage errors and 3 on a bad capture', () => {
+    expect(run('run', sample('web.fpl')).code).toBe(2);
+    expect(run('frobnicate').code).toBe(2);
+    const notCapture = join(tmp, 'not.pcap');
+    writeFileSync(notCapture, 'hello, this is not a capture file');
+    const r = run('run', sample('web.fpl'), '-r', notCapture);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('not.pcap');
+  });
+
+  it('keeps the packets before a truncated record and exits 3', () => {
+    const whole = readFileSync(sample('web.pcap'));
+    const cut = join(tmp, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, whole.length - 10));
+    const r = run('run', sample('web.fpl'), '-r', cut, '--json');
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).packets).toBe(190);
+    expect(r.stderr).toMatch(/packet 190, file offset \d+/);
+  });
+});
