@@ -5,14 +5,16 @@
  * - a load past the captured length, a division by zero or running out of fuel `return 0`
  *   from `filter` at once (R/M writes live in linear memory, so they stay);
  * - shifts by 32 or more give 0 (WebAssembly would take the count mod 32);
- * - length checks: the emitter tracks `known`, a captured length already proven on the current
- *   path (every load at a constant offset proves `caplen >= off + size` for what follows it),
- *   and drops checks that are implied. Facts proven inside a branch do not survive its join
- *   unless every arm proved them; facts inside a loop body do not leave the loop.
+ * - length checks: the emitter tracks the captured lengths already proven on the current path
+ *   (facts.ts: every load proves `caplen >= base + off + size` for what follows it, for the
+ *   frame start and for packet-pure dynamic bases such as the transport header), and drops
+ *   checks that are implied. Facts proven inside a branch do not survive its join unless
+ *   every arm proved them; facts inside a loop body do not leave the loop.
  */
 import binaryen from 'binaryen';
 import type { BinOp, Expr, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
 import { lowerField } from '../../lang/ir/fields.js';
+import { meet, NO_FACTS, proven, pureBound, splitOffset, withFact, type Facts } from './facts.js';
 import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REGS_OFF, externImportName } from '../../vm/abi.js';
 
 type X = binaryen.ExpressionRef;
@@ -26,10 +28,10 @@ export class FilterEmitter {
   private readonly vars: binaryen.Type[] = [];
   private readonly firstLocal = 2;
   private fuelLocal = -1;
-  /** Captured length proven on the current path; Infinity when the path cannot go on. */
-  private known = 0;
-  private readonly blockKnown = new Map<number, number[]>();
-  private readonly loopStack: { name: string; known: number[] }[] = [];
+  /** Captured lengths proven on the current path (null: the path cannot go on). */
+  private known: Facts = NO_FACTS;
+  private readonly blockKnown = new Map<number, Facts[]>();
+  private readonly loopStack: { name: string; known: Facts[] }[] = [];
   private loops = 0;
   private readonly fieldCache = new Map<string, Expr>();
 
@@ -70,7 +72,7 @@ export class FilterEmitter {
         const kThen = this.known;
         this.known = k0;
         const other = s.else ? this.stmt(s.else) : undefined;
-        this.known = Math.min(kThen, this.known);
+        this.known = meet(kThen, this.known);
         return m.if(cond, then, other);
       }
       case 'for': return this.forLoop(s);
@@ -78,7 +80,7 @@ export class FilterEmitter {
         const loop = this.loopStack[this.loopStack.length - 1];
         if (!loop) throw new Error('internal: break outside for (the front end should have rejected it)');
         loop.known.push(this.known);
-        this.known = Infinity;
+        this.known = null;
         return m.br(loop.name);
       }
       case 'block': {
@@ -86,19 +88,19 @@ export class FilterEmitter {
         const body = this.stmt(s.body);
         const exits = this.blockKnown.get(s.label)!;
         this.blockKnown.delete(s.label);
-        this.known = Math.min(this.known, ...exits);
+        this.known = meet(this.known, ...exits);
         return m.block(`b${s.label}`, [body]);
       }
       case 'exit': {
         const exits = this.blockKnown.get(s.label);
         if (!exits) throw new Error(`internal: exit ${s.label} outside its block`);
         exits.push(this.known);
-        this.known = Infinity;
+        this.known = null;
         return m.br(`b${s.label}`);
       }
       case 'return': {
         const v = this.expr(s.value);
-        this.known = Infinity;
+        this.known = null;
         return m.return(v);
       }
       case 'setreg': return m.i32.store(REGS_OFF + 4 * s.n, 4, m.i32.const(0), this.expr(s.value));
@@ -128,11 +130,11 @@ export class FilterEmitter {
         m.i32.add(m.i32.load(CTRL_FUEL_EXHAUSTED, 4, m.i32.const(0)), m.i32.const(1))),
       this.fault(),
     ]);
-    const frame = { name: brk, known: [] as number[] };
+    const frame = { name: brk, known: [] as Facts[] };
     this.loopStack.push(frame);
     const body = this.stmt(s.body);
     this.loopStack.pop();
-    this.known = Math.min(k0, ...frame.known);
+    this.known = meet(k0, ...frame.known);
     const loop = m.loop(top, m.block(null, [
       m.br(brk, m.i32.eqz(this.rel(s.cmp, regNow, this.get(lim)))),
       m.if(m.i32.eqz(this.get(fuel)), exhausted),
@@ -182,7 +184,7 @@ export class FilterEmitter {
         const kA = this.known;
         this.known = k0;
         const b = this.expr(e.b);
-        this.known = Math.min(kA, this.known);
+        this.known = meet(kA, this.known);
         return m.if(c, a, b);
       }
       case 'hash': return this.hash(e);
@@ -211,25 +213,29 @@ export class FilterEmitter {
     return m.i32.shl(m.i32.and(this.expr(index), this.k(mask)), m.i32.const(2));
   }
 
-  /** A big-endian load of `size` bytes at frame offset `off`, with its length check. */
+  /** A big-endian load of `size` bytes at frame offset `off`, with its length check unless proven. */
   private load(offExpr: Expr, size: 1 | 2 | 4): X {
     const m = this.m;
     if (offExpr.k === 'const') {
       const end = offExpr.v + size;
-      if (end > this.known) {
-        // Past every possible capture (MAX_CAPLEN is far below 2^32): always a fault.
-        if (end >= U32_LIMIT) { this.known = Infinity; return this.fault(); }
-        const check = m.if(m.i32.lt_u(this.get(P_CAPLEN), this.k(end)), this.fault());
-        this.known = Math.max(this.known, end);
-        return m.block(null, [check, this.rawLoad(this.get(P_PKT), offExpr.v, size)], I32);
-      }
-      return this.rawLoad(this.get(P_PKT), offExpr.v, size);
+      if (proven(this.known, '', end)) return this.rawLoad(this.get(P_PKT), offExpr.v, size);
+      // Past every possible capture (MAX_CAPLEN is far below 2^32): always a fault.
+      if (end >= U32_LIMIT) { this.known = null; return this.fault(); }
+      const check = m.if(m.i32.lt_u(this.get(P_CAPLEN), this.k(end)), this.fault());
+      this.known = withFact(this.known, '', end);
+      return m.block(null, [check, this.rawLoad(this.get(P_PKT), offExpr.v, size)], I32);
     }
     const t = this.temp();
     const set = m.local.set(t, this.expr(offExpr));
+    const addr = m.i32.add(this.get(P_PKT), this.get(t));
+    // A packet-pure base small enough not to wrap can carry facts from one load to the next.
+    const { base, k } = splitOffset(offExpr);
+    const bound = pureBound(base, (f) => this.lowered(f));
+    const key = bound !== undefined && bound + k + size < U32_LIMIT ? JSON.stringify(base) : undefined;
+    if (key !== undefined && proven(this.known, key, k + size)) return m.block(null, [set, this.rawLoad(addr, 0, size)], I32);
     // off + size > caplen, computed in 64 bits so that off near 2^32 cannot wrap.
     const past = m.i64.gt_u(m.i64.add(m.i64.extend_u(this.get(t)), m.i64.const(BigInt(size))), m.i64.extend_u(this.get(P_CAPLEN)));
-    const addr = m.i32.add(this.get(P_PKT), this.get(t));
+    if (key !== undefined) this.known = withFact(this.known, key, k + size);
     return m.block(null, [set, m.if(past, this.fault()), this.rawLoad(addr, 0, size)], I32);
   }
 
@@ -274,7 +280,7 @@ export class FilterEmitter {
         const wasmOp = op === 'div' ? m.i32.div_u : m.i32.rem_u;
         const a = this.expr(ea);
         if (eb.k === 'const' && eb.v !== 0) return wasmOp(a, this.k(eb.v));
-        if (eb.k === 'const') { this.known = Infinity; return m.block(null, [m.drop(a), this.fault()], I32); }
+        if (eb.k === 'const') { this.known = null; return m.block(null, [m.drop(a), this.fault()], I32); }
         const ta = this.temp(), tb = this.temp();
         return m.block(null, [
           m.local.set(ta, a), m.local.set(tb, this.expr(eb)),

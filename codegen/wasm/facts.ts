@@ -1,0 +1,87 @@
+/**
+ * Captured-length facts on a path, so that the backend emits a length check only where earlier
+ * checks on every path to a load do not already imply it.
+ *
+ * A fact says "caplen >= base + end" for an offset base: the key '' is the frame start
+ * (constant offsets); other keys are packet-pure offset expressions (built only from packet
+ * bytes, caplen and constants, so they have one value per packet) whose value is small enough
+ * that base + end cannot wrap around 2^32. `null` stands for an unreachable path.
+ */
+import type { Expr } from '../../lang/ir/ir.js';
+import { MAX_CAPLEN } from '../../vm/abi.js';
+
+export type Facts = ReadonlyMap<string, number> | null;
+
+export const NO_FACTS: Facts = new Map();
+
+/** True when the facts prove caplen >= base(key) + end. */
+export function proven(f: Facts, key: string, end: number): boolean {
+  return f === null || (f.get(key) ?? -1) >= end;
+}
+
+export function withFact(f: Facts, key: string, end: number): Facts {
+  if (f === null || proven(f, key, end)) return f;
+  const next = new Map(f);
+  next.set(key, end);
+  return next;
+}
+
+/** What holds after paths join: facts every reachable path proved, at the weaker bound. */
+export function meet(...all: Facts[]): Facts {
+  const live = all.filter((f): f is ReadonlyMap<string, number> => f !== null);
+  if (!live.length) return null;
+  const [first, ...rest] = live;
+  const out = new Map<string, number>();
+  for (const [k, v] of first!) {
+    let end = v;
+    for (const f of rest) end = Math.min(end, f.get(k) ?? -1);
+    if (end >= 0) out.set(k, end);
+  }
+  return out;
+}
+
+/** offset = base + k with a constant k pulled out of additions. */
+export function splitOffset(e: Expr): { base: Expr; k: number } {
+  if (e.k === 'bin' && e.op === 'add') {
+    if (e.b.k === 'const') { const r = splitOffset(e.a); return { base: r.base, k: r.k + e.b.v }; }
+    if (e.a.k === 'const') { const r = splitOffset(e.b); return { base: r.base, k: r.k + e.a.v }; }
+  }
+  return { base: e, k: 0 };
+}
+
+/**
+ * An upper bound of a packet-pure expression's value, or undefined when the expression is not
+ * packet-pure (registers, memory, locals, externs may differ between two evaluations).
+ * `lower` resolves named fields to their loads.
+ */
+export function pureBound(e: Expr, lower: (f: Extract<Expr, { k: 'field' }>) => Expr): number | undefined {
+  const b = (x: Expr) => pureBound(x, lower);
+  switch (e.k) {
+    case 'const': return e.v;
+    case 'load': return b(e.off) === undefined ? undefined : 2 ** (8 * e.size) - 1;
+    case 'meta': return e.m === 'caplen' ? MAX_CAPLEN : 0xffffffff;
+    case 'field': return b(lower(e));
+    case 'cond': {
+      const c = b(e.c), x = b(e.a), y = b(e.b);
+      return c === undefined || x === undefined || y === undefined ? undefined : Math.max(x, y);
+    }
+    case 'bin': {
+      const x = b(e.a), y = b(e.b);
+      if (x === undefined || y === undefined) return undefined;
+      switch (e.op) {
+        case 'add': return Math.min(x + y, 0xffffffff) === x + y ? x + y : 0xffffffff;
+        case 'mul': return x * y <= 0xffffffff ? x * y : 0xffffffff;
+        case 'and': return Math.min(x, y);
+        case 'shr': return e.b.k === 'const' && e.b.v < 32 ? Math.floor(x / 2 ** e.b.v) : x;
+        case 'div': return x;
+        case 'mod': return Math.min(x, Math.max(y - 1, 0));
+        case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge': return 1;
+        default: return 0xffffffff;
+      }
+    }
+    case 'lnot': case 'land': case 'lor':
+      return [e.a, ...(e.k === 'lnot' ? [] : [e.b])].every((x) => b(x) !== undefined) ? 1 : undefined;
+    case 'neg': case 'bnot': return b(e.a) === undefined ? undefined : 0xffffffff;
+    default: return undefined;
+  }
+}
