@@ -7,6 +7,7 @@ import type { Diagnostic } from '../lang/diagnostics.js';
 import type { Program } from '../lang/ir/ir.js';
 import { DEFAULT_FUEL, DEFAULT_MEMORY_CELLS } from '../lang/ir/ir.js';
 import { resolveLinkType } from '../lang/ir/linktypes.js';
+import { validateProgram } from '../lang/ir/validate.js';
 import { compileFpl } from '../lang/fpl/index.js';
 import { compilePcapFilter } from '../lang/pcapfilter/index.js';
 import { compileCbpf } from '../lang/cbpf/index.js';
@@ -90,6 +91,8 @@ export function lowerSource(source: string, opts: CompileOptions = {}): { progra
 /** Compiles IR to a loaded filter. */
 export async function compileProgram(program: Program, opts: { snaplen?: number; externs?: readonly ExternImpl[];
   optimize?: boolean; warnings?: Diagnostic[] } = {}): Promise<CompiledFilter> {
+  const problems = validateProgram(program);
+  if (problems.length) throw new RangeError(`invalid IR program: ${problems.slice(0, 5).join('; ')}`);
   const { compileWasm } = await import('../codegen/wasm/index.js');
   const mod = compileWasm(program, {
     ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),

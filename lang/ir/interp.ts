@@ -1,13 +1,19 @@
 /**
  * The reference interpreter: the IR's semantics (ir.ts, header comment) written plainly, for
- * obviousness rather than speed. It is the oracle the WebAssembly backend is tested against,
- * so every rule lives here once, in the most direct form.
+ * obviousness rather than speed. It is the oracle the WebAssembly backend is tested against
+ * bit for bit (results, R[], M[], fuel count), so every rule lives here once, in its most
+ * direct form:
+ * - values are u32 (`>>> 0` after every operation, Math.imul for products);
+ * - a fault (load past the captured length, division or modulo by zero, no fuel left) ends
+ *   the packet with result 0 at once; writes made before it stay;
+ * - `land`/`lor` short-circuit and `cond` runs only its taken arm;
+ * - locals are zeroed per packet, registers and memory persist in the caller's state.
  */
 import type { BinOp, Expr, Program, RelOp, Stmt } from './ir.js';
 import { lowerField } from './fields.js';
 
 export interface InterpState {
-  registers: Uint32Array;     // 256 cells
+  registers: Uint32Array;     // 256 cells, whatever program.registers says
   memory: Uint32Array;        // program.memoryCells cells
   fuelExhausted: number;      // packets that ran out of loop fuel
 }
@@ -15,28 +21,41 @@ export interface InterpState {
 export interface InterpOptions {
   /** Loop iterations allowed per packet; default program.fuel. */
   fuel?: number;
-  /** Evaluates {k:'extern'} nodes, after their arguments. */
+  /**
+   * Called for {k:'extern'} nodes after their arguments are evaluated; the result is taken
+   * as a u32. Default: throws Error(`extern <name> has no implementation`).
+   */
   callExtern?: (id: number, args: number[], packet: Uint8Array, wirelen: number, state: InterpState) => number;
 }
 
 export interface PacketResult { result: number; fuelExhausted: boolean }
 
+export const REGISTER_CELLS = 256;
+
 export function newState(program: Program): InterpState {
-  return { registers: new Uint32Array(256), memory: new Uint32Array(program.memoryCells), fuelExhausted: 0 };
+  return {
+    registers: new Uint32Array(REGISTER_CELLS),
+    memory: new Uint32Array(program.memoryCells),
+    fuelExhausted: 0,
+  };
 }
 
-/** Ends the packet with a result: `return`, or a fault (result 0). */
+// Non-local control flow, thrown and caught inside runPacket only.
+/** Ends the packet: `return v`, or a fault (result 0, `outOfFuel` when fuel ran out). */
 class Stop {
   constructor(readonly result: number, readonly outOfFuel = false) {}
 }
+/** `break`: leaves the innermost `for`. */
 class Break {}
+/** `exit label`: leaves the enclosing block with that label. */
 class Exit {
   constructor(readonly label: number) {}
 }
 
-const FNV_BASIS = 0x811c9dc5;
-const FNV_PRIME = 16777619;
+export const FNV_OFFSET_BASIS = 2166136261;
+export const FNV_PRIME = 16777619;
 
+/** An unsigned comparison. */
 export function rel(op: RelOp, a: number, b: number): boolean {
   switch (op) {
     case 'eq': return a === b;
@@ -48,37 +67,56 @@ export function rel(op: RelOp, a: number, b: number): boolean {
   }
 }
 
-/** A binary operator on u32 values; `undefined` means a fault (division by zero). */
+/** A binary operator on u32 values; `undefined` means a fault (division or modulo by zero). */
 export function binop(op: BinOp, a: number, b: number): number | undefined {
   switch (op) {
     case 'add': return (a + b) >>> 0;
     case 'sub': return (a - b) >>> 0;
     case 'mul': return Math.imul(a, b) >>> 0;
-    case 'div': return b === 0 ? undefined : Math.floor(a / b) >>> 0;
+    case 'div': return b === 0 ? undefined : ((a - (a % b)) / b) >>> 0;
     case 'mod': return b === 0 ? undefined : (a % b) >>> 0;
     case 'and': return (a & b) >>> 0;
     case 'or': return (a | b) >>> 0;
     case 'xor': return (a ^ b) >>> 0;
+    // The shift count is the whole u32: 32 or more shifts every bit out (no masking to 5 bits).
     case 'shl': return b >= 32 ? 0 : (a << b) >>> 0;
     case 'shr': return b >= 32 ? 0 : a >>> b;
-    default: return rel(op, a, b) ? 1 : 0;
+    case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge':
+      return rel(op, a, b) ? 1 : 0;
   }
 }
 
+/** FNV-1a, 32 bits. */
 export function fnv1a(bytes: Uint8Array): number {
-  let h = FNV_BASIS;
-  for (const b of bytes) h = Math.imul(h ^ b, FNV_PRIME) >>> 0;
+  let h = FNV_OFFSET_BASIS;
+  for (const b of bytes) {
+    h ^= b;
+    h = Math.imul(h, FNV_PRIME) >>> 0;
+  }
   return h;
+}
+
+/** Lowered field expressions, per node and link type (lowering is pure, so caching is safe). */
+const loweredFields = new WeakMap<Expr, { linkType: number; lowered: Expr }>();
+
+function lowered(e: Extract<Expr, { k: 'field' }>, linkType: number): Expr {
+  const hit = loweredFields.get(e);
+  if (hit && hit.linkType === linkType) return hit.lowered;
+  const low = lowerField(e.name, linkType, e.shift ?? 0);
+  loweredFields.set(e, { linkType, lowered: low });
+  return low;
 }
 
 export function runPacket(program: Program, state: InterpState, packet: Uint8Array, wirelen: number,
   opts: InterpOptions = {}): PacketResult {
+  const caplen = packet.length;
   const locals = new Uint32Array(program.locals);
-  const mask = program.memoryCells - 1;
-  let fuel = opts.fuel ?? program.fuel;
+  const memMask = program.memoryCells - 1;
+  let fuelLeft = opts.fuel ?? program.fuel;
 
-  const bytes = (off: number, len: number): Uint8Array => {
-    if (off + len > packet.length) throw new Stop(0);
+  /** Bytes [off, off+len) of the packet, or a fault if any is past the captured length. */
+  const bytesAt = (off: number, len: number): Uint8Array => {
+    if (off + len > caplen) throw new Stop(0);   // plain numbers: no u32 wrap-around
     return packet.subarray(off, off + len);
   };
 
@@ -86,15 +124,15 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
     switch (e.k) {
       case 'const': return e.v >>> 0;
       case 'reg': return state.registers[e.n]!;
-      case 'mem': return state.memory[ev(e.index) & mask]!;
+      case 'mem': return state.memory[ev(e.index) & memMask]!;
       case 'local': return locals[e.n]!;
-      case 'meta': return e.m === 'caplen' ? packet.length : wirelen >>> 0;
+      case 'meta': return e.m === 'caplen' ? caplen : wirelen >>> 0;
       case 'load': {
         let v = 0;
-        for (const b of bytes(ev(e.off), e.size)) v = v * 256 + b;
+        for (const b of bytesAt(ev(e.off), e.size)) v = v * 256 + b;   // big-endian
         return v >>> 0;
       }
-      case 'field': return ev(lowerField(e.name, program.linkType, e.shift ?? 0));
+      case 'field': return ev(lowered(e, program.linkType));
       case 'bin': {
         const a = ev(e.a);
         const b = ev(e.b);
@@ -112,12 +150,15 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
         const off = ev(e.off);
         const len = ev(e.len);
         const range = ev(e.range);
-        const h = fnv1a(bytes(off, len));
+        const h = fnv1a(bytesAt(off, len));
         return range === 0 ? 0 : h % range;
       }
       case 'extern': {
         const args = e.args.map(ev);
-        if (!opts.callExtern) throw new Error(`extern ${e.id} has no implementation`);
+        if (!opts.callExtern) {
+          const name = program.externs[e.id]?.name ?? `#${e.id}`;
+          throw new Error(`extern ${name} has no implementation`);
+        }
         return opts.callExtern(e.id, args, packet, wirelen, state) >>> 0;
       }
     }
@@ -125,18 +166,23 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
 
   const run = (s: Stmt): void => {
     switch (s.k) {
-      case 'seq': for (const b of s.body) run(b); return;
-      case 'if': if (ev(s.cond) !== 0) run(s.then); else if (s.else) run(s.else); return;
+      case 'seq':
+        for (const b of s.body) run(b);
+        return;
+      case 'if':
+        if (ev(s.cond) !== 0) run(s.then);
+        else if (s.else) run(s.else);
+        return;
       case 'for': {
         state.registers[s.reg] = ev(s.init);
-        const limit = ev(s.limit);
+        const limit = ev(s.limit);   // once, after init
         while (rel(s.cmp, state.registers[s.reg]!, limit)) {
-          if (fuel === 0) throw new Stop(0, true);
-          fuel--;
+          if (fuelLeft <= 0) throw new Stop(0, true);
+          fuelLeft--;
           try {
             run(s.body);
           } catch (x) {
-            if (x instanceof Break) break;
+            if (x instanceof Break) return;
             throw x;
           }
           state.registers[s.reg] = (state.registers[s.reg]! + s.step) >>> 0;
@@ -156,7 +202,7 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
       case 'return': throw new Stop(ev(s.value));
       case 'setreg': state.registers[s.n] = ev(s.value); return;
       case 'setmem': {
-        const i = ev(s.index) & mask;
+        const i = ev(s.index) & memMask;   // index first, then value
         state.memory[i] = ev(s.value);
         return;
       }
@@ -167,16 +213,22 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
 
   try {
     run(program.body);
-    return { result: 0, fuelExhausted: false };
+    return { result: 0, fuelExhausted: false };   // fell off the end
   } catch (x) {
-    if (!(x instanceof Stop)) throw x;
-    if (x.outOfFuel) state.fuelExhausted++;
-    return { result: x.result >>> 0, fuelExhausted: x.outOfFuel };
+    if (x instanceof Stop) {
+      if (x.outOfFuel) state.fuelExhausted++;
+      return { result: x.result >>> 0, fuelExhausted: x.outOfFuel };
+    }
+    if (x instanceof Break) throw new Error('break outside of a for loop (the program does not validate)');
+    if (x instanceof Exit) throw new Error(`exit ${x.label} outside of a block with that label (the program does not validate)`);
+    throw x;
   }
 }
 
 /** Runs packets in order with shared state; one result per packet. */
 export function runPackets(program: Program, state: InterpState,
   packets: readonly { bytes: Uint8Array; wirelen: number }[], opts: InterpOptions = {}): Uint32Array {
-  return Uint32Array.from(packets, (p) => runPacket(program, state, p.bytes, p.wirelen, opts).result);
+  const results = new Uint32Array(packets.length);
+  packets.forEach((p, i) => { results[i] = runPacket(program, state, p.bytes, p.wirelen, opts).result; });
+  return results;
 }

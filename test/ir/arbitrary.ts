@@ -8,9 +8,13 @@
  * Every node kind appears, with the values that find bugs: zero divisors, shift counts >= 32,
  * loads at offsets near the end of the packet and near 2^32, fuel from 0 to a few dozen,
  * memory indices beyond the memory size, and fields on every supported link type.
+ * Every generated program passes validateProgram (lang/ir/validate.ts).
+ *
+ * Externs are off by default; with `externs: true` programs call extern #0, FAKE_EXTERN, whose
+ * deterministic implementation is `fakeExtern` (pass it as the interpreter's `callExtern`).
  */
 import fc from 'fast-check';
-import type { BinOp, Expr, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
+import type { BinOp, Expr, Extern, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
 import { FIELD_NAMES, type FieldName } from '../../lang/ir/fields.js';
 import { linkTypeInfo } from '../../lang/ir/linktypes.js';
 
@@ -36,10 +40,35 @@ class Rng {
 
 interface Ctx { depth: number; loopRegs: number[]; inFor: boolean; labels: number[] }
 
+export interface GenOptions {
+  /** DLT the program's fields are for; default: one of LINK_TYPES_UNDER_TEST. */
+  linkType?: number;
+  /** Power of two; default: one of 1, 2, 16, 1024. */
+  memoryCells?: number;
+  /** Expression nesting limit (statements nest at most maxDepth - 1); default 4. */
+  maxDepth?: number;
+  /** Let programs call extern #0 (FAKE_EXTERN); default false. */
+  externs?: boolean;
+}
+
+/** The extern programs call when generated with `externs: true`. */
+export const FAKE_EXTERN: Extern = { name: 'test.mix', config: [] };
+
+/**
+ * FAKE_EXTERN's implementation, deterministic and easy to mirror in another backend:
+ * h = 7 + id; for each argument a: h = h * 31 + a (mod 2^32); result h ^ wirelen.
+ */
+export function fakeExtern(id: number, args: number[], _packet: Uint8Array, wirelen: number): number {
+  let h = (7 + id) >>> 0;
+  for (const a of args) h = (Math.imul(h, 31) + a) >>> 0;
+  return (h ^ wirelen) >>> 0;
+}
+
 class ProgramGen {
   private nextLabel = 0;
   private readonly fields: FieldName[];
-  constructor(private readonly r: Rng, private readonly linkType: number, readonly locals: number) {
+  constructor(private readonly r: Rng, private readonly linkType: number, readonly locals: number,
+    private readonly maxDepth = 4, private readonly externs = false) {
     const info = linkTypeInfo(linkType)!;
     this.fields = FIELD_NAMES.filter((f) => info.ethertype !== undefined || f !== 'link.type');
   }
@@ -63,14 +92,15 @@ class ProgramGen {
       case 0: return this.maybeOpaque(r.int(80));
       case 1: return this.maybeOpaque(r.pick([0xffffffff, 0xfffffffe, 0xfffffffc, 0x80000000, 1000]));
       case 2: return { k: 'bin', op: 'sub', a: { k: 'meta', m: 'caplen' }, b: { k: 'const', v: r.int(6) } };
-      case 3: return this.expr(depth + 1);
+      case 3: if (depth < this.maxDepth) return this.expr(depth + 1);
+        return { k: 'const', v: r.int(60) };
       default: return { k: 'const', v: r.int(60) };
     }
   }
 
   expr(depth: number): Expr {
     const r = this.r;
-    const leaf = depth >= 4 || r.chance(0.3);
+    const leaf = depth >= this.maxDepth || r.chance(0.3);
     if (leaf) {
       switch (r.int(7)) {
         case 0: case 1: return { k: 'const', v: this.constant() };
@@ -82,7 +112,7 @@ class ProgramGen {
       }
     }
     const d = depth + 1;
-    switch (r.int(12)) {
+    switch (r.int(this.externs ? 13 : 12)) {
       case 0: case 1: case 2: {
         const op = r.pick(BIN_OPS);
         // Divisors and shift counts are often small or zero so that guards are exercised.
@@ -95,8 +125,14 @@ class ProgramGen {
       case 5: return { k: 'land', a: this.expr(d), b: this.expr(d) };
       case 6: return { k: 'lor', a: this.expr(d), b: this.expr(d) };
       case 7: return { k: 'cond', c: this.expr(d), a: this.expr(d), b: this.expr(d) };
+      case 11: if (this.externs) {
+        return { k: 'extern', id: 0, args: Array.from({ length: r.int(3) }, () => this.expr(d)) };
+      }
+        return { k: 'field', name: r.pick(this.fields) };
       case 8: return {
-        k: 'hash', off: r.chance(0.7) ? { k: 'const', v: r.int(40) } : this.expr(d),
+        // Offsets near the end of the packet too, so that off + len lands on both sides of caplen.
+        k: 'hash', off: r.chance(0.3) ? { k: 'bin', op: 'sub', a: { k: 'meta', m: 'caplen' }, b: { k: 'const', v: r.int(8) } }
+          : r.chance(0.6) ? { k: 'const', v: r.int(40) } : this.expr(d),
         len: r.chance(0.7) ? { k: 'const', v: r.int(24) } : this.expr(d),
         range: r.chance(0.7) ? { k: 'const', v: r.pick([0, 1, 7, 1024, 0xffffffff]) } : this.expr(d),
       };
@@ -108,7 +144,7 @@ class ProgramGen {
   stmt(ctx: Ctx): Stmt {
     const r = this.r;
     const d = { ...ctx, depth: ctx.depth + 1 };
-    const simple = ctx.depth >= 3 || r.chance(0.45);
+    const simple = ctx.depth >= this.maxDepth - 1 || r.chance(0.45);
     if (simple) {
       const choices: (() => Stmt)[] = [
         () => ({ k: 'setreg', n: r.int(DATA_REGS), value: this.expr(ctx.depth) }),
@@ -143,22 +179,25 @@ class ProgramGen {
   }
 }
 
-export function genProgram(seed: number, opts: { linkType?: number } = {}): Program {
+export function genProgram(seed: number, opts: GenOptions = {}): Program {
   const r = new Rng(seed);
   const linkType = opts.linkType ?? r.pick(LINK_TYPES_UNDER_TEST);
   const locals = r.int(4);
-  const g = new ProgramGen(r, linkType, locals);
+  const g = new ProgramGen(r, linkType, locals, Math.max(1, opts.maxDepth ?? 4), opts.externs ?? false);
   const stmts = Array.from({ length: 1 + r.int(5) }, () => g.stmt({ depth: 0, loopRegs: [], inFor: false, labels: [] }));
   // Most programs end with a computed result, so that results (not only state) are compared.
   if (r.chance(0.8)) stmts.push({ k: 'return', value: g.expr(1) });
   const body: Stmt = { k: 'seq', body: stmts };
   return {
-    body, linkType, registers: 12, memoryCells: r.pick([1, 2, 16, 1024]), locals,
-    externs: [], fuel: r.pick([0, 1, 3, 10, 40, 65536]),
+    body, linkType, registers: 12, memoryCells: opts.memoryCells ?? r.pick([1, 2, 16, 1024]), locals,
+    externs: opts.externs ? [FAKE_EXTERN] : [],
+    // Small fuel runs out often; 300 lets most loops finish (step 0 loops still run dry).
+    fuel: r.chance(0.5) ? 1 + r.int(20) : r.pick([0, 40, 300]),
   };
 }
 
-export const arbProgram = (opts: { linkType?: number } = {}): fc.Arbitrary<Program> =>
+/** Random programs (seeded: fast-check drives the seed and reports it; no structural shrinking). */
+export const arbProgram = (opts: GenOptions = {}): fc.Arbitrary<Program> =>
   fc.integer({ min: 0, max: 0x7fffffff }).map((seed) => genProgram(seed, opts));
 
 /** A packet shaped like Ethernet/IPv4 or IPv6/TCP or UDP (for a link type), randomly mutated and truncated. */
@@ -177,11 +216,23 @@ function shapedPacket(r: Rng, linkType: number): Uint8Array {
   return all.subarray(0, r.chance(0.25) ? r.int(all.length + 1) : all.length);
 }
 
-export function genPackets(seed: number, linkType: number, count: number): { bytes: Uint8Array; wirelen: number }[] {
-  const r = new Rng(seed ^ 0x5bd1e995);
-  return Array.from({ length: count }, () => {
-    const len = r.chance(0.3) ? r.int(4) : r.int(70);   // empty and tiny packets catch missing length checks
-    const bytes = r.chance(0.7) ? shapedPacket(r, linkType) : Uint8Array.from({ length: len }, () => r.int(256));
-    return { bytes, wirelen: bytes.length + (r.chance(0.3) ? r.int(1500) : 0) };
-  });
+export interface TestPacket { bytes: Uint8Array; wirelen: number }
+
+function genPacket(r: Rng, linkType: number, maxLen: number): TestPacket {
+  const len = r.chance(0.3) ? r.int(4) : r.int(70);   // empty and tiny packets catch missing length checks
+  const all = r.chance(0.7) ? shapedPacket(r, linkType) : Uint8Array.from({ length: len }, () => r.int(256));
+  const bytes = all.subarray(0, maxLen);
+  return { bytes, wirelen: bytes.length + (r.chance(0.3) ? r.int(1500) : 0) };
 }
+
+export function genPackets(seed: number, linkType: number, count: number, maxLen = Infinity): TestPacket[] {
+  const r = new Rng(seed ^ 0x5bd1e995);
+  return Array.from({ length: count }, () => genPacket(r, linkType, maxLen));
+}
+
+/**
+ * One packet: empty, tiny, random bytes, or shaped like IPv4/IPv6 with TCP/UDP/ICMP behind the
+ * link header of `linkType` (default EN10MB), mutated and often truncated; at most `maxLen` bytes.
+ */
+export const arbPacket = (opts: { maxLen?: number; linkType?: number } = {}): fc.Arbitrary<TestPacket> =>
+  fc.integer().map((seed) => genPacket(new Rng(seed ^ 0x5bd1e995), opts.linkType ?? 1, opts.maxLen ?? Infinity));
