@@ -1,6 +1,11 @@
-// Placeholder until the FPL front end lands (same signature).
-import type { Program } from '../ir/ir.js';
-import type { Diagnostic } from '../diagnostics.js';
+/**
+ * The FPL front end: source text → IR Program (spec/fpl.md). Parsing is in parse.ts (grammar in
+ * grammar.ts), checks and lowering in lower.ts.
+ */
+import { DEFAULT_FUEL, DEFAULT_MEMORY_CELLS, type Program } from '../ir/ir.js';
+import { CompileError, makeDiagnostic, type Diagnostic } from '../diagnostics.js';
+import { parseFpl } from './parse.js';
+import { lowerFpl } from './lower.js';
 
 export interface ExternSignature {
   name: string;
@@ -18,6 +23,78 @@ export interface FplOptions {
   externs?: readonly ExternSignature[];
 }
 
-export function compileFpl(_source: string, _opts: FplOptions): { program: Program; warnings: Diagnostic[] } {
-  throw new Error('FPL front end not implemented yet');
+/** Longer sources are refused: parsing speed is about 30-100 KB/s, and FPL programs are small. */
+const MAX_SOURCE_LENGTH = 256 * 1024;
+
+/** Deeper nesting than this is refused up front, so no input can exhaust the parser's stack. */
+const MAX_NESTING = 200;
+
+function checkOptions(opts: FplOptions): { memoryCells: number; fuel: number } {
+  const memoryCells = opts.memoryCells ?? DEFAULT_MEMORY_CELLS;
+  if (!Number.isInteger(memoryCells) || memoryCells < 1 || memoryCells > 2 ** 30 || (memoryCells & (memoryCells - 1)) !== 0) {
+    throw new RangeError(`memoryCells must be a power of two from 1 to 2^30, not ${memoryCells}`);
+  }
+  const fuel = opts.fuel ?? DEFAULT_FUEL;
+  if (!Number.isInteger(fuel) || fuel < 0 || fuel > 0xffffffff) throw new RangeError(`fuel must be an integer in [0, 2^32), not ${fuel}`);
+  if (!Number.isInteger(opts.linkType) || opts.linkType < 0) throw new RangeError(`linkType must be a DLT number, not ${opts.linkType}`);
+  return { memoryCells, fuel };
+}
+
+/**
+ * Where brackets/parentheses or unary operators nest deeper than MAX_NESTING (ignoring
+ * comments and strings), or undefined. A cheap scan, so the recursive parser never sees such input.
+ */
+function tooDeep(source: string): number | undefined {
+  let depth = 0;
+  let unaryRun = 0;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i]!;
+    if (ch === '/' && source[i + 1] === '/') { while (i < source.length && source[i] !== '\n') i++; continue; }
+    if (ch === '/' && source[i + 1] === '*') { const end = source.indexOf('*/', i + 2); i = end < 0 ? source.length : end + 1; continue; }
+    if (ch === '"') { const end = source.indexOf('"', i + 1); i = end < 0 ? source.length : end; continue; }
+    if (ch === '(' || ch === '[') { if (++depth > MAX_NESTING) return i; } else if (ch === ')' || ch === ']') depth = Math.max(0, depth - 1);
+    if (ch === '!' || ch === '~' || ch === '-') { if (++unaryRun > MAX_NESTING) return i; } else if (!/\s/.test(ch)) unaryRun = 0;
+  }
+  return undefined;
+}
+
+export function compileFpl(source: string, opts: FplOptions): { program: Program; warnings: Diagnostic[] } {
+  if (typeof source !== 'string') throw new TypeError('source must be a string');
+  const { memoryCells, fuel } = checkOptions(opts);
+  const fileExtra = opts.file !== undefined ? { file: opts.file } : {};
+  const fail = (d: Diagnostic): never => { throw new CompileError([d], source); };
+
+  if (source.length > MAX_SOURCE_LENGTH) {
+    fail(makeDiagnostic(source, 'error', MAX_SOURCE_LENGTH, 1, `the program is ${source.length} characters long; the limit is ${MAX_SOURCE_LENGTH}`, fileExtra));
+  }
+  const deep = tooDeep(source);
+  if (deep !== undefined) fail(makeDiagnostic(source, 'error', deep, 1, `nesting deeper than ${MAX_NESTING} levels is not supported`, fileExtra));
+
+  let parsed: ReturnType<typeof parseFpl>;
+  let lowered: ReturnType<typeof lowerFpl>;
+  try {
+    parsed = parseFpl(source, opts.file);
+    if (!parsed.ok) return fail(parsed.error);
+    lowered = lowerFpl(parsed.program, {
+      source, ...fileExtra, linkType: opts.linkType, memoryCells, externs: opts.externs ?? [],
+    });
+  } catch (err) {
+    // A program long enough to exhaust the stack (e.g. a 100,000-term sum): refuse it cleanly.
+    if (err instanceof RangeError) return fail(makeDiagnostic(source, 'error', 0, 1, 'the program is too large or too deeply nested to compile', fileExtra));
+    throw err;
+  }
+  const diagnostics = [...lowered.diagnostics].sort((a, b) => a.offset - b.offset);
+  const warnings = diagnostics.filter((d) => d.severity === 'warning');
+  if (diagnostics.some((d) => d.severity === 'error')) throw new CompileError(diagnostics, source);
+  const program: Program = {
+    body: lowered.body,
+    linkType: opts.linkType,
+    registers: lowered.registers,
+    memoryCells,
+    locals: lowered.locals,
+    externs: lowered.externs,
+    fuel,
+    source: { language: 'fpl', text: source, ...fileExtra },
+  };
+  return { program, warnings };
 }

@@ -1,0 +1,73 @@
+/** Small facts about lowered IR expressions that the FPL lowering needs. */
+import type { BinOp, Expr } from '../ir/ir.js';
+
+/** IR binary operators on u32 constants (ir.ts semantics); undefined for division by zero. */
+function binop(op: BinOp, a: number, b: number): number | undefined {
+  switch (op) {
+    case 'add': return (a + b) >>> 0;
+    case 'sub': return (a - b) >>> 0;
+    case 'mul': return Math.imul(a, b) >>> 0;
+    case 'div': return b === 0 ? undefined : Math.floor(a / b) >>> 0;
+    case 'mod': return b === 0 ? undefined : (a % b) >>> 0;
+    case 'and': return (a & b) >>> 0;
+    case 'or': return (a | b) >>> 0;
+    case 'xor': return (a ^ b) >>> 0;
+    case 'shl': return b >= 32 ? 0 : (a << b) >>> 0;
+    case 'shr': return b >= 32 ? 0 : a >>> b;
+    case 'eq': return a === b ? 1 : 0;
+    case 'ne': return a !== b ? 1 : 0;
+    case 'lt': return a < b ? 1 : 0;
+    case 'le': return a <= b ? 1 : 0;
+    case 'gt': return a > b ? 1 : 0;
+    case 'ge': return a >= b ? 1 : 0;
+  }
+}
+
+/** The value of an expression made only of constants and operators; undefined otherwise (or on a fault such as 1/0). */
+export function foldConstant(e: Expr): number | undefined {
+  switch (e.k) {
+    case 'const': return e.v >>> 0;
+    case 'bin': {
+      const a = foldConstant(e.a);
+      const b = a === undefined ? undefined : foldConstant(e.b);
+      return a === undefined || b === undefined ? undefined : binop(e.op, a, b);
+    }
+    case 'neg': { const a = foldConstant(e.a); return a === undefined ? undefined : (0 - a) >>> 0; }
+    case 'bnot': { const a = foldConstant(e.a); return a === undefined ? undefined : ~a >>> 0; }
+    case 'lnot': { const a = foldConstant(e.a); return a === undefined ? undefined : a === 0 ? 1 : 0; }
+    case 'land':
+    case 'lor': {
+      const a = foldConstant(e.a);
+      const b = a === undefined ? undefined : foldConstant(e.b);
+      if (a === undefined || b === undefined) return undefined;
+      return (e.k === 'land' ? a !== 0 && b !== 0 : a !== 0 || b !== 0) ? 1 : 0;
+    }
+    default: return undefined;
+  }
+}
+
+/** True when evaluating `e` can change state: only extern calls can (they may write M). */
+export function hasSideEffects(e: Expr): boolean {
+  switch (e.k) {
+    case 'extern': return true;
+    case 'const': case 'reg': case 'local': case 'meta': case 'field': return false;
+    case 'mem': return hasSideEffects(e.index);
+    case 'load': return hasSideEffects(e.off);
+    case 'bin': case 'land': case 'lor': return hasSideEffects(e.a) || hasSideEffects(e.b);
+    case 'neg': case 'bnot': case 'lnot': return hasSideEffects(e.a);
+    case 'cond': return hasSideEffects(e.c) || hasSideEffects(e.a) || hasSideEffects(e.b);
+    case 'hash': return hasSideEffects(e.off) || hasSideEffects(e.len) || hasSideEffects(e.range);
+  }
+}
+
+/** Cheap to evaluate twice and free of side effects and faults: constants, registers, locals, and +,-,&,… of them. */
+export function isCheapToRepeat(e: Expr, depth = 0): boolean {
+  if (depth > 3) return false;
+  switch (e.k) {
+    case 'const': case 'reg': case 'local': case 'meta': return true;
+    case 'mem': return isCheapToRepeat(e.index, depth + 1);
+    case 'bin': return e.op !== 'div' && e.op !== 'mod' && isCheapToRepeat(e.a, depth + 1) && isCheapToRepeat(e.b, depth + 1);
+    case 'neg': case 'bnot': case 'lnot': return isCheapToRepeat(e.a, depth + 1);
+    default: return false;
+  }
+}
