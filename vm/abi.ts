@@ -19,7 +19,11 @@
  * the batch), so modules trust the headers.
  *
  * Entry point: `run(start, end, out) -> count` processes the records in [start, end), writes
- * one u32 per record at out, out+4, … and returns how many it processed.
+ * one u32 per record at out, out+4, … and returns how many it processed. It stops early, before
+ * a record that does not lie whole inside [start, end) or whose caplen exceeds
+ * CTRL_RECORD_LIMIT, and leaves the offset where it stopped in CTRL_BATCH_STOP: a pcap file
+ * read straight into the batch area is filtered in place, and the runtime carries the partial
+ * record at the end of a chunk over to the next one.
  */
 export { LINK_TYPES, linkTypeInfo, linkTypeName, resolveLinkType, DLT_EN10MB } from '../lang/ir/linktypes.js';
 
@@ -30,6 +34,8 @@ export const PAGE_BYTES = 65536;
 export const CTRL_FUEL_EXHAUSTED = 0;   // packets that ran out of loop fuel (the module increments it)
 export const CTRL_FUEL_LIMIT = 4;       // loop iterations allowed per packet (the runtime sets it)
 export const CTRL_PACKETS = 8;          // packets processed since reset (the module increments it)
+export const CTRL_BATCH_STOP = 12;      // where the last `run` stopped (the module writes it)
+export const CTRL_RECORD_LIMIT = 16;    // largest caplen `run` accepts (the runtime sets it)
 export const CTRL_BYTES = 64;
 
 export const REGS_OFF = 64;

@@ -1,16 +1,14 @@
 /**
  * Source → IR → WebAssembly → a loaded filter: the one place that picks the front end for a
- * language, checks the API's options, and hands the IR to the backend. binaryen is imported
- * only here and only when compiling, so loading a `.wasm` never pays for it.
+ * language, checks the API's options, and hands the IR to the backend. Front ends (ohm-js)
+ * and binaryen are imported only here and only when compiling, so loading a `.wasm` never
+ * pays for them.
  */
 import type { Diagnostic } from '../lang/diagnostics.js';
 import type { Program } from '../lang/ir/ir.js';
 import { DEFAULT_FUEL, DEFAULT_MEMORY_CELLS } from '../lang/ir/ir.js';
 import { resolveLinkType } from '../lang/ir/linktypes.js';
 import { validateProgram } from '../lang/ir/validate.js';
-import { compileFpl } from '../lang/fpl/index.js';
-import { compilePcapFilter } from '../lang/pcapfilter/index.js';
-import { compileCbpf } from '../lang/cbpf/index.js';
 import { externTable } from '../hostfns/registry.js';
 import { MAX_CAPLEN, type ExternImpl } from './abi.js';
 import { CompiledFilter } from './filter.js';
@@ -65,7 +63,7 @@ function checkOptions(opts: CompileOptions): { linkType: number; memoryCells: nu
 }
 
 /** Runs the front end only: the IR and the warnings (throws CompileError with every error found). */
-export function lowerSource(source: string, opts: CompileOptions = {}): { program: Program; warnings: Diagnostic[] } {
+export async function lowerSource(source: string, opts: CompileOptions = {}): Promise<{ program: Program; warnings: Diagnostic[] }> {
   if (typeof source !== 'string') throw new TypeError('source must be a string');
   const { linkType, memoryCells, fuel, snaplen } = checkOptions(opts);
   const file = opts.file !== undefined ? { file: opts.file } : {};
@@ -74,13 +72,16 @@ export function lowerSource(source: string, opts: CompileOptions = {}): { progra
       const table = externTable(opts.externs);
       const allowed = opts.allowExterns ? new Set(opts.allowExterns) : undefined;
       const externs = [...table.values()].filter((x) => !allowed || allowed.has(x.name));
+      const { compileFpl } = await import('../lang/fpl/index.js');
       return compileFpl(source, { ...file, linkType, memoryCells, fuel, externs });
     }
     case 'pcap': {
+      const { compilePcapFilter } = await import('../lang/pcapfilter/index.js');
       const r = compilePcapFilter(source, { ...file, linkType, snaplen });
       return { program: { ...r.program, memoryCells, fuel }, warnings: r.warnings };
     }
     case 'cbpf': {
+      const { compileCbpf } = await import('../lang/cbpf/index.js');
       const r = compileCbpf(source, { ...file, linkType });
       return { program: { ...r.program, memoryCells, fuel }, warnings: r.warnings };
     }
@@ -90,20 +91,21 @@ export function lowerSource(source: string, opts: CompileOptions = {}): { progra
 
 /** Compiles IR to a loaded filter. */
 export async function compileProgram(program: Program, opts: { snaplen?: number; externs?: readonly ExternImpl[];
-  optimize?: boolean; warnings?: Diagnostic[] } = {}): Promise<CompiledFilter> {
+  optimize?: boolean; warnings?: Diagnostic[]; batchBytes?: number } = {}): Promise<CompiledFilter> {
   const problems = validateProgram(program);
   if (problems.length) throw new RangeError(`invalid IR program: ${problems.slice(0, 5).join('; ')}`);
   const { compileWasm } = await import('../codegen/wasm/index.js');
   const mod = compileWasm(program, {
     ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
+    ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
   });
   return CompiledFilter.load(mod.wasm, { ...(opts.externs ? { externs: opts.externs } : {}), warnings: opts.warnings ?? [] });
 }
 
 /** Source → loaded filter. */
 export async function compileFilter(source: string, opts: CompileOptions = {}): Promise<CompiledFilter> {
-  const { program, warnings } = lowerSource(source, opts);
+  const { program, warnings } = await lowerSource(source, opts);
   return compileProgram(program, {
     warnings,
     ...(opts.language === 'pcap' ? { snaplen: checkOptions(opts).snaplen } : {}),

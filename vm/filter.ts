@@ -9,11 +9,13 @@
  * Loading needs only the WebAssembly API and the module's `fplc` custom section: no binaryen.
  */
 import type { Diagnostic } from '../lang/diagnostics.js';
-import { openCapture } from '../drivers/capture.js';
+import { openCapture, openCaptureFile } from '../drivers/capture.js';
+import type { DirectPcapFile } from '../drivers/pcap-direct.js';
 import { CaptureError, type CaptureSource } from '../drivers/types.js';
 import { externTable } from '../hostfns/registry.js';
 import {
-  ABI_VERSION, CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, CTRL_PACKETS, CUSTOM_SECTION, MAX_REGISTERS, PAGE_BYTES,
+  ABI_VERSION, CTRL_BATCH_STOP, CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, CTRL_PACKETS, CTRL_RECORD_LIMIT, CUSTOM_SECTION,
+  MAX_CAPLEN, MAX_REGISTERS, PAGE_BYTES,
   RECORD_HEADER_BYTES, REGS_OFF, externImportName, linkTypeName, type ExternCallContext, type ExternImpl, type ModuleMeta,
 } from './abi.js';
 
@@ -80,6 +82,7 @@ export class CompiledFilter {
     this.run = instance.exports.run as (start: number, end: number, out: number) => number;
     this.warnings = warnings;
     this.fuel = meta.fuel;
+    this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;
   }
 
   /** Instantiates a module produced by compileWasm (or read from a `.wasm` file). */
@@ -129,6 +132,7 @@ export class CompiledFilter {
    */
   private runBatchArea(bytes: number): Uint32Array {
     const { batchOff, resultsOff } = this.meta;
+    this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;
     const n = this.run(batchOff, batchOff + bytes, resultsOff);
     return this.words.subarray(resultsOff / 4, resultsOff / 4 + n);
   }
@@ -136,24 +140,74 @@ export class CompiledFilter {
   /**
    * Streams a capture source through the module batch by batch. Stops at the end, at a
    * malformed record (returned as `error`; the packets before it were processed) or when the
-   * callback returns false. Throws LinkTypeMismatchError before processing a batch of another link type.
+   * callback returns false. Throws LinkTypeMismatchError before processing a batch of another
+   * link type. The first `skip` records are read but not run (see runDirect).
    */
-  runSource(source: CaptureSource, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
+  runSource(source: CaptureSource, onBatch: BatchCallback, skip = 0): { packets: number; error?: CaptureError } {
     const { batchOff, batchBytes } = this.meta;
+    this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;   // the driver has validated every record
     let packets = 0;
     for (;;) {
       const batch = source.nextBatch(this.bytes, batchOff, batchBytes);
       if (batch.records === 0) break;
-      if (linkTypeName(batch.linkType) !== linkTypeName(this.meta.linkType)) {
-        throw new LinkTypeMismatchError(this.meta.linkType, batch.linkType);
+      this.checkLinkType(batch.linkType);
+      let start = batchOff;
+      for (let left = batch.records; skip > 0 && left > 0; skip--, left--) {
+        start += RECORD_HEADER_BYTES + readU32LE(this.bytes, start + 8);
       }
-      const results = this.runBatchArea(batch.bytes);
-      packets += results.length;
-      if (onBatch(this.bytes.subarray(batchOff, batchOff + batch.bytes), results, results.length) === false) {
-        return { packets };
-      }
+      const end = batchOff + batch.bytes;
+      if (start === end) continue;
+      const n = this.run(start, end, this.meta.resultsOff);
+      packets += n;
+      if (onBatch(this.bytes.subarray(start, end), this.results(n), n) === false) return { packets };
     }
     return source.error ? { packets, error: source.error } : { packets };
+  }
+
+  /**
+   * Filters a pcap file read chunk by chunk straight into the batch area, the module walking
+   * the records in place (drivers/pcap-direct.ts). Where the direct path cannot go on — a record
+   * longer than the snaplen, a malformed or truncated record — the general reader takes over at
+   * that record, so results and errors are exactly those of runSource.
+   */
+  runDirect(file: DirectPcapFile, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
+    this.checkLinkType(file.info.linkType);
+    const { batchOff, batchBytes, resultsOff } = this.meta;
+    this.words[CTRL_RECORD_LIMIT / 4] = file.info.snaplen;
+    let carry = 0;
+    let packets = 0;
+    for (;;) {
+      const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
+      const avail = carry + got;
+      if (avail === 0) return { packets };
+      const n = this.run(batchOff, batchOff + avail, resultsOff);
+      const stop = this.words[CTRL_BATCH_STOP / 4]!;
+      packets += n;
+      if (n > 0 && onBatch(this.bytes.subarray(batchOff, stop), this.results(n), n) === false) return { packets };
+      carry = batchOff + avail - stop;
+      if (carry === 0) continue;
+      const headerPresent = carry >= RECORD_HEADER_BYTES;
+      const oversized = headerPresent && readU32LE(this.bytes, stop + 8) > file.info.snaplen;
+      if (got === 0 || oversized || (n === 0 && avail === batchBytes)) {
+        const source = openCaptureFile(file.path);
+        try {
+          const rest = this.runSource(source, onBatch, packets);
+          return { ...rest, packets: packets + rest.packets };
+        } finally {
+          source.close();
+        }
+      }
+      this.bytes.copyWithin(batchOff, stop, stop + carry);
+    }
+  }
+
+  private results(n: number): Uint32Array {
+    const at = this.meta.resultsOff / 4;
+    return this.words.subarray(at, at + n);
+  }
+
+  private checkLinkType(linkType: number): void {
+    if (linkTypeName(linkType) !== linkTypeName(this.meta.linkType)) throw new LinkTypeMismatchError(this.meta.linkType, linkType);
   }
 
   /**

@@ -6,7 +6,8 @@
  */
 import { openCaptureFile } from '../drivers/capture.js';
 import { PcapWriter } from '../drivers/pcap-writer.js';
-import type { CaptureError } from '../drivers/types.js';
+import type { CaptureError, CaptureSource } from '../drivers/types.js';
+import { DirectPcapFile } from '../drivers/pcap-direct.js';
 import { RECORD_HEADER_BYTES } from './abi.js';
 import type { CompiledFilter } from './filter.js';
 
@@ -15,6 +16,8 @@ export interface RunFileOptions {
   count?: number;
   /** Write matched packets to this pcap file. */
   writeTo?: string;
+  /** Read little-endian pcap files straight into the module (default true); false forces the general reader. */
+  direct?: boolean;
   /** Called after each batch with the running totals. */
   onProgress?(packets: number, matched: number): void;
 }
@@ -31,7 +34,9 @@ export interface RunFileResult {
 }
 
 export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFileOptions = {}): RunFileResult {
-  const source = openCaptureFile(capturePath);
+  // Little-endian pcap 2.4 files are filtered in place; everything else through the general reader.
+  const direct = opts.direct === false ? undefined : DirectPcapFile.open(capturePath);
+  const source = direct ?? openCaptureFile(capturePath);
   const codes = new Map<number, number>();
   let packets = 0;
   let matched = 0;
@@ -45,7 +50,7 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
       });
     }
     const limit = opts.count ?? Infinity;
-    const result = filter.runSource(source, (batch, results, n) => {
+    const onBatch = (batch: Uint8Array, results: Uint32Array, n: number) => {
       if (done) return;
       let off = 0;
       for (let i = 0; i < n; i++) {
@@ -61,7 +66,8 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
       }
       opts.onProgress?.(packets, matched);
       return done ? false : undefined;
-    });
+    };
+    const result = direct ? filter.runDirect(direct, onBatch) : filter.runSource(source as CaptureSource, onBatch);
     return { packets, matched, codes, fuelExhausted: filter.fuelExhausted - fuelBefore,
       ...(result.error && !done ? { error: result.error } : {}) };
   } finally {

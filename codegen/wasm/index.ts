@@ -12,7 +12,7 @@
  */
 import binaryen from 'binaryen';
 import type { Program } from '../../lang/ir/ir.js';
-import { CTRL_PACKETS, CUSTOM_SECTION, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
+import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CUSTOM_SECTION, MAX_CAPLEN, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
 import { FilterEmitter } from './emit.js';
 
 export interface WasmOptions {
@@ -30,6 +30,10 @@ const I32 = binaryen.i32;
 
 /** Compiles a program; throws if binaryen finds the module invalid (a compiler bug). */
 export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModule {
+  const bb = opts.batchBytes;
+  if (bb !== undefined && (!Number.isInteger(bb) || bb % 4 !== 0 || bb < MAX_CAPLEN + RECORD_HEADER_BYTES || bb > 1 << 30)) {
+    throw new RangeError(`batchBytes must be a multiple of 4 from ${MAX_CAPLEN + RECORD_HEADER_BYTES} (one largest record) to 2^30, not ${bb}`);
+  }
   const meta = layout({
     linkType: program.linkType, registers: program.registers, memoryCells: program.memoryCells,
     fuel: program.fuel, externs: program.externs.map((x) => ({ ...x, config: [...x.config] })),
@@ -78,24 +82,34 @@ function externArity(program: Program, id: number): number {
   return arity;
 }
 
-/** run(start, end, out) -> count: one `filter` call per record, results stored at out[i]. */
+/**
+ * run(start, end, out) -> count: one `filter` call per record, results stored at out[i]. Stops
+ * before a record that is not whole inside [start, end) or whose caplen exceeds the limit in
+ * CTRL_RECORD_LIMIT, and stores the offset where it stopped in CTRL_BATCH_STOP.
+ */
 function addRun(m: binaryen.Module): void {
-  const START = 0, END = 1, OUT = 2, P = 3, N = 4, CAPLEN = 5;
+  const START = 0, END = 1, OUT = 2, P = 3, N = 4, CAPLEN = 5, NEXT = 6, LIMIT = 7;
   const get = (i: number) => m.local.get(i, I32);
   const body = m.block(null, [
     m.local.set(P, get(START)),
+    m.local.set(LIMIT, m.i32.load(CTRL_RECORD_LIMIT, 4, m.i32.const(0))),
     m.block('done', [m.loop('next', m.block(null, [
-      // A record header must fit before `end`; drivers guarantee whole records, this keeps a bad `end` harmless.
-      m.br('done', m.i32.gt_u(m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(END))),
+      // The header must be inside the batch (end - p >= 16, without wrapping), then the data.
+      m.br('done', m.i32.lt_u(m.i32.sub(get(END), get(P)), m.i32.const(RECORD_HEADER_BYTES))),
+      m.br('done', m.i32.gt_u(get(P), get(END))),
       m.local.set(CAPLEN, m.i32.load(8, 1, get(P))),
+      m.br('done', m.i32.gt_u(get(CAPLEN), get(LIMIT))),
+      m.local.set(NEXT, m.i32.add(m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN))),
+      m.br('done', m.i32.gt_u(get(NEXT), get(END))),
       m.i32.store(0, 4, m.i32.add(get(OUT), m.i32.shl(get(N), m.i32.const(2))),
         m.call('filter', [m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN)], I32)),
       m.local.set(N, m.i32.add(get(N), m.i32.const(1))),
-      m.local.set(P, m.i32.add(m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN))),
+      m.local.set(P, get(NEXT)),
       m.br('next'),
     ]))]),
+    m.i32.store(CTRL_BATCH_STOP, 4, m.i32.const(0), get(P)),
     m.i32.store(CTRL_PACKETS, 4, m.i32.const(0), m.i32.add(m.i32.load(CTRL_PACKETS, 4, m.i32.const(0)), get(N))),
     get(N),
   ], I32);
-  m.addFunction('run', binaryen.createType([I32, I32, I32]), I32, [I32, I32, I32], body);
+  m.addFunction('run', binaryen.createType([I32, I32, I32]), I32, [I32, I32, I32, I32, I32], body);
 }

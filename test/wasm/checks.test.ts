@@ -10,7 +10,10 @@ import { bin, c, field, ret, seq, type Expr, type Program, type Stmt } from '../
 const sum = (...xs: Expr[]) => xs.reduce((a, b) => bin('add', a, b));
 function checks(body: Stmt): { constant: number; dynamic: number } {
   const p: Program = { body, linkType: 1, registers: 0, memoryCells: 1, locals: 0, externs: [], fuel: 1 };
-  const wat = compileWasm(p, { optimize: false }).wat();
+  const text = compileWasm(p, { optimize: false }).wat();
+  // Only the per-packet function: the batch loop has comparisons of its own.
+  const wat = text.slice(text.indexOf('(func $filter'), text.indexOf('(func $run (param'));
+  expect(wat.length).toBeGreaterThan(0);
   return { constant: (wat.match(/i32\.lt_u/g) ?? []).length, dynamic: (wat.match(/i64\.gt_u/g) ?? []).length };
 }
 
