@@ -58,7 +58,12 @@ export function readModuleMeta(module: WebAssembly.Module): ModuleMeta {
   for (const k of ints) {
     if (!Number.isSafeInteger(meta[k]) || meta[k] < 0) throw new Error(`the module's metadata has a bad ${k}`);
   }
-  if (meta.resultsOff + meta.batchBytes / 4 > meta.pages * PAGE_BYTES || !Array.isArray(meta.externs)) {
+  if ((meta.memoryCells & (meta.memoryCells - 1)) !== 0 || meta.memoryCells === 0) {
+    throw new Error(`the module's metadata has a bad memoryCells (${meta.memoryCells}): not a power of two`);
+  }
+  if (meta.registers > MAX_REGISTERS || meta.memOff + meta.memoryCells * 4 > meta.batchOff || meta.batchBytes % 4 !== 0 ||
+      meta.batchOff + meta.batchBytes > meta.resultsOff || meta.resultsOff + meta.batchBytes / 4 > meta.pages * PAGE_BYTES ||
+      meta.pages > 65536 || !Array.isArray(meta.externs)) {
     throw new Error('the module\'s metadata describes an inconsistent memory layout');
   }
   return meta;

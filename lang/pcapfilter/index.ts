@@ -1,6 +1,15 @@
-// Placeholder until the libpcap-expression front end lands (same signature).
-import type { Program } from '../ir/ir.js';
-import type { Diagnostic } from '../diagnostics.js';
+/**
+ * libpcap filter expressions ("BPF expressions", pcap-filter(7)) → IR, with libpcap 1.10.3's
+ * semantics packet for packet: accepted packets get `snaplen` (what libpcap's program
+ * returns), rejected ones 0, and a load past the captured length rejects the packet at once,
+ * in the order libpcap's generated code does its loads.
+ */
+import { c, DEFAULT_FUEL, type Expr, type Program, type Stmt } from '../ir/ir.js';
+import { CompileError, makeDiagnostic, type Diagnostic } from '../diagnostics.js';
+import { linkTypeInfo, linkTypeName } from '../ir/linktypes.js';
+import { GenError, Generator, type Pred } from './gen.js';
+import { ParseError, parseFilter } from './grammar.js';
+import { LexError } from './lexer.js';
 
 export interface PcapFilterOptions {
   linkType: number;
@@ -11,6 +20,94 @@ export interface PcapFilterOptions {
   file?: string;
 }
 
-export function compilePcapFilter(_expr: string, _opts: PcapFilterOptions): { program: Program; warnings: Diagnostic[] } {
-  throw new Error('libpcap expression front end not implemented yet');
+export const DEFAULT_SNAPLEN = 262144;
+
+/** Local that holds a predicate's value when it needs statements (protochain). */
+const RESULT_LOCAL = 3;
+
+export function compilePcapFilter(input: string, opts: PcapFilterOptions): { program: Program; warnings: Diagnostic[] } {
+  const expr = typeof input === 'string' ? input : String(input);
+  const fail = (offset: number, length: number, message: string, extra: { expected?: string[]; hint?: string } = {}): never => {
+    throw new CompileError([makeDiagnostic(expr, 'error', offset, length, message, { file: opts.file, ...extra })], expr);
+  };
+  if (typeof input !== 'string') fail(0, 1, `the filter expression must be a string, not ${typeof input}`);
+  if (!linkTypeInfo(opts.linkType)) {
+    const names = [...new Set(['EN10MB (1)', 'RAW (101)', 'LINUX_SLL (113)', 'LINUX_SLL2 (276)', 'NULL (0)', 'LOOP (108)', 'IPV4 (228)', 'IPV6 (229)'])];
+    fail(0, Math.max(1, expr.length), `libpcap filter expressions are not supported on link type ${linkTypeName(opts.linkType)}; supported: ${names.join(', ')}`);
+  }
+  const snaplen = (opts.snaplen ?? DEFAULT_SNAPLEN) >>> 0;
+  let pred: Pred | undefined;
+  let gen: Generator | undefined;
+  try {
+    const tree = parseFilter(expr);
+    if (tree) {
+      gen = new Generator({ linkType: opts.linkType, netmask: opts.netmask });
+      pred = gen.node(tree, { undef: true }).b;
+    }
+  } catch (e) {
+    if (e instanceof LexError) fail(e.offset, e.length, e.message);
+    if (e instanceof ParseError) fail(e.offset, e.length, e.message, { expected: e.expected, ...(hintFor(expr, e.offset)) });
+    if (e instanceof GenError) fail(e.span.offset, e.span.length, e.message);
+    throw e;
+  }
+  const body: Stmt = pred === undefined
+    ? { k: 'return', value: c(snaplen) }
+    : lowerPred(pred, snaplen);
+  const program: Program = {
+    body,
+    linkType: opts.linkType,
+    registers: gen?.usesLoop ? 1 : 0,
+    memoryCells: 1,
+    locals: gen?.usesLoop ? RESULT_LOCAL + 1 : 0,
+    externs: [],
+    fuel: DEFAULT_FUEL,
+    source: { language: 'pcap', text: expr, ...(opts.file ? { file: opts.file } : {}) },
+  };
+  return { program, warnings: [] };
+}
+
+/** The classic mistake: a protocol keyword where a name is expected (`ip proto tcp`). */
+function hintFor(expr: string, offset: number): { hint?: string } {
+  const before = expr.slice(0, offset);
+  const word = /^[A-Za-z0-9]+/.exec(expr.slice(offset))?.[0];
+  if (word && /\bproto(chain)?\s*$/.test(before)) return { hint: `protocol keywords must be escaped here: \`\\${word}\`` };
+  return {};
+}
+
+function lowerPred(p: Pred, snaplen: number): Stmt {
+  if (p.k === 'e') return { k: 'return', value: { k: 'cond', c: p.e, a: c(snaplen), b: c(0) } };
+  const result: Expr = { k: 'local', n: RESULT_LOCAL };
+  return { k: 'seq', body: [evalInto(p), { k: 'return', value: { k: 'cond', c: result, a: c(snaplen), b: c(0) } }] };
+}
+
+/** Statements that leave a predicate's 0/1 value in the result local, short-circuiting like the expression forms. */
+function evalInto(p: Pred): Stmt {
+  const set = (value: Expr): Stmt => ({ k: 'setlocal', n: RESULT_LOCAL, value });
+  const result: Expr = { k: 'local', n: RESULT_LOCAL };
+  switch (p.k) {
+    case 'e': return set(p.e);
+    case 'stmt': return { k: 'seq', body: [p.s, set(p.e)] };
+    case 'not': return { k: 'seq', body: [evalInto(p.a), set({ k: 'lnot', a: result })] };
+    case 'and': return { k: 'seq', body: [evalInto(p.a), { k: 'if', cond: result, then: evalInto(p.b) }] };
+    case 'or': return { k: 'seq', body: [evalInto(p.a), { k: 'if', cond: { k: 'lnot', a: result }, then: evalInto(p.b) }] };
+  }
+}
+
+/** The primitives this front end compiles (for documentation), by group. */
+export function supportedPrimitives(): { group: string; primitives: string[] }[] {
+  return [
+    { group: 'hosts and networks', primitives: ['[src|dst] host ADDR', 'ip|arp|rarp [src|dst] host ADDR', 'ip6 host ADDR6',
+      '[src|dst] net A.B.C.D[/LEN]', 'net A.B.C.D mask M.M.M.M', 'net ADDR6/LEN', 'ether [src|dst] host MAC',
+      'src and dst / src or dst qualifiers', 'qualifier inheritance: host a or b, host a and (b or c)'] },
+    { group: 'ports', primitives: ['[tcp|udp|sctp] [src|dst] port N|NAME', '[tcp|udp|sctp] [src|dst] portrange A-B'] },
+    { group: 'protocols', primitives: ['ip ip6 arp rarp tcp udp sctp icmp icmp6 igmp igrp pim vrrp carp ah esp',
+      'atalk aarp decnet lat sca mopdl moprc iso esis isis clnp l1 l2 iih lsp snp csnp psnp stp ipx netbeui',
+      'ip proto N|\\NAME', 'ip6 proto N', 'proto N', 'ether proto N|\\NAME', 'iso proto \\NAME',
+      'ip protochain N', 'ip6 protochain N', 'protochain N'] },
+    { group: 'link layer', primitives: ['ether broadcast|multicast', 'broadcast', 'multicast', 'ip broadcast (needs netmask)',
+      'ip multicast', 'ip6 multicast', 'vlan [ID]', 'mpls [LABEL]', 'pppoed', 'pppoes [SESSION]',
+      'inbound/outbound (LINUX_SLL, LINUX_SLL2)', 'ifindex N (LINUX_SLL2)', 'byte N op V'] },
+    { group: 'arithmetic', primitives: ['less N', 'greater N', 'len', 'PROTO[expr]', 'PROTO[expr:1|2|4]',
+      '+ - * / % & | ^ << >> unary -', '> >= = == != < <=', 'named constants (tcpflags, tcp-syn, icmp-echo, icmp6-echo, …)'] },
+  ];
 }
