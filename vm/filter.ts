@@ -39,6 +39,11 @@ export interface LoadOptions {
   /** Externs the application provides (by name), in addition to the shipped ones. */
   externs?: readonly ExternImpl[];
   warnings?: Diagnostic[];
+  /**
+   * Memory to run in instead of a fresh one: a device recompiling its module when flows come
+   * and go keeps R[], M[] and the state area this way. It must match the module's layout.
+   */
+  memory?: WebAssembly.Memory;
 }
 
 /** Called after each batch: its records, their results (a view, valid during the call), and their count. Return false to stop. */
@@ -72,6 +77,8 @@ export function readModuleMeta(module: WebAssembly.Module): ModuleMeta {
 export class CompiledFilter {
   readonly registers: Uint32Array;
   readonly memory: Uint32Array;
+  /** Live view of the host-function state area S[] (MAPI function results live here). */
+  readonly state: Uint32Array;
   readonly warnings: readonly Diagnostic[];
   private readonly bytes: Uint8Array;
   private readonly words: Uint32Array;
@@ -84,6 +91,7 @@ export class CompiledFilter {
     this.words = new Uint32Array(mem.buffer);
     this.registers = new Uint32Array(mem.buffer, REGS_OFF, MAX_REGISTERS);
     this.memory = new Uint32Array(mem.buffer, meta.memOff, meta.memoryCells);
+    this.state = new Uint32Array(mem.buffer, meta.stateOff, meta.stateBytes / 4);
     this.run = instance.exports.run as (start: number, end: number, out: number) => number;
     this.warnings = warnings;
     this.fuel = meta.fuel;
@@ -94,7 +102,10 @@ export class CompiledFilter {
   static async load(wasm: Uint8Array, opts: LoadOptions = {}): Promise<CompiledFilter> {
     const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
     const meta = readModuleMeta(module);
-    const memory = new WebAssembly.Memory({ initial: meta.pages, maximum: meta.pages });
+    const memory = opts.memory ?? new WebAssembly.Memory({ initial: meta.pages, maximum: meta.pages });
+    if (memory.buffer.byteLength !== meta.pages * PAGE_BYTES) {
+      throw new RangeError(`the memory given has ${memory.buffer.byteLength / PAGE_BYTES} pages; the module needs ${meta.pages}`);
+    }
     const env: Record<string, unknown> = { memory };
     const table = externTable(opts.externs);
     meta.externs.forEach((x, id) => {

@@ -35,7 +35,8 @@ export class FilterEmitter {
   private loops = 0;
   private readonly fieldCache = new Map<string, Expr>();
 
-  constructor(private readonly m: binaryen.Module, private readonly program: Program) {
+  /** `stateOff`: where the host-function state area S[] starts in linear memory (vm/abi.ts layout). */
+  constructor(private readonly m: binaryen.Module, private readonly program: Program, private readonly stateOff: number) {
     for (let i = 0; i < program.locals; i++) this.vars.push(I32);
   }
 
@@ -109,6 +110,7 @@ export class FilterEmitter {
         return m.i32.store(MEM_OFF, 4, addr, this.expr(s.value));
       }
       case 'setlocal': return m.local.set(this.firstLocal + s.n, this.expr(s.value));
+      case 'setstate': return m.i32.store(this.stateOff + 4 * s.i, 4, m.i32.const(0), this.expr(s.value));
       case 'eval': return m.drop(this.expr(s.e));
     }
   }
@@ -155,8 +157,13 @@ export class FilterEmitter {
       case 'reg': return m.i32.load(REGS_OFF + 4 * e.n, 4, m.i32.const(0));
       case 'mem': return m.i32.load(MEM_OFF, 4, this.memAddr(e.index));
       case 'local': return this.get(this.firstLocal + e.n);
-      case 'meta': return e.m === 'caplen' ? this.get(P_CAPLEN)
-        : m.i32.load(0, 1, m.i32.sub(this.get(P_PKT), m.i32.const(RECORD_HEADER_BYTES - 12)));
+      case 'meta': {
+        if (e.m === 'caplen') return this.get(P_CAPLEN);
+        // The rest comes from the record header just before the packet: ts_sec, ts_frac, caplen, wirelen.
+        const at = { tssec: 0, tsfrac: 4, wirelen: 12 }[e.m];
+        return m.i32.load(0, 1, m.i32.sub(this.get(P_PKT), m.i32.const(RECORD_HEADER_BYTES - at)));
+      }
+      case 'state': return m.i32.load(this.stateOff + 4 * e.i, 4, m.i32.const(0));
       case 'load': return this.load(e.off, e.size);
       case 'field': return this.expr(this.lowered(e));
       case 'bin': return this.binary(e.op, e.a, e.b);

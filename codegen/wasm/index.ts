@@ -36,7 +36,7 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
   }
   const meta = layout({
     linkType: program.linkType, registers: program.registers, memoryCells: program.memoryCells,
-    fuel: program.fuel, externs: program.externs.map((x) => ({ ...x, config: [...x.config] })),
+    fuel: program.fuel, stateBytes: 4 * (program.stateWords ?? 0), externs: program.externs.map((x) => ({ ...x, config: [...x.config] })),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
     ...(program.source ? { language: program.source.language } : {}),
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
@@ -49,7 +49,7 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
       const params = binaryen.createType(new Array(1 + externArity(program, id)).fill(I32));
       m.addFunctionImport(externImportName(id), 'env', externImportName(id), params, I32);
     });
-    new FilterEmitter(m, program).emitFunction('filter');
+    new FilterEmitter(m, program, meta.stateOff).emitFunction('filter');
     addRun(m);
     m.addFunctionExport('run', 'run');
     if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');

@@ -50,7 +50,7 @@ export function foldConstant(e: Expr): number | undefined {
 export function hasSideEffects(e: Expr): boolean {
   switch (e.k) {
     case 'extern': return true;
-    case 'const': case 'reg': case 'local': case 'meta': case 'field': return false;
+    case 'const': case 'reg': case 'local': case 'state': case 'meta': case 'field': return false;
     case 'mem': return hasSideEffects(e.index);
     case 'load': return hasSideEffects(e.off);
     case 'bin': case 'land': case 'lor': return hasSideEffects(e.a) || hasSideEffects(e.b);

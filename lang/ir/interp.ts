@@ -15,12 +15,15 @@ import { lowerField } from './fields.js';
 export interface InterpState {
   registers: Uint32Array;     // 256 cells, whatever program.registers says
   memory: Uint32Array;        // program.memoryCells cells
+  state: Uint32Array;         // program.stateWords words (host-function state)
   fuelExhausted: number;      // packets that ran out of loop fuel
 }
 
 export interface InterpOptions {
   /** Loop iterations allowed per packet; default program.fuel. */
   fuel?: number;
+  /** The packet's timestamp [seconds, sub-second units] for `tssec`/`tsfrac` (default [0, 0]). */
+  timestamp?: readonly [number, number];
   /**
    * Called for {k:'extern'} nodes after their arguments are evaluated; the result is taken
    * as a u32. Default: throws Error(`extern <name> has no implementation`).
@@ -36,6 +39,7 @@ export function newState(program: Program): InterpState {
   return {
     registers: new Uint32Array(REGISTER_CELLS),
     memory: new Uint32Array(program.memoryCells),
+    state: new Uint32Array(program.stateWords ?? 0),
     fuelExhausted: 0,
   };
 }
@@ -126,7 +130,15 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
       case 'reg': return state.registers[e.n]!;
       case 'mem': return state.memory[ev(e.index) & memMask]!;
       case 'local': return locals[e.n]!;
-      case 'meta': return e.m === 'caplen' ? caplen : wirelen >>> 0;
+      case 'meta':
+        switch (e.m) {
+          case 'caplen': return caplen;
+          case 'wirelen': return wirelen >>> 0;
+          case 'tssec': return (opts.timestamp?.[0] ?? 0) >>> 0;
+          case 'tsfrac': return (opts.timestamp?.[1] ?? 0) >>> 0;
+        }
+        break;
+      case 'state': return state.state[e.i]!;
       case 'load': {
         let v = 0;
         for (const b of bytesAt(ev(e.off), e.size)) v = v * 256 + b;   // big-endian
@@ -207,6 +219,7 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
         return;
       }
       case 'setlocal': locals[s.n] = ev(s.value); return;
+      case 'setstate': state.state[s.i] = ev(s.value); return;
       case 'eval': ev(s.e); return;
     }
   };

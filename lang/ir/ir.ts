@@ -4,8 +4,8 @@
  * Semantics, in one place:
  * - Every value is an unsigned 32-bit integer; arithmetic wraps modulo 2^32; comparisons,
  *   division, modulo and right shift are unsigned. Comparisons and `land`/`lor`/`lnot` yield 0 or 1.
- * - State: registers R[0..registers) and memory cells M[0..memoryCells) (u32, persistent
- *   across packets, zero at load). `mem` indices are masked with memoryCells-1 (a power of two).
+ * - State: registers R[0..registers), memory cells M[0..memoryCells) and host-function state
+ *   words S[0..stateWords) (u32, persistent across packets, zero at load). `mem` indices are masked with memoryCells-1 (a power of two).
  * - Locals L[0..locals) are per-packet scratch (zero at the start of every packet); front ends
  *   use them for "evaluate once" temporaries and for cBPF's A, X and scratch M[].
  * - Faults never trap. Each of these ends the program for this packet with result 0 at once,
@@ -30,13 +30,17 @@ export const REL_OPS: ReadonlySet<BinOp> = new Set<BinOp>(['eq', 'ne', 'lt', 'le
 /** Per-packet values the runtime knows without reading packet bytes. */
 export type MetaName =
   | 'caplen'    // captured length (bytes present)
-  | 'wirelen';  // length on the wire
+  | 'wirelen'   // length on the wire
+  | 'tssec'     // timestamp: seconds (from the capture record)
+  | 'tsfrac';   // timestamp: sub-second part, in the capture's unit (µs or ns)
 
 export type Expr =
   | { k: 'const'; v: number }                       // v is an integer in [0, 2^32)
   | { k: 'reg'; n: number }                         // R[n]
   | { k: 'mem'; index: Expr }                       // M[index & (memoryCells-1)]
   | { k: 'local'; n: number }                       // L[n]
+  /** Word i of the host-function state area (S[0..stateWords)): counters, tables, previous timestamps. */
+  | { k: 'state'; i: number }
   | { k: 'meta'; m: MetaName }
   /** Big-endian load of `size` bytes at frame offset `off` (from the first captured byte). */
   | { k: 'load'; off: Expr; size: 1 | 2 | 4 }
@@ -77,6 +81,7 @@ export type Stmt =
   | { k: 'setreg'; n: number; value: Expr }
   | { k: 'setmem'; index: Expr; value: Expr }       // index evaluated before value
   | { k: 'setlocal'; n: number; value: Expr }
+  | { k: 'setstate'; i: number; value: Expr }
   | { k: 'eval'; e: Expr };
 
 /**
@@ -99,6 +104,12 @@ export interface Program {
   registers: number;          // number of R cells used (<= 256)
   memoryCells: number;        // power of two, >= 1
   locals: number;
+  /**
+   * Size of the host-function state area S[] in u32 words (default 0): persistent like M[] but
+   * private to the functions that allocated it (MAPI functions compiled into the program), not
+   * indexed by the program. Zero at load.
+   */
+  stateWords?: number;
   externs: Extern[];
   /** Default fuel (loop iterations per packet). */
   fuel: number;

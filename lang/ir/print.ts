@@ -70,6 +70,7 @@ export function printExpr(e: Expr): string {
     case 'mem': return `M[${printExpr(e.index)}]`;
     case 'local': return `L${e.n}`;
     case 'meta': return e.m;
+    case 'state': return `S[${e.i}]`;
     case 'load': return `load${e.size}[${printExpr(e.off)}]`;
     case 'field': return e.shift ? `${e.name}@+${e.shift}` : e.name;
     case 'bin':
@@ -143,6 +144,7 @@ function stmtLines(s: Stmt, indent: number, out: string[]): void {
     case 'setreg': out.push(`${pad}R[${s.n}] = ${printExpr(s.value)}`); return;
     case 'setmem': out.push(`${pad}M[${printExpr(s.index)}] = ${printExpr(s.value)}`); return;
     case 'setlocal': out.push(`${pad}L${s.n} = ${printExpr(s.value)}`); return;
+    case 'setstate': out.push(`${pad}S[${s.i}] = ${printExpr(s.value)}`); return;
     case 'eval': out.push(`${pad}eval ${printExpr(s.e)}`); return;
   }
 }

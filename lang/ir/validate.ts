@@ -53,6 +53,10 @@ export function validateProgram(p: Program): string[] {
     if (!isIndex(n) || n >= p.locals) err(path, `local L${String(n)}: the program declares ${String(p.locals)} locals`);
   };
 
+  const stateIndex = (path: string, i: unknown) => {
+    if (!isIndex(i) || i >= (p.stateWords ?? 0)) err(path, `state word S[${String(i)}]: the program declares ${String(p.stateWords ?? 0)} state words`);
+  };
+
   const expr = (e: Expr, path: string): void => {
     if (!isNode(e)) { err(path, 'expected an expression node'); return; }
     switch (e.k) {
@@ -63,8 +67,9 @@ export function validateProgram(p: Program): string[] {
       case 'mem': expr(e.index, `${path}.index`); return;
       case 'local': localIndex(path, e.n); return;
       case 'meta':
-        if (e.m !== 'caplen' && e.m !== 'wirelen') err(path, `meta ${String(e.m)}: expected caplen or wirelen`);
+        if (!['caplen', 'wirelen', 'tssec', 'tsfrac'].includes(e.m)) err(path, `meta ${String(e.m)}: expected caplen, wirelen, tssec or tsfrac`);
         return;
+      case 'state': stateIndex(path, e.i); return;
       case 'load':
         if (e.size !== 1 && e.size !== 2 && e.size !== 4) err(path, `load size ${String(e.size)}: expected 1, 2 or 4`);
         expr(e.off, `${path}.off`);
@@ -143,6 +148,7 @@ export function validateProgram(p: Program): string[] {
         return;
       case 'setmem': expr(s.index, `${path}.index`); expr(s.value, `${path}.value`); return;
       case 'setlocal': localIndex(path, s.n); expr(s.value, `${path}.value`); return;
+      case 'setstate': stateIndex(path, s.i); expr(s.value, `${path}.value`); return;
       case 'eval': expr(s.e, `${path}.e`); return;
       default:
         err(path, `unknown statement kind ${JSON.stringify((s as { k: unknown }).k)}`);

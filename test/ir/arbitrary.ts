@@ -67,6 +67,8 @@ export function fakeExtern(id: number, args: number[], _packet: Uint8Array, wire
 class ProgramGen {
   private nextLabel = 0;
   private readonly fields: FieldName[];
+  /** Host-function state words the program may use (S[0..stateWords)). */
+  stateWords = 0;
   constructor(private readonly r: Rng, private readonly linkType: number, readonly locals: number,
     private readonly maxDepth = 4, private readonly externs = false) {
     const info = linkTypeInfo(linkType)!;
@@ -106,7 +108,8 @@ class ProgramGen {
         case 0: case 1: return { k: 'const', v: this.constant() };
         case 2: return { k: 'reg', n: r.int(DATA_REGS + 4) };
         case 3: return this.locals ? { k: 'local', n: r.int(this.locals) } : { k: 'const', v: 1 };
-        case 4: return { k: 'meta', m: r.pick(['caplen', 'wirelen'] as const) };
+        case 4: return r.chance(0.3) && this.stateWords ? { k: 'state', i: r.int(this.stateWords) }
+          : { k: 'meta', m: r.pick(['caplen', 'wirelen', 'caplen', 'wirelen', 'tssec', 'tsfrac'] as const) };
         case 5: return { k: 'field', name: r.pick(this.fields), ...(r.chance(0.2) ? { shift: r.pick([4, 8]) } : {}) };
         default: return { k: 'load', off: this.offset(depth), size: r.pick([1, 2, 4] as const) };
       }
@@ -150,6 +153,7 @@ class ProgramGen {
         () => ({ k: 'setreg', n: r.int(DATA_REGS), value: this.expr(ctx.depth) }),
         () => ({ k: 'setmem', index: this.expr(ctx.depth), value: this.expr(ctx.depth) }),
         () => (this.locals ? { k: 'setlocal', n: r.int(this.locals), value: this.expr(ctx.depth) } : { k: 'eval', e: this.expr(ctx.depth) }),
+        () => (this.stateWords ? { k: 'setstate', i: r.int(this.stateWords), value: this.expr(ctx.depth) } : { k: 'eval', e: this.expr(ctx.depth) }),
         () => ({ k: 'eval', e: this.expr(ctx.depth) }),
         () => ({ k: 'return', value: this.expr(ctx.depth) }),
       ];
@@ -184,12 +188,13 @@ export function genProgram(seed: number, opts: GenOptions = {}): Program {
   const linkType = opts.linkType ?? r.pick(LINK_TYPES_UNDER_TEST);
   const locals = r.int(4);
   const g = new ProgramGen(r, linkType, locals, Math.max(1, opts.maxDepth ?? 4), opts.externs ?? false);
+  g.stateWords = r.pick([0, 1, 3]);
   const stmts = Array.from({ length: 1 + r.int(5) }, () => g.stmt({ depth: 0, loopRegs: [], inFor: false, labels: [] }));
   // Most programs end with a computed result, so that results (not only state) are compared.
   if (r.chance(0.8)) stmts.push({ k: 'return', value: g.expr(1) });
   const body: Stmt = { k: 'seq', body: stmts };
   return {
-    body, linkType, registers: 12, memoryCells: opts.memoryCells ?? r.pick([1, 2, 16, 1024]), locals,
+    body, linkType, registers: 12, memoryCells: opts.memoryCells ?? r.pick([1, 2, 16, 1024]), locals, stateWords: g.stateWords,
     externs: opts.externs ? [FAKE_EXTERN] : [],
     // Small fuel runs out often; 300 lets most loops finish (step 0 loops still run dry).
     fuel: r.chance(0.5) ? 1 + r.int(20) : r.pick([0, 40, 300]),
@@ -216,13 +221,13 @@ function shapedPacket(r: Rng, linkType: number): Uint8Array {
   return all.subarray(0, r.chance(0.25) ? r.int(all.length + 1) : all.length);
 }
 
-export interface TestPacket { bytes: Uint8Array; wirelen: number }
+export interface TestPacket { bytes: Uint8Array; wirelen: number; /** [seconds, sub-second units] */ ts?: [number, number] }
 
 function genPacket(r: Rng, linkType: number, maxLen: number): TestPacket {
   const len = r.chance(0.3) ? r.int(4) : r.int(70);   // empty and tiny packets catch missing length checks
   const all = r.chance(0.7) ? shapedPacket(r, linkType) : Uint8Array.from({ length: len }, () => r.int(256));
   const bytes = all.subarray(0, maxLen);
-  return { bytes, wirelen: bytes.length + (r.chance(0.3) ? r.int(1500) : 0) };
+  return { bytes, wirelen: bytes.length + (r.chance(0.3) ? r.int(1500) : 0), ts: [r.int(2 ** 32), r.int(1_000_000)] };
 }
 
 export function genPackets(seed: number, linkType: number, count: number, maxLen = Infinity): TestPacket[] {

@@ -115,13 +115,14 @@ function parseExpr(text: string): Expr {
     if (t === '~') return { k: 'bnot', a: primary() };
     if (t === '!') return { k: 'lnot', a: primary() };
     if (/^(0x|\d)/.test(t)) return { k: 'const', v: Number(t) };
-    if (t === 'caplen' || t === 'wirelen') return { k: 'meta', m: t };
+    if (t === 'caplen' || t === 'wirelen' || t === 'tssec' || t === 'tsfrac') return { k: 'meta', m: t };
     if (/^L\d+$/.test(t)) return { k: 'local', n: Number(t.slice(1)) };
-    if (t === 'R' || t === 'M' || /^load[124]$/.test(t)) {
+    if (t === 'R' || t === 'M' || t === 'S' || /^load[124]$/.test(t)) {
       take('[');
       const inner = cond();
       take(']');
       if (t === 'R') return { k: 'reg', n: (inner as { v: number }).v };
+      if (t === 'S') return { k: 'state', i: (inner as { v: number }).v };
       if (t === 'M') return { k: 'mem', index: inner };
       return { k: 'load', off: inner, size: Number(t.slice(4)) as 1 | 2 | 4 };
     }
@@ -166,7 +167,7 @@ function exprsOf(s: Stmt, out: Expr[]): Expr[] {
     case 'if': out.push(s.cond); exprsOf(s.then, out); if (s.else) exprsOf(s.else, out); break;
     case 'for': out.push(s.init, s.limit); exprsOf(s.body, out); break;
     case 'block': exprsOf(s.body, out); break;
-    case 'return': case 'setreg': case 'setlocal': out.push(s.value); break;
+    case 'return': case 'setreg': case 'setlocal': case 'setstate': out.push(s.value); break;
     case 'setmem': out.push(s.index, s.value); break;
     case 'eval': out.push(s.e); break;
     default: break;

@@ -16,14 +16,14 @@ import type { Expr, Program } from '../../lang/ir/ir.js';
 
 const RUNS = Number(process.env.FPLC_FUZZ_RUNS ?? 150);
 
-function toRecords(packets: { bytes: Uint8Array; wirelen: number }[]): Uint8Array {
+function toRecords(packets: { bytes: Uint8Array; wirelen: number; ts?: [number, number] }[]): Uint8Array {
   const out = new Uint8Array(packets.reduce((s, p) => s + RECORD_HEADER_BYTES + p.bytes.length, 0));
   const view = new DataView(out.buffer);
   let off = 0;
   for (const p of packets) {
     // Non-zero timestamps: a load that wrongly reads past a packet sees these, not zeros.
-    view.setUint32(off, 0xa5a5a5a5, true);
-    view.setUint32(off + 4, 0x5a5a5a5a, true);
+    view.setUint32(off, p.ts?.[0] ?? 0xa5a5a5a5, true);
+    view.setUint32(off + 4, p.ts?.[1] ?? 0x5a5a5a5a, true);
     view.setUint32(off + 8, p.bytes.length, true);
     view.setUint32(off + 12, p.wirelen, true);
     out.set(p.bytes, off + RECORD_HEADER_BYTES);
@@ -38,13 +38,14 @@ describe('compiled WebAssembly = reference interpreter', () => {
       const program = genProgram(seed);
       const packets = genPackets(pseed, program.linkType, 24);
       const state = newState(program);
-      const expected = packets.map((p) => runPacket(program, state, p.bytes, p.wirelen).result);
+      const expected = packets.map((p) => runPacket(program, state, p.bytes, p.wirelen, p.ts ? { timestamp: p.ts } : {}).result);
       const f = await compileProgram(program, { optimize });
       const got = f.runRecords(toRecords(packets));
       const ctx = `\n${printProgram(program)}`;
       expect([...got], ctx).toEqual(expected);
       expect([...f.registers], ctx).toEqual([...state.registers]);
       expect([...f.memory], ctx).toEqual([...state.memory]);
+      expect([...f.state], ctx).toEqual([...state.state]);
       expect(f.fuelExhausted, ctx).toBe(state.fuelExhausted);
     }), { numRuns: RUNS });
   }, 120_000);
