@@ -41,9 +41,14 @@ export async function endToEnd(opts: { trace?: string; expr?: string; viaCbpf?: 
   const filter = await compileFilter(source, { language, linkType: 1 });
   let res = runFile(filter, trace);
   const inProcessMs = best(3, () => { res = runFile(filter, trace); });
-  const cli = join(import.meta.dirname, '../bin/fpl.js');
+  const cli = join(import.meta.dirname, '../../bin/fpl.js');   // from dist/bench
   const cliArgs = opts.viaCbpf ? [] : ['-e', expr];
-  const cliMs = opts.viaCbpf ? NaN : best(3, () => spawnSync(process.execPath, [cli, 'run', '-r', trace, ...cliArgs], { stdio: 'ignore' }));
+  const runCli = () => {
+    const r = spawnSync(process.execPath, [cli, 'run', '-r', trace, ...cliArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`fpl run failed: ${r.stderr}`);
+  };
+  if (!opts.viaCbpf) runCli();   // fills the module cache: the timed runs are the cached case
+  const cliMs = opts.viaCbpf ? NaN : best(3, runCli);
   return { trace, bytes: size, packets: res.packets, matched: res.matched, tcpdumpMs, inProcessMs, cliMs };
 }
 
@@ -51,5 +56,5 @@ export function printEndToEnd(r: Awaited<ReturnType<typeof endToEnd>>, expr: str
   console.log(`P2 end to end: ${r.packets} packets, ${(r.bytes / 1e6).toFixed(0)} MB, '${expr}' (${r.matched} match), best of 3`);
   console.log(`  tcpdump -r -w /dev/null   ${r.tcpdumpMs.toFixed(0).padStart(6)} ms`);
   console.log(`  fplc in-process           ${r.inProcessMs.toFixed(0).padStart(6)} ms   tcpdump/fplc ${(r.tcpdumpMs / r.inProcessMs).toFixed(2)}x`);
-  if (!Number.isNaN(r.cliMs)) console.log(`  fpl run (CLI, compiles)   ${r.cliMs.toFixed(0).padStart(6)} ms   tcpdump/fpl ${(r.tcpdumpMs / r.cliMs).toFixed(2)}x`);
+  if (!Number.isNaN(r.cliMs)) console.log(`  fpl run (CLI, cached)     ${r.cliMs.toFixed(0).padStart(6)} ms   tcpdump/fpl ${(r.tcpdumpMs / r.cliMs).toFixed(2)}x  (includes Node start-up)`);
 }

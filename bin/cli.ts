@@ -10,6 +10,7 @@ import { CompileError, formatDiagnostic, type Diagnostic } from '../lang/diagnos
 import { printProgram } from '../lang/ir/print.js';
 import { compileFilter, loadFilter, lowerSource, type CompileOptions } from '../index.js';
 import { runFile, type RunFileResult } from '../vm/run-file.js';
+import { compileFilterCached } from '../vm/cache.js';
 import { CaptureError } from '../drivers/types.js';
 import { openCaptureFile } from '../drivers/capture.js';
 import { resolveLinkType } from '../lang/ir/linktypes.js';
@@ -107,9 +108,10 @@ function sourceText(input: Input): string {
   return input.kind === 'wasm' ? '' : input.text;
 }
 
-async function build(input: Input, flags: CommonFlags, capture?: { linkType: number; snaplen: number }) {
+async function build(input: Input, flags: CommonFlags, capture?: { linkType: number; snaplen: number }, cached = false) {
   if (input.kind === 'wasm') return loadFilter(input.bytes);
-  const filter = await compileFilter(input.text, compileOptions(input, flags, capture));
+  const opts = compileOptions(input, flags, capture);
+  const filter = cached ? await compileFilterCached(input.text, opts) : await compileFilter(input.text, opts);
   printWarnings(filter.warnings, input.text);
   return filter;
 }
@@ -138,11 +140,11 @@ function progress(): ((packets: number, matched: number) => void) | undefined {
   };
 }
 
-async function cmdRun(positionals: string[], flags: CommonFlags & { read?: string; write?: string; count?: string; json?: boolean }) {
+async function cmdRun(positionals: string[], flags: CommonFlags & { read?: string; write?: string; count?: string; json?: boolean; cache?: boolean }) {
   if (!flags.read) throw new UsageError('fpl run needs -r CAPTURE');
   const input = selectInput(positionals, flags, true);
   const capture = peekCapture(flags.read);
-  const filter = await build(input, flags, capture);
+  const filter = await build(input, flags, capture, flags.cache !== false);
   const onProgress = progress();
   const opts: Parameters<typeof runFile>[2] = {};
   if (flags.count !== undefined) opts.count = intFlag('-c', flags.count);
@@ -236,7 +238,8 @@ export function makeProgram(): Command {
     .requiredOption('-r, --read <capture>', 'pcap or pcapng file to read')
     .option('-w, --write <out.pcap>', 'write the matched packets to a pcap file')
     .option('-c, --count <n>', 'stop after this many matched packets')
-    .option('--json', 'print {"packets","matched","codes"} as JSON'))
+    .option('--json', 'print {"packets","matched","codes"} as JSON')
+    .option('--no-cache', 'compile even if this program was compiled before (modules are cached in ~/.cache/fplc or $FPLC_CACHE_DIR)'))
     .action(wrap(cmdRun));
   programOptions(program.command('compile')
     .description('compile ahead of time: fpl compile PROGRAM.fpl -o OUT.wasm')

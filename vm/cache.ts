@@ -1,0 +1,62 @@
+/**
+ * A disk cache of compiled modules, so that running the same program again skips the front end
+ * and binaryen (whose load alone costs ~0.4 s). Keyed by the source, every option that changes
+ * the module, and the identity of the compiler that built it (package version and the build's
+ * files), so a rebuilt fplc never reuses a stale module. Only programs that compile without
+ * warnings are cached (a hit could not repeat them). Failures to read or write the cache are
+ * never errors: the program is simply compiled.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileFilter, loadFilter, type CompileOptions } from './compile.js';
+import type { CompiledFilter } from './filter.js';
+
+export function defaultCacheDir(): string {
+  return process.env.FPLC_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'fplc');
+}
+
+let identity: string | undefined;
+/** What distinguishes this compiler build: version and the size/mtime of the files that generate code. */
+function compilerIdentity(): string {
+  if (identity) return identity;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const parts: string[] = [];
+  for (const rel of ['../package.json', '../../package.json', 'compile.js', '../codegen/wasm/emit.js', '../codegen/wasm/index.js',
+    '../lang/fpl/lower.js', '../lang/pcapfilter/gen.js', '../lang/cbpf/lower.js', '../lang/ir/fields.js']) {
+    try {
+      const s = statSync(join(here, rel));
+      parts.push(`${rel}:${s.size}:${s.mtimeMs}`);
+    } catch { /* absent in this layout */ }
+  }
+  identity = parts.join('|');
+  return identity;
+}
+
+export function cacheKey(source: string, opts: CompileOptions): string {
+  const { externs: _externs, ...rest } = opts;
+  return createHash('sha256').update(JSON.stringify([compilerIdentity(), source, rest])).digest('hex');
+}
+
+/** compileFilter through the cache in `dir`. Programs with application externs are not cached. */
+export async function compileFilterCached(source: string, opts: CompileOptions, dir = defaultCacheDir()): Promise<CompiledFilter> {
+  if (opts.externs?.length) return compileFilter(source, opts);
+  const file = join(dir, `${cacheKey(source, opts)}.wasm`);
+  let bytes: Uint8Array | undefined;
+  try { bytes = readFileSync(file); } catch { /* a miss */ }
+  if (bytes) {
+    try { return await loadFilter(bytes); } catch { /* a damaged entry: compile again */ }
+  }
+  const filter = await compileFilter(source, opts);
+  if (filter.warnings.length === 0) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, filter.wasm);
+      renameSync(tmp, file);   // atomic: concurrent runs never see half a module
+    } catch { /* read-only home, full disk: run uncached */ }
+  }
+  return filter;
+}
