@@ -2,12 +2,13 @@
  * The benchmark trace: real packets from the tcpdump test corpus (Ethernet captures), read
  * with fplc's drivers, as ABI records, repeated until `count` packets. Cache-resident by design.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openCapture } from '../drivers/capture.js';
 import { RECORD_HEADER_BYTES } from '../vm/abi.js';
 
-export const corpusDir = resolve(import.meta.dirname, '../../../shared/corpus/tcpdump-tests');
+export const corpusDir = [process.env.FPLC_CORPUS, resolve(import.meta.dirname, '../../../shared/corpus/tcpdump-tests'), '/work/shared/corpus/tcpdump-tests']
+  .find((d): d is string => !!d && existsSync(d)) ?? resolve(import.meta.dirname, '../../../shared/corpus/tcpdump-tests');
 
 export function corpusTrace(linkType: number, count: number, maxBytes = 3 << 20): { records: Uint8Array; packets: number } {
   const chunks: Uint8Array[] = [];

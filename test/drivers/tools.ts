@@ -1,9 +1,10 @@
 /** Locating the corpus and external oracles (tcpdump, tshark) for the driver tests. */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 
-export const CORPUS = resolve(process.cwd(), '../shared/corpus/tcpdump-tests');
+import { corpusDir } from '../support/env.js';
+
+export const CORPUS = corpusDir;
 export const inCI = process.env.CI === 'true';
 
 export function hasTool(name: string, arg = '--version'): boolean {

@@ -8,7 +8,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const corpusDir = resolve(projectRoot, '../shared/corpus/tcpdump-tests');
+/**
+ * The tcpdump capture corpus: $FPLC_CORPUS, else ../shared/corpus/tcpdump-tests beside the
+ * project (the team's layout), else the same under /work.
+ */
+export const corpusDir = [process.env.FPLC_CORPUS, resolve(projectRoot, '../shared/corpus/tcpdump-tests'), '/work/shared/corpus/tcpdump-tests']
+  .find((d): d is string => !!d && existsSync(d)) ?? resolve(projectRoot, '../shared/corpus/tcpdump-tests');
 export const inCI = process.env.CI === 'true';
 
 function has(cmd: string, args: string[]): boolean {
