@@ -9,6 +9,7 @@ import type { Program } from '../lang/ir/ir.js';
 import { DEFAULT_FUEL, DEFAULT_MEMORY_CELLS } from '../lang/ir/ir.js';
 import { resolveLinkType } from '../lang/ir/linktypes.js';
 import { validateProgram } from '../lang/ir/validate.js';
+import { regroupDisjunctions } from '../lang/ir/regroup.js';
 import { externTable } from '../hostfns/registry.js';
 import { MAX_CAPLEN, type ExternImpl } from './abi.js';
 import { CompiledFilter } from './filter.js';
@@ -95,7 +96,8 @@ export async function compileProgram(program: Program, opts: { snaplen?: number;
   const problems = validateProgram(program);
   if (problems.length) throw new RangeError(`invalid IR program: ${problems.slice(0, 5).join('; ')}`);
   const { compileWasm } = await import('../codegen/wasm/index.js');
-  const mod = compileWasm(program, {
+  // IR passes that keep the fault semantics (see each pass), then the backend.
+  const mod = compileWasm(regroupDisjunctions(program), {
     ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),

@@ -14,7 +14,7 @@
 import binaryen from 'binaryen';
 import type { BinOp, Expr, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
 import { lowerField } from '../../lang/ir/fields.js';
-import { meet, NO_FACTS, proven, pureBound, splitOffset, withFact, type Facts } from './facts.js';
+import { meet, NO_FACTS, proven, pureBound, splitOffset, withExact, withFact, type Facts } from './facts.js';
 import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REGS_OFF, externImportName } from '../../vm/abi.js';
 
 type X = binaryen.ExpressionRef;
@@ -34,6 +34,8 @@ export class FilterEmitter {
   private readonly loopStack: { name: string; known: Facts[] }[] = [];
   private loops = 0;
   private readonly fieldCache = new Map<string, Expr>();
+  /** The local holding each reusable load's value (see load). */
+  private readonly valueLocals = new Map<string, number>();
 
   /** `stateOff`: where the host-function state area S[] starts in linear memory (vm/abi.ts layout). */
   constructor(private readonly m: binaryen.Module, private readonly program: Program, private readonly stateOff: number) {
@@ -69,9 +71,11 @@ export class FilterEmitter {
       case 'if': {
         const cond = this.expr(s.cond);
         const k0 = this.known;
+        this.assume(s.cond, true);
         const then = this.stmt(s.then);
         const kThen = this.known;
         this.known = k0;
+        this.assume(s.cond, false);
         const other = s.else ? this.stmt(s.else) : undefined;
         this.known = meet(kThen, this.known);
         return m.if(cond, then, other);
@@ -173,6 +177,7 @@ export class FilterEmitter {
       case 'land': {
         const a = this.expr(e.a);
         const k0 = this.known;
+        this.assume(e.a, true);
         const b = m.i32.ne(this.expr(e.b), m.i32.const(0));
         this.known = k0;
         return m.if(a, b, m.i32.const(0));
@@ -180,6 +185,7 @@ export class FilterEmitter {
       case 'lor': {
         const a = this.expr(e.a);
         const k0 = this.known;
+        this.assume(e.a, false);
         const b = m.i32.ne(this.expr(e.b), m.i32.const(0));
         this.known = k0;
         return m.if(a, m.i32.const(1), b);
@@ -187,9 +193,11 @@ export class FilterEmitter {
       case 'cond': {
         const c = this.expr(e.c);
         const k0 = this.known;
+        this.assume(e.c, true);
         const a = this.expr(e.a);
         const kA = this.known;
         this.known = k0;
+        this.assume(e.c, false);
         const b = this.expr(e.b);
         this.known = meet(kA, this.known);
         return m.if(c, a, b);
@@ -220,8 +228,75 @@ export class FilterEmitter {
     return m.i32.shl(m.i32.and(this.expr(index), this.k(mask)), m.i32.const(2));
   }
 
-  /** A big-endian load of `size` bytes at frame offset `off`, with its length check unless proven. */
+  /**
+   * A big-endian load of `size` bytes at frame offset `off`, with its length check unless proven.
+   * Packet bytes do not change while a packet runs, so a load whose offset is constant or
+   * packet-pure keeps its value in a local of its own; a later load of the same bytes on a
+   * path where the first one certainly ran reads the local (facts key `v:…`).
+   */
   private load(offExpr: Expr, size: 1 | 2 | 4): X {
+    const m = this.m;
+    const valueKey = this.loadKey(offExpr, size);
+    if (valueKey !== undefined && proven(this.known, valueKey, 1)) return this.get(this.valueLocals.get(valueKey)!);
+    const loaded = this.checkedLoad(offExpr, size);
+    if (valueKey === undefined || this.known === null) return loaded;
+    let local = this.valueLocals.get(valueKey);
+    if (local === undefined) { local = this.temp(); this.valueLocals.set(valueKey, local); }
+    this.known = withFact(this.known, valueKey, 1);
+    return m.local.tee(local, loaded, I32);
+  }
+
+  /** The facts key of a load's value when its offset is constant or packet-pure, else undefined. */
+  private loadKey(offExpr: Expr, size: number): string | undefined {
+    if (offExpr.k === 'const') return `v:${offExpr.v}:${size}`;
+    const { base, k } = splitOffset(offExpr);
+    return pureBound(base, (f) => this.lowered(f)) === undefined ? undefined : `v:${JSON.stringify(base)}+${k}:${size}`;
+  }
+
+  /** `x == c` with x a reusable load (or a field that is one) and c a constant: [value key, c]. */
+  private equalityAtom(a: Expr, b: Expr): [string, number] | undefined {
+    const [x, c] = b.k === 'const' ? [a, b.v] : a.k === 'const' ? [b, a.v] : [undefined, 0];
+    if (!x) return undefined;
+    const load = x.k === 'field' ? this.lowered(x) : x;
+    if (load.k !== 'load') return undefined;
+    const key = this.loadKey(load.off, load.size);
+    return key !== undefined && proven(this.known, key, 1) ? [key, c] : undefined;
+  }
+
+  /**
+   * Whether `a == b` is already decided on this path (true/false), from the outcomes of
+   * comparisons the path took: libpcap's optimizer's main gain, e.g. the repeated ethertype
+   * tests of `host a or host b or …` collapse to one.
+   */
+  private knownEquality(a: Expr, b: Expr): boolean | undefined {
+    const atom = this.equalityAtom(a, b);
+    if (!atom || this.known === null) return undefined;
+    const [key, c] = atom;
+    const eq = this.known.get(`eq:${key}`);
+    if (eq !== undefined) return eq === c;
+    return this.known.has(`ne:${key}:${c}`) ? false : undefined;
+  }
+
+  /** Records what the path knows once `e` (already evaluated on it) is `truth`. */
+  private assume(e: Expr, truth: boolean): void {
+    if (this.known === null) return;
+    switch (e.k) {
+      case 'lnot': this.assume(e.a, !truth); return;
+      case 'land': if (truth) { this.assume(e.a, true); this.assume(e.b, true); } return;
+      case 'lor': if (!truth) { this.assume(e.a, false); this.assume(e.b, false); } return;
+      case 'bin': {
+        if (e.op !== 'eq' && e.op !== 'ne') return;
+        const atom = this.equalityAtom(e.a, e.b);
+        if (!atom) return;
+        const [key, c] = atom;
+        this.known = (e.op === 'eq') === truth ? withExact(this.known, `eq:${key}`, c) : withExact(this.known, `ne:${key}:${c}`, 1);
+        return;
+      }
+      default: return;
+    }
+  }
+
+  private checkedLoad(offExpr: Expr, size: 1 | 2 | 4): X {
     const m = this.m;
     if (offExpr.k === 'const') {
       const end = offExpr.v + size;
@@ -281,7 +356,12 @@ export class FilterEmitter {
       case 'and': return m.i32.and(this.expr(ea), this.expr(eb));
       case 'or': return m.i32.or(this.expr(ea), this.expr(eb));
       case 'xor': return m.i32.xor(this.expr(ea), this.expr(eb));
-      case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge':
+      case 'eq': case 'ne': {
+        const known = this.knownEquality(ea, eb);
+        if (known !== undefined) return m.i32.const((op === 'eq') === known ? 1 : 0);
+        return this.rel(op, this.expr(ea), this.expr(eb));
+      }
+      case 'lt': case 'le': case 'gt': case 'ge':
         return this.rel(op, this.expr(ea), this.expr(eb));
       case 'div': case 'mod': {
         const wasmOp = op === 'div' ? m.i32.div_u : m.i32.rem_u;

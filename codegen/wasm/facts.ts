@@ -26,7 +26,18 @@ export function withFact(f: Facts, key: string, end: number): Facts {
   return next;
 }
 
-/** What holds after paths join: facts every reachable path proved, at the weaker bound. */
+/** Sets a fact that holds exactly (an `eq:` outcome: the value is c). */
+export function withExact(f: Facts, key: string, value: number): Facts {
+  if (f === null || f.get(key) === value) return f;
+  const next = new Map(f);
+  next.set(key, value);
+  return next;
+}
+
+/**
+ * What holds after paths join: facts every reachable path proved, at the weaker bound.
+ * `eq:` facts (a value equals a constant) survive only where every path knows the same value.
+ */
 export function meet(...all: Facts[]): Facts {
   const live = all.filter((f): f is ReadonlyMap<string, number> => f !== null);
   if (!live.length) return null;
@@ -34,6 +45,10 @@ export function meet(...all: Facts[]): Facts {
   const out = new Map<string, number>();
   for (const [k, v] of first!) {
     let end = v;
+    if (k.startsWith('eq:')) {
+      if (rest.every((f) => f.get(k) === v)) out.set(k, v);
+      continue;
+    }
     for (const f of rest) end = Math.min(end, f.get(k) ?? -1);
     if (end >= 0) out.set(k, end);
   }

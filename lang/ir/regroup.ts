@@ -1,0 +1,122 @@
+/**
+ * A pass: disjunctions of terms guarded by equality tests on one atom are regrouped by the
+ * guard's constant, so each distinct test runs once:
+ *
+ *   (x == a && P1) || (x == a && P2) || (x == b && P3) || (x == a && P4)
+ *     ⇒  (x == a && (P1 || P2 || P4)) || (x == b && P3)
+ *
+ * This is what libpcap's optimizer buys for `host A or host B …` (one ethertype test instead
+ * of one per term) and it is exact, faults included, when every term is free of side effects
+ * (no extern): for any value of x, the terms whose guard holds are evaluated in their original
+ * order and the others not at all (their guards are false, and evaluating a guard of a pure
+ * atom again changes nothing); a fault in a term ends the packet in both forms at the same
+ * point. Only maximal runs of adjacent guarded terms are regrouped: terms are never moved
+ * across an unguarded term.
+ */
+import type { Expr, Program, Stmt } from './ir.js';
+
+const hasExtern = (e: Expr): boolean => {
+  switch (e.k) {
+    case 'extern': return true;
+    case 'const': case 'reg': case 'local': case 'state': case 'meta': case 'field': return false;
+    case 'mem': return hasExtern(e.index);
+    case 'load': return hasExtern(e.off);
+    case 'bin': case 'land': case 'lor': return hasExtern(e.a) || hasExtern(e.b);
+    case 'neg': case 'bnot': case 'lnot': return hasExtern(e.a);
+    case 'cond': return hasExtern(e.c) || hasExtern(e.a) || hasExtern(e.b);
+    case 'hash': return hasExtern(e.off) || hasExtern(e.len) || hasExtern(e.range);
+  }
+};
+
+function flatten(e: Expr, k: 'land' | 'lor', out: Expr[] = []): Expr[] {
+  // Iterative on the left spine (front ends build long left-leaning chains).
+  const stack: Expr[] = [e];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.k === k) { stack.push(x.b, x.a); } else out.push(x);
+  }
+  return out;
+}
+
+const chain = (k: 'land' | 'lor', xs: Expr[]): Expr => xs.reduce((a, b) => ({ k, a, b }));
+
+interface Guarded { atom: string; c: number; guard: Expr; rest: Expr[] }
+
+/** `x == c && rest…` with x free of constants at the top: the guard's atom (as a key), constant and the rest. */
+function guardOf(term: Expr): Guarded | undefined {
+  const conj = flatten(term, 'land');
+  const g = conj[0]!;
+  if (g.k !== 'bin' || g.op !== 'eq') return undefined;
+  const [x, c] = g.b.k === 'const' ? [g.a, g.b.v] : g.a.k === 'const' ? [g.b, g.a.v] : [undefined, 0];
+  if (!x || x.k === 'const') return undefined;
+  return { atom: JSON.stringify(x), c, guard: g, rest: conj.slice(1) };
+}
+
+function regroupRun(run: Guarded[]): Expr[] {
+  const groups = new Map<number, Guarded[]>();
+  for (const g of run) {
+    const list = groups.get(g.c);
+    if (list) list.push(g); else groups.set(g.c, [g]);
+  }
+  return [...groups.values()].map((members) => {
+    // A member with no rest is the bare guard: once it holds, the disjunction holds.
+    const bare = members.findIndex((m) => m.rest.length === 0);
+    const kept = bare < 0 ? members : members.slice(0, bare + 1);
+    if (bare === 0) return kept[0]!.guard;
+    const alts = kept.map((m) => (m.rest.length ? chain('land', m.rest) : { k: 'const', v: 1 } as Expr));
+    return { k: 'land', a: members[0]!.guard, b: chain('lor', alts) } as Expr;
+  });
+}
+
+function regroupOr(e: Expr): Expr {
+  const terms = flatten(e, 'lor').map(regroupExpr);
+  if (terms.some(hasExtern)) return chain('lor', terms);
+  const out: Expr[] = [];
+  let run: Guarded[] = [];
+  const flush = () => {
+    if (run.length) out.push(...(run.length > 1 ? regroupRun(run) : [chainTerm(run[0]!)]));
+    run = [];
+  };
+  for (const t of terms) {
+    const g = guardOf(t);
+    if (g && (run.length === 0 || run[0]!.atom === g.atom)) { run.push(g); continue; }
+    flush();
+    if (g) run.push(g); else out.push(t);
+  }
+  flush();
+  return chain('lor', out);
+}
+
+const chainTerm = (g: Guarded): Expr => (g.rest.length ? chain('land', [g.guard, ...g.rest]) : g.guard);
+
+export function regroupExpr(e: Expr): Expr {
+  switch (e.k) {
+    case 'lor': return regroupOr(e);
+    case 'land': return chain('land', flatten(e, 'land').map(regroupExpr));
+    case 'bin': return { ...e, a: regroupExpr(e.a), b: regroupExpr(e.b) };
+    case 'neg': case 'bnot': case 'lnot': return { ...e, a: regroupExpr(e.a) };
+    case 'cond': return { ...e, c: regroupExpr(e.c), a: regroupExpr(e.a), b: regroupExpr(e.b) };
+    case 'mem': return { ...e, index: regroupExpr(e.index) };
+    case 'load': return { ...e, off: regroupExpr(e.off) };
+    case 'hash': return { ...e, off: regroupExpr(e.off), len: regroupExpr(e.len), range: regroupExpr(e.range) };
+    case 'extern': return { ...e, args: e.args.map(regroupExpr) };
+    default: return e;
+  }
+}
+
+function regroupStmt(s: Stmt): Stmt {
+  switch (s.k) {
+    case 'seq': return { ...s, body: s.body.map(regroupStmt) };
+    case 'if': return { ...s, cond: regroupExpr(s.cond), then: regroupStmt(s.then), ...(s.else ? { else: regroupStmt(s.else) } : {}) };
+    case 'for': return { ...s, init: regroupExpr(s.init), limit: regroupExpr(s.limit), body: regroupStmt(s.body) };
+    case 'block': return { ...s, body: regroupStmt(s.body) };
+    case 'return': case 'setreg': case 'setlocal': case 'setstate': return { ...s, value: regroupExpr(s.value) };
+    case 'setmem': return { ...s, index: regroupExpr(s.index), value: regroupExpr(s.value) };
+    case 'eval': return { ...s, e: regroupExpr(s.e) };
+    default: return s;
+  }
+}
+
+export function regroupDisjunctions(p: Program): Program {
+  return { ...p, body: regroupStmt(p.body) };
+}
