@@ -8,3 +8,4 @@ export { CompiledFilter, CaptureRunError, LinkTypeMismatchError, readModuleMeta,
 export type { ExternImpl, ExternCallContext, ModuleMeta } from './vm/abi.js';
 export { BUILTIN_EXTERNS } from './hostfns/registry.js';
 export * from './drivers/index.js';
+export * from './vm/mapi/index.js';

@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, formatDiagnostic, type Diagnostic } from '../lang/diagnostics.js';
 import { printProgram } from '../lang/ir/print.js';
-import { compileFilter, loadFilter, lowerSource, type CompileOptions } from '../index.js';
+// Not ../index.js: the CLI loads only what it runs (the MAPI layer and front ends stay unloaded for .wasm and cached runs).
+import { compileFilter, loadFilter, lowerSource, type CompileOptions } from '../vm/compile.js';
 import { runFile, type RunFileResult } from '../vm/run-file.js';
 import { compileFilterCached } from '../vm/cache.js';
 import { CaptureError } from '../drivers/types.js';

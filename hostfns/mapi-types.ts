@@ -1,0 +1,118 @@
+/**
+ * The contract between the MAPI runtime (vm/mapi/) and the MAPI function library (one file per
+ * function in hostfns/mapi-*.ts). A function validates its arguments at apply time, asks for
+ * words of the device's state area S[], lowers to IR for one packet (run inside the device's
+ * WebAssembly module), and turns its state words into the value `mapi_read_results` returns.
+ *
+ * A function knows its own state and nothing of flows: the runtime gives it where its words
+ * are (`stateBase`) and the statement that makes the packet leave the flow (`exitFlow`).
+ */
+import { bin, c, type Expr, type Program, type Stmt } from '../lang/ir/ir.js';
+import type { ExternCallContext } from '../vm/abi.js';
+
+/** What a function sees when it is applied. */
+export interface MapiApplyContext {
+  linkType: number;
+  /** The device's snapshot length. */
+  snaplen: number;
+  /** Record timestamps' sub-second unit is nanoseconds (else microseconds). */
+  nanoseconds: boolean;
+  /** libpcap expression → IR for this device (throws CompileError). */
+  compilePcap(expr: string): Program;
+  /** FPL program → IR for this device (throws CompileError). */
+  compileFpl(source: string): Program;
+}
+
+/** Where a function instance lowers into the device program. */
+export interface MapiLowerContext {
+  linkType: number;
+  /** First of the instance's state words (S[stateBase …]). */
+  stateBase: number;
+  /** Makes the packet leave the flow (the rest of the flow's functions do not run). */
+  exitFlow: Stmt;
+  /** A fresh per-packet local for the instance (zero at the start of each packet). */
+  local(): number;
+  /** First of the registers the instance asked for (`registers`); stable across recompiles. */
+  regBase: number;
+  /** Inlines a compiled filter program as a step: a result of 0 leaves the flow. Its registers
+   * and M[] cells map to the instance's own (`registers`, `memoryCells`). */
+  inline(program: Program): Stmt;
+  /** An expression calling `call` in JavaScript for the packets that reach it. */
+  externCall(name: string, call: (ctx: ExternCallContext, args: readonly number[]) => number, args: Expr[]): Expr;
+}
+
+/** Per-instance JavaScript object shared by lowering, externs and results (e.g. TO_BUFFER's queue). */
+export interface MapiResultContext {
+  /** Record timestamps' sub-second unit is nanoseconds (else microseconds). */
+  nanoseconds: boolean;
+}
+
+export type MapiInstanceResult<C> = { ok: true; config: C } | { ok: false; code: number; message: string };
+
+/** What `mapi_read_results` returns for a function: its value and its size in bytes. */
+export interface MapiValue { res: unknown; size: number }
+
+export interface MapiFunctionDef<C = unknown> {
+  name: string;
+  /** MAPI argument letters: s string, i int, l u64, c char, r flow fd, f fid, S fid list, w file name. */
+  argdescr: string;
+  /** May drop packets. */
+  filters: boolean;
+  summary: string;
+  /** Checks the arguments (already typed by argdescr); an error names the argument. */
+  instance(args: readonly unknown[], ctx: MapiApplyContext): MapiInstanceResult<C>;
+  /** Words of S[] the instance needs. */
+  stateWords(config: C): number;
+  /** Registers R[] the instance needs (loop counters, an inlined program's registers). */
+  registers?(config: C): number;
+  /** M[] cells the instance needs (a power of two: an inlined program's memory). */
+  memoryCells?(config: C): number;
+  /** Sets the instance's state words once, when it is applied (they are zero before). */
+  init?(config: C, state: Uint32Array, ctx: { seed: number }): void;
+  /** IR run for each packet that reaches the function. */
+  lower(config: C, at: MapiLowerContext): Stmt;
+  /** The value of the instance, from its state words (a view, valid during the call). */
+  result?(config: C, state: Uint32Array, ctx: MapiResultContext): MapiValue;
+}
+
+// ---- helpers shared by the function files ----
+
+export const s = (i: number): Expr => ({ k: 'state', i });
+export const setS = (i: number, value: Expr): Stmt => ({ k: 'setstate', i, value });
+
+/** S[lo], S[lo+1] += x as a 64-bit counter (low word first; carry when the low word wraps). */
+export function add64(lo: number, x: Expr, tmp: number): Stmt {
+  return {
+    k: 'seq', body: [
+      { k: 'setlocal', n: tmp, value: bin('add', s(lo), x) },
+      { k: 'if', cond: bin('lt', { k: 'local', n: tmp }, s(lo)), then: setS(lo + 1, bin('add', s(lo + 1), c(1))) },
+      setS(lo, { k: 'local', n: tmp }),
+    ],
+  };
+}
+
+/** The u64 held in two state words (low, high). */
+export const read64 = (state: Uint32Array, lo: number): bigint =>
+  (BigInt(state[lo + 1]!) << 32n) | BigInt(state[lo]!);
+
+/**
+ * A capture timestamp as MAPI's 32.32 fixed point: seconds in the high word, the binary
+ * fraction of a second in the low word, rounded to nearest (µs or ns → 2^-32 s exactly).
+ */
+export function ntpTimestamp(sec: number, frac: number, nanoseconds: boolean): bigint {
+  const unit = nanoseconds ? 1_000_000_000n : 1_000_000n;
+  const f = (BigInt(frac) * (1n << 32n) + unit / 2n) / unit;
+  return (BigInt(sec) << 32n) + f;   // a fraction of a full second (bad record) carries into the seconds
+}
+
+/** Integer argument check shared by the functions: a safe integer within 32 bits. */
+export const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff;
+
+/** The MAPI argument-error code for argument n (1-based): 7001–7005, then 7011. */
+export function argErrorCode(n: number): number {
+  return n <= 5 ? 7000 + n : n === 6 ? 7011 : 7000;
+}
+
+export function argError(n: number, fn: string, message: string): { ok: false; code: number; message: string } {
+  return { ok: false, code: argErrorCode(n), message: `${fn}: argument ${n} ${message}` };
+}

@@ -1,0 +1,474 @@
+/**
+ * The MAPI core: offline devices, their flows and function instances, and the one WebAssembly
+ * module per device that runs every connected flow.
+ *
+ * Per packet the device program does, for each active flow F_i in order,
+ * `block F_i { step_1; step_2; … }`, where a step that rejects the packet exits F_i.
+ * Function instances get their S[] words, registers and M[] cells when they are applied, from
+ * allocators over fixed-size areas, so every recompile (on connect and close) has the same
+ * layout and runs in the same WebAssembly.Memory: the other flows keep their results.
+ *
+ * Faults. An IR fault (a load past the captured bytes, …) ends the whole program for that
+ * packet, which would also skip the flows after the faulting one. The program therefore keeps
+ * three device registers: HALT (set at the start of a packet, cleared at its end: still set
+ * after a fault, and then every later packet of the batch returns at once, untouched), START
+ * (first flow to run) and CUR (the flow running). After a batch with HALT set, JavaScript runs
+ * the faulted packet again from flow CUR+1 and then the rest of the batch — rare, and exact:
+ * each flow sees every packet once, in order, and a fault means "the packet leaves the flow".
+ */
+import { bin, c, type Expr, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
+import { validateProgram } from '../../lang/ir/validate.js';
+import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
+import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
+import { compileFpl } from '../../lang/fpl/index.js';
+import { openCaptureFile } from '../../drivers/capture.js';
+import type { CaptureError, CaptureSource } from '../../drivers/types.js';
+import { externTable } from '../../hostfns/registry.js';
+import { mapiFunction } from '../../hostfns/mapi-library.js';
+import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
+import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext, MapiValue } from '../../hostfns/mapi-types.js';
+import { layout, MAX_REGISTERS, PAGE_BYTES, RECORD_HEADER_BYTES, REGS_OFF, type ExternImpl } from '../abi.js';
+import { CompiledFilter } from '../filter.js';
+import { RangeAllocator } from './alloc.js';
+import { checkArguments } from './args.js';
+import {
+  DEVICE_DELETED, DEVICE_FINISHED, DEVICE_READING, DEVICE_SETUP, FLOW_ACTIVE, FLOW_CLOSED, FLOW_FINISHED, FLOW_INIT,
+  MapiError, type FlowStatus,
+} from './constants.js';
+import { inlineProgram } from './inline.js';
+
+/** Fixed per-device sizes: the layout never changes, so memory is shared across recompiles. */
+export const DEVICE_STATE_WORDS = 256 * 1024;
+export const DEVICE_MEMORY_CELLS = 64 * 1024;
+/** Loop iterations per packet for the whole device program (HASH walks every byte of a packet). */
+export const DEVICE_FUEL = 1 << 30;
+const DEVICE_BATCH_BYTES = 1024 * 1024;
+
+// Device registers and state words (instances get the rest).
+const R_HALT = 0, R_START = 1, R_CUR = 2, DEVICE_REGISTERS = 3;
+const S_TSSEC = 0, S_TSFRAC = 1, S_PACKETS = 2, DEVICE_STATE = 4;
+
+let deviceCounter = 0;
+let fdCounter = 0;
+
+export interface DeviceOptions {
+  /** Seed of the probabilistic functions (SAMPLE mode 3); default a fixed value, so runs repeat. */
+  seed?: number;
+}
+
+export class FunctionInstance {
+  constructor(readonly fid: number, readonly def: MapiFunctionDef<any>, readonly config: any,
+    readonly stateBase: number, readonly stateWords: number, readonly regBase: number, readonly registers: number,
+    readonly memBase: number, readonly memoryCells: number) {}
+}
+
+export class MapiFlow {
+  status: FlowStatus = FLOW_INIT;
+  readonly functions: FunctionInstance[] = [];
+  constructor(readonly fd: number, readonly device: MapiDevice) {}
+
+  instance(fid: number): FunctionInstance | undefined {
+    return this.functions.find((f) => f.fid === fid);
+  }
+}
+
+export class MapiDevice {
+  readonly id: number;
+  readonly name: string;
+  readonly linkType: number;
+  readonly snaplen: number;
+  readonly nanoseconds: boolean;
+  status = DEVICE_SETUP;
+  /** The malformed record (or link-type change) that ended reading early, if any. */
+  error: Error | undefined;
+  readonly flows: MapiFlow[] = [];
+
+  private readonly memory: WebAssembly.Memory;
+  /** Live views of the device's R[] and S[]. */
+  private readonly regs: Uint32Array;
+  private readonly mem: Uint32Array;
+  readonly state: Uint32Array;
+  private readonly stateAlloc = new RangeAllocator('state words', DEVICE_STATE, DEVICE_STATE_WORDS);
+  private readonly regAlloc = new RangeAllocator('registers', DEVICE_REGISTERS, MAX_REGISTERS);
+  private readonly memAlloc = new RangeAllocator('M[] cells', 0, DEVICE_MEMORY_CELLS);
+  private nextFid = 1;
+  private filter: CompiledFilter | undefined;
+  private compiling: Promise<void> = Promise.resolve();
+  private pendingCompiles = 0;
+  private scheduled = false;
+  private done: Promise<void>;
+  private resolveDone!: () => void;
+  private waiters: (() => void)[] = [];
+  private readonly seed: number;
+
+  private constructor(readonly path: string, private source: CaptureSource, opts: DeviceOptions) {
+    this.id = ++deviceCounter;
+    this.name = `${path}@${this.id}`;
+    this.linkType = source.info.linkType;
+    this.snaplen = source.info.snaplen;
+    this.nanoseconds = source.info.nanoseconds;
+    this.seed = opts.seed ?? 0x2545f491;
+    const meta = deviceLayout(this.linkType);
+    this.memory = new WebAssembly.Memory({ initial: meta.pages, maximum: meta.pages });
+    this.regs = new Uint32Array(this.memory.buffer, REGS_OFF, MAX_REGISTERS);
+    this.mem = new Uint32Array(this.memory.buffer, meta.memOff, meta.memoryCells);
+    this.state = new Uint32Array(this.memory.buffer, meta.stateOff, DEVICE_STATE_WORDS);
+    this.done = new Promise((resolve) => { this.resolveDone = resolve; });
+  }
+
+  /** Opens a capture file as an offline device (MFF_PCAP: pcap or pcapng). */
+  static offline(path: string, opts: DeviceOptions = {}): MapiDevice {
+    if (typeof path !== 'string' || path === '') throw new MapiError(6157, 'argument 1 (path) must be a non-empty string');
+    let source: CaptureSource;
+    try {
+      source = openCaptureFile(path);
+    } catch (e) {
+      throw new MapiError(6155, `argument 1 (path): cannot open ${JSON.stringify(path)} as a capture: ${(e as Error).message}`);
+    }
+    if (!linkTypeInfo(source.info.linkType)) {
+      source.close();
+      throw new MapiError(3200, `${path}: link type ${linkTypeName(source.info.linkType)} (${source.info.linkType}) is not supported`);
+    }
+    return new MapiDevice(path, source, opts);
+  }
+
+  createFlow(): MapiFlow {
+    if (this.status === DEVICE_DELETED) throw new MapiError(3200, `device ${this.name} was deleted`);
+    const flow = new MapiFlow(++fdCounter, this);
+    this.flows.push(flow);
+    return flow;
+  }
+
+  /** Validates and allocates a function instance on a flow that is not connected yet; returns its fid. */
+  apply(flow: MapiFlow, name: unknown, args: readonly unknown[]): number {
+    if (flow.status === FLOW_CLOSED) throw new MapiError(6145, `flow ${flow.fd} is closed`);
+    if (flow.status !== FLOW_INIT) throw new MapiError(7006, `flow ${flow.fd} is already connected; apply functions before mapi_connect`);
+    if (typeof name !== 'string') throw new MapiError(6144, `argument 2 (function name) must be a string, not ${typeof name}`);
+    const def = mapiFunction(name);
+    if (!def) throw new MapiError(6144, `argument 2: no MAPI function ${JSON.stringify(name)}`);
+    const bad = checkArguments(def, args);
+    if (bad) throw new MapiError(bad.code, bad.message);
+    const r = def.instance(args, this.applyContext());
+    if (!r.ok) throw new MapiError(r.code, r.message);
+    const words = def.stateWords(r.config);
+    const nregs = def.registers?.(r.config) ?? 0;
+    const cells = def.memoryCells?.(r.config) ?? 0;
+    const stateBase = this.stateAlloc.alloc(words);
+    const regBase = stateBase === undefined ? undefined : this.regAlloc.alloc(nregs);
+    const memBase = regBase === undefined ? undefined : this.memAlloc.alloc(cells, Math.max(1, cells));
+    if (stateBase === undefined || regBase === undefined || memBase === undefined) {
+      if (stateBase !== undefined) this.stateAlloc.release(stateBase, words);
+      if (regBase !== undefined) this.regAlloc.release(regBase, nregs);
+      throw new MapiError(7006, `${def.name}: the device has no room left for it (${words} state words, ${nregs} registers, ${cells} M[] cells)`);
+    }
+    this.state.fill(0, stateBase, stateBase + words);
+    this.regs.fill(0, regBase, regBase + nregs);
+    this.mem.fill(0, memBase, memBase + cells);
+    const inst = new FunctionInstance(this.nextFid++, def, r.config, stateBase, words, regBase, nregs, memBase, cells);
+    def.init?.(r.config, this.state.subarray(stateBase, stateBase + words), { seed: (this.seed ^ Math.imul(inst.fid, 0x9e3779b9)) >>> 0 });
+    flow.functions.push(inst);
+    return inst.fid;
+  }
+
+  private applyContext(): MapiApplyContext {
+    return {
+      linkType: this.linkType, snaplen: this.snaplen, nanoseconds: this.nanoseconds,
+      compilePcap: (expr) => compilePcapFilter(expr, { linkType: this.linkType, snaplen: this.snaplen }).program,
+      compileFpl: (src) => compileFpl(src, { linkType: this.linkType, externs: [...externTable().values()] }).program,
+    };
+  }
+
+  /** Makes the flow active: the device's module is rebuilt to include it. */
+  async connect(flow: MapiFlow): Promise<void> {
+    if (flow.status === FLOW_CLOSED) throw new MapiError(6145, `flow ${flow.fd} is closed`);
+    if (flow.status !== FLOW_INIT) throw new MapiError(3081, `flow ${flow.fd} is already connected`);
+    if (this.status === DEVICE_FINISHED || this.status === DEVICE_DELETED) {
+      flow.status = FLOW_FINISHED;
+      return;
+    }
+    flow.status = FLOW_ACTIVE;
+    await this.rebuild();
+  }
+
+  async close(flow: MapiFlow): Promise<void> {
+    if (flow.status === FLOW_CLOSED) throw new MapiError(6145, `flow ${flow.fd} is already closed`);
+    const wasActive = flow.status === FLOW_ACTIVE;
+    flow.status = FLOW_CLOSED;
+    this.flows.splice(this.flows.indexOf(flow), 1);
+    for (const f of flow.functions) {
+      this.stateAlloc.release(f.stateBase, f.stateWords);
+      this.regAlloc.release(f.regBase, f.registers);
+      this.memAlloc.release(f.memBase, f.memoryCells);
+      if (f.def === TO_BUFFER) (f.config as ToBufferConfig).queue.clear();
+    }
+    this.wake();
+    if (wasActive) await this.rebuild();
+  }
+
+  /** Starts reading the trace; packets are processed in batches between other work. */
+  start(): void {
+    if (this.status === DEVICE_DELETED) throw new MapiError(3202, `device ${this.name} was deleted`);
+    if (this.status !== DEVICE_SETUP) throw new MapiError(3202, `device ${this.name} was already started`);
+    this.status = DEVICE_READING;
+    this.schedule();
+  }
+
+  /** Resolves when the whole trace has been processed (or the device is deleted). */
+  finished(): Promise<void> {
+    return this.done;
+  }
+
+  delete(): void {
+    if (this.status === DEVICE_DELETED) throw new MapiError(3202, `device ${this.name} was already deleted`);
+    this.status = DEVICE_DELETED;
+    for (const flow of this.flows) flow.status = FLOW_CLOSED;
+    this.flows.length = 0;
+    this.source.close();
+    this.resolveDone();
+    this.wake();
+  }
+
+  /** The result of a function instance. */
+  read(flow: MapiFlow, fid: number): { res: unknown; ts: bigint; size: number } {
+    const inst = this.instanceOf(flow, fid);
+    const value: MapiValue = inst.def.result
+      ? inst.def.result(inst.config, this.state.subarray(inst.stateBase, inst.stateBase + inst.stateWords), { nanoseconds: this.nanoseconds })
+      : { res: null, size: 0 };
+    return { ...value, ts: this.lastPacketMicros() };
+  }
+
+  /** Packets the device has processed. */
+  get packets(): bigint {
+    return (BigInt(this.state[S_PACKETS + 1]!) << 32n) | BigInt(this.state[S_PACKETS]!);
+  }
+
+  /**
+   * The next packet of a TO_BUFFER instance: waits for one (flag WAIT) or returns null at once
+   * when none is buffered (NOWAIT); null at the end of the trace.
+   */
+  async nextPacket(flow: MapiFlow, fid: number): Promise<MapiPkt | null> {
+    const inst = this.instanceOf(flow, fid);
+    if (inst.def !== TO_BUFFER) throw new MapiError(6147, `argument 2 (fid): function ${fid} is ${inst.def.name}, not TO_BUFFER`);
+    const config = inst.config as ToBufferConfig;
+    for (;;) {
+      const p = config.queue.shift();
+      if (p) {
+        if (config.queue.length < RING_PACKETS) this.schedule();
+        return p;
+      }
+      if (config.flag === 1 || flow.status !== FLOW_ACTIVE || this.status !== DEVICE_READING) return null;
+      this.schedule();
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private instanceOf(flow: MapiFlow, fid: number): FunctionInstance {
+    if (flow.status === FLOW_CLOSED) throw new MapiError(6145, `flow ${flow.fd} is closed`);
+    if (flow.status === FLOW_INIT) throw new MapiError(6143, `flow ${flow.fd} is not connected`);
+    const inst = Number.isInteger(fid) && fid > 0 ? flow.instance(fid) : undefined;
+    if (!inst) throw new MapiError(6147, `argument 2 (fid): flow ${flow.fd} has no function ${String(fid)}`);
+    return inst;
+  }
+
+  /** Time of the last packet processed, µs since the epoch (0 before the first). */
+  private lastPacketMicros(): bigint {
+    const sec = BigInt(this.state[S_TSSEC]!), frac = BigInt(this.state[S_TSFRAC]!);
+    return sec * 1_000_000n + (this.nanoseconds ? frac / 1000n : frac);
+  }
+
+  // ---- compiling ----
+
+  private rebuild(): Promise<void> {
+    this.pendingCompiles++;
+    const next = this.compiling.then(async () => {
+      try {
+        if (this.status === DEVICE_DELETED) return;
+        const { program, externs } = this.buildProgram();
+        const problems = validateProgram(program);
+        if (problems.length) throw new Error(`internal error: the device program is invalid: ${problems.slice(0, 3).join('; ')}`);
+        // binaryen is loaded only when a device compiles (importing fplc must not pay for it).
+        const { compileWasm } = await import('../../codegen/wasm/index.js');
+        const mod = compileWasm(program, { batchBytes: DEVICE_BATCH_BYTES });
+        this.filter = await CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
+      } finally {
+        this.pendingCompiles--;
+        this.schedule();
+      }
+    });
+    this.compiling = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The device program: every active flow's chain, in flow order. */
+  buildProgram(): { program: Program; externs: ExternImpl[] } {
+    const reg = (n: number): Expr => ({ k: 'reg', n });
+    const externs: ExternImpl[] = [];
+    const programExterns: Extern[] = [];
+    let locals = 0;
+    let labels = 0;
+    const body: Stmt[] = [
+      { k: 'if', cond: reg(R_HALT), then: { k: 'return', value: c(0) } },
+      { k: 'setreg', n: R_HALT, value: c(1) },
+      { k: 'setstate', i: S_TSSEC, value: { k: 'meta', m: 'tssec' } },
+      { k: 'setstate', i: S_TSFRAC, value: { k: 'meta', m: 'tsfrac' } },
+      // Count the packet once (not again when a fault makes it run a second time from a later flow).
+      { k: 'if', cond: bin('eq', reg(R_START), c(0)), then: { k: 'seq', body: [
+        { k: 'setlocal', n: locals, value: bin('add', { k: 'state', i: S_PACKETS }, c(1)) },
+        { k: 'if', cond: bin('eq', { k: 'local', n: locals }, c(0)), then: { k: 'setstate', i: S_PACKETS + 1, value: bin('add', { k: 'state', i: S_PACKETS + 1 }, c(1)) } },
+        { k: 'setstate', i: S_PACKETS, value: { k: 'local', n: locals++ } },
+      ] } },
+    ];
+    const active = this.flows.filter((f) => f.status === FLOW_ACTIVE);
+    active.forEach((flow, index) => {
+      const flowLabel = labels++;
+      const steps: Stmt[] = [];
+      for (const inst of flow.functions) {
+        let externCount = 0;
+        const at: MapiLowerContext = {
+          linkType: this.linkType,
+          stateBase: inst.stateBase,
+          regBase: inst.regBase,
+          exitFlow: { k: 'exit', label: flowLabel },
+          local: () => locals++,
+          inline: (p) => {
+            const r = inlineProgram(p, {
+              regBase: inst.regBase, localBase: locals, labelBase: labels, memBase: inst.memBase, stateBase: inst.stateBase, flowLabel,
+              externId: (x) => programExterns.push({ ...x, config: [...x.config] }) - 1,
+            });
+            locals += r.locals;
+            labels += r.labels;
+            return r.step;
+          },
+          externCall: (name, call, args) => {
+            const unique = `MAPI#${this.id}#${inst.fid}#${externCount++}#${name}`;
+            externs.push({ name: unique, summary: `${name} (fid ${inst.fid} on ${this.name})`, call: (ctx, _config, a) => call(ctx, a) });
+            const id = programExterns.push({ name: unique, config: [] }) - 1;
+            return { k: 'extern', id, args };
+          },
+        };
+        steps.push(inst.def.lower(inst.config, at));
+      }
+      body.push({
+        k: 'if', cond: bin('ge', c(index), reg(R_START)),
+        then: { k: 'seq', body: [{ k: 'setreg', n: R_CUR, value: c(index) }, { k: 'block', label: flowLabel, body: { k: 'seq', body: steps } }] },
+      });
+    });
+    body.push({ k: 'setreg', n: R_HALT, value: c(0) }, { k: 'return', value: c(1) });
+    const program: Program = {
+      body: { k: 'seq', body }, linkType: this.linkType, registers: MAX_REGISTERS, memoryCells: DEVICE_MEMORY_CELLS,
+      locals, stateWords: DEVICE_STATE_WORDS, externs: programExterns, fuel: DEVICE_FUEL, source: { language: 'chain' },
+    };
+    return { program, externs };
+  }
+
+  // ---- processing ----
+
+  private schedule(): void {
+    if (this.scheduled || this.status !== DEVICE_READING) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.tick();
+    });
+  }
+
+  /** Paused while the module is being rebuilt, or while a TO_BUFFER holds a full ring. */
+  private paused(): boolean {
+    if (this.pendingCompiles > 0) return true;
+    for (const flow of this.flows) {
+      if (flow.status !== FLOW_ACTIVE) continue;
+      for (const f of flow.functions) {
+        if (f.def === TO_BUFFER && (f.config as ToBufferConfig).queue.length >= RING_PACKETS) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Processes one batch. */
+  private tick(): void {
+    if (this.status !== DEVICE_READING || this.paused()) return;
+    if (!this.filter) {
+      // Nothing connected yet: compile the empty device program (keeps the timestamps, counts packets).
+      void this.rebuild();
+      return;
+    }
+    const filter = this.filter;
+    let processed = false;
+    try {
+      const r = filter.runSource(this.source, (records, results, n) => {
+        processed = true;
+        if (this.regs[R_HALT] !== 0) this.recoverFaults(filter, records, results, n);
+        return false;
+      });
+      if (!processed) {
+        if (r.error) this.error = r.error as CaptureError;
+        this.finish();
+        return;
+      }
+    } catch (e) {
+      this.error = e as Error;
+      this.finish();
+      return;
+    }
+    this.wake();
+    this.schedule();
+  }
+
+  /** Re-runs the packets of a batch from the first one that faulted (see the header comment). */
+  private recoverFaults(filter: CompiledFilter, records: Uint8Array, results: Uint32Array, n: number): void {
+    let rest = records.slice(recordOffset(records, firstZero(results, n)));   // runRecords reuses the batch area
+    for (;;) {
+      const one = rest.subarray(0, RECORD_HEADER_BYTES + caplenAt(rest, 0));
+      for (;;) {
+        const start = this.regs[R_CUR]! + 1;
+        this.regs[R_HALT] = 0;
+        this.regs[R_START] = start;
+        if (filter.runRecords(one)[0] !== 0) break;
+      }
+      this.regs[R_START] = 0;
+      rest = rest.subarray(one.length);
+      if (rest.length === 0) return;
+      const res = filter.runRecords(rest);
+      if (this.regs[R_HALT] === 0) return;
+      rest = rest.subarray(recordOffset(rest, firstZero(res, res.length)));
+    }
+  }
+
+  private finish(): void {
+    if (this.status !== DEVICE_READING) return;
+    this.status = DEVICE_FINISHED;
+    this.source.close();
+    for (const flow of this.flows) if (flow.status === FLOW_ACTIVE) flow.status = FLOW_FINISHED;
+    this.resolveDone();
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+}
+
+function firstZero(results: Uint32Array, n: number): number {
+  for (let i = 0; i < n; i++) if (results[i] === 0) return i;
+  return n;
+}
+
+const caplenAt = (b: Uint8Array, off: number): number =>
+  (b[off + 8]! | (b[off + 9]! << 8) | (b[off + 10]! << 16) | (b[off + 11]! << 24)) >>> 0;
+
+/** Byte offset of record `index` in a run of records. */
+function recordOffset(records: Uint8Array, index: number): number {
+  let off = 0;
+  for (let i = 0; i < index; i++) off += RECORD_HEADER_BYTES + caplenAt(records, off);
+  return off;
+}
+
+/** The layout every module of a device has (compileWasm computes the same from the program). */
+function deviceLayout(linkType: number) {
+  const meta = layout({ linkType, registers: MAX_REGISTERS, memoryCells: DEVICE_MEMORY_CELLS, fuel: DEVICE_FUEL,
+    stateBytes: 4 * DEVICE_STATE_WORDS, batchBytes: DEVICE_BATCH_BYTES });
+  if (meta.pages * PAGE_BYTES < meta.resultsOff) throw new Error('internal error: device layout');
+  return meta;
+}
