@@ -98,9 +98,16 @@ export const externImportName = (id: number) => `extern_${id}`;
 
 /** What an extern implemented in JavaScript sees when a packet reaches it. */
 export interface ExternCallContext {
-  /** The captured bytes of the current packet (a view into module memory; do not keep it). */
-  packet: Uint8Array;
-  wirelen: number;
+  /** The captured bytes of the current packet: a view into module memory made on first use; do not keep it. */
+  readonly packet: Uint8Array;
+  /** Allocation-free access to the same bytes: bytes[offset .. offset + caplen) of the module's memory. */
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+  readonly caplen: number;
+  readonly wirelen: number;
+  /** Record timestamp: seconds and sub-second units (µs or ns, as the capture says). */
+  readonly tsSec: number;
+  readonly tsFrac: number;
   /** Live views of R[] and M[]. */
   registers: Uint32Array;
   memory: Uint32Array;

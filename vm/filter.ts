@@ -304,20 +304,43 @@ function readU32LE(b: Uint8Array, off: number): number {
 }
 
 /** The JS side of env.extern_<id>: builds the call context from the record the module passes. */
+/** One context object per extern, refilled per call: the packet view is made only if the extern asks for it. */
+class CallContext implements ExternCallContext {
+  offset = 0;
+  caplen = 0;
+  wirelen = 0;
+  tsSec = 0;
+  tsFrac = 0;
+  private view: Uint8Array | undefined;
+  constructor(readonly bytes: Uint8Array, readonly registers: Uint32Array, readonly memory: Uint32Array) {}
+
+  get packet(): Uint8Array {
+    this.view ??= this.bytes.subarray(this.offset, this.offset + this.caplen);
+    return this.view;
+  }
+
+  /** Reads the record header at recordOff (not 4-byte aligned in general, so bytewise). */
+  enter(recordOff: number): void {
+    const b = this.bytes;
+    const u32 = (i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+    this.tsSec = u32(recordOff);
+    this.tsFrac = u32(recordOff + 4);
+    this.caplen = u32(recordOff + 8);
+    this.wirelen = u32(recordOff + 12);
+    this.offset = recordOff + RECORD_HEADER_BYTES;
+    this.view = undefined;
+  }
+}
+
+/** The JS side of env.extern_<id>(recordOff, args…). Arguments arrive as i32 and are passed as u32. */
 function bindExtern(impl: ExternImpl, config: readonly (string | number)[], memory: WebAssembly.Memory, meta: ModuleMeta) {
   const buffer = memory.buffer;
-  const ctx: ExternCallContext = {
-    packet: new Uint8Array(0),
-    wirelen: 0,
-    registers: new Uint32Array(buffer, REGS_OFF, MAX_REGISTERS),
-    memory: new Uint32Array(buffer, meta.memOff, meta.memoryCells),
-  };
+  const ctx = new CallContext(new Uint8Array(buffer), new Uint32Array(buffer, REGS_OFF, MAX_REGISTERS),
+    new Uint32Array(buffer, meta.memOff, meta.memoryCells));
+  const none: number[] = [];
   return (recordOff: number, ...args: number[]): number => {
-    // Records are not 4-byte aligned in general: read the header bytewise.
-    const b = new Uint8Array(buffer, recordOff, RECORD_HEADER_BYTES);
-    const cap = b[8]! | (b[9]! << 8) | (b[10]! << 16) | (b[11]! << 24);
-    ctx.packet = new Uint8Array(buffer, recordOff + RECORD_HEADER_BYTES, cap >>> 0);
-    ctx.wirelen = (b[12]! | (b[13]! << 8) | (b[14]! << 16) | (b[15]! << 24)) >>> 0;
-    return impl.call(ctx, config, args.map((a) => a >>> 0)) >>> 0;
+    ctx.enter(recordOff);
+    for (let i = 0; i < args.length; i++) args[i] = args[i]! >>> 0;
+    return impl.call(ctx, config, args.length ? args : none) >>> 0;
   };
 }
