@@ -21,6 +21,32 @@ export interface MapiApplyContext {
   compilePcap(expr: string): Program;
   /** FPL program → IR for this device (throws CompileError). */
   compileFpl(source: string): Program;
+  /** The flow the function is applied to (its fd). */
+  fd?: number;
+  /**
+   * The u64 result of function `fid` of flow `fd` on this device, to be read per packet
+   * (BINOP, STATS, DIST, …); a string says why there is none.
+   */
+  u64Source?(fd: number, fid: number): MapiU64Source | string;
+}
+
+/** Where IR that reads or resets an instance's u64 result runs. */
+export interface MapiValueContext {
+  stateBase: number;
+  /** A fresh per-packet local. */
+  local(): number;
+  /** Record timestamps' sub-second unit is nanoseconds (else microseconds). */
+  nanoseconds: boolean;
+}
+
+/** A function's u64 result as other functions read it per packet. */
+export interface MapiU64Source {
+  /** "NAME (fid N of flow F)", for messages. */
+  label: string;
+  /** IR that leaves the u64 value in locals `lo` and `hi`. */
+  read(lo: number, hi: number, local: () => number): Stmt;
+  /** IR that resets the value (the function's reset), if it has one. */
+  reset?(local: () => number): Stmt;
 }
 
 /** Where a function instance lowers into the device program. */
@@ -39,6 +65,8 @@ export interface MapiLowerContext {
   inline(program: Program): Stmt;
   /** An expression calling `call` in JavaScript for the packets that reach it. */
   externCall(name: string, call: (ctx: ExternCallContext, args: readonly number[]) => number, args: Expr[]): Expr;
+  /** Record timestamps' sub-second unit is nanoseconds (else microseconds). */
+  nanoseconds?: boolean;
 }
 
 /** Per-instance JavaScript object shared by lowering, externs and results (e.g. TO_BUFFER's queue). */
@@ -73,6 +101,18 @@ export interface MapiFunctionDef<C = unknown> {
   lower(config: C, at: MapiLowerContext): Stmt;
   /** The value of the instance, from its state words (a view, valid during the call). */
   result?(config: C, state: Uint32Array, ctx: MapiResultContext): MapiValue;
+  /** IR leaving the u64 result in locals lo, hi (functions whose result others read per packet). */
+  value64?(config: C, at: MapiValueContext, lo: number, hi: number): Stmt;
+  /** IR resetting the result (MAPI's reset hook). */
+  reset64?(config: C, at: MapiValueContext): Stmt;
+  /** Runs once when the trace ends or the flow is closed (final writes, e.g. RES2FILE "-1"). */
+  finish?(config: C, state: Uint32Array, ctx: MapiResultContext): void;
+  /** Releases what the instance holds outside the device (open files); after `finish`. */
+  cleanup?(config: C): void;
+  /** The device type OID the definition is for (spec §4.2); default "1", software. */
+  devtype?: string;
+  /** The function library it belongs to (`lib:` in `[lib:]NAME[!oid]`); default "stdflib". */
+  library?: string;
 }
 
 // ---- helpers shared by the function files ----

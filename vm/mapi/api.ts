@@ -5,7 +5,9 @@
  */
 import type { MapiPkt } from '../../hostfns/mapi-to-buffer.js';
 import { FLOW_INIT, MapiError, MFF_PCAP, type FlowStatus } from './constants.js';
-import { MapiDevice, MapiFlow, type DeviceOptions } from './device.js';
+import { hostname } from 'node:os';
+import { libraryOf } from '../../hostfns/mapi-library.js';
+import { FunctionInstance, MapiDevice, MapiFlow, type DeviceOptions } from './device.js';
 
 // ---- process-wide tables (MAPI's client library state) ----
 
@@ -170,6 +172,89 @@ export function mapi_get_flow_info(fd: number): MapiFlowInfo | null {
   });
 }
 
+/** `mapi_get_next_flow_info`: the open flow with the smallest fd greater than `fd`. */
+export function mapi_get_next_flow_info(fd: number): MapiFlowInfo | null {
+  return guard(null, () => {
+    const next = [...flows.keys()].filter((k) => k > fd).sort((x, y) => x - y)[0];
+    if (next === undefined) throw new MapiError(6145, `argument 1 (fd): no open flow after ${String(fd)}`);
+    return mapi_get_flow_info(next) ?? (() => { throw new MapiError(6145, `flow ${next} vanished`); })();
+  });
+}
+
+export interface MapiFunctionInfo {
+  fid: number; name: string; libname: string; devtype: string;
+  /** Packets that reached the function and packets it passed on (MAPI's funcstats). */
+  pkts: bigint; passed_pkts: bigint; result_size: number;
+}
+
+function functionInfo(flow: MapiFlow, inst: FunctionInstance): MapiFunctionInfo {
+  const counts = flow.device.functionCounts(inst);
+  let size = 0;
+  try { size = flow.status === FLOW_INIT ? 0 : flow.device.read(flow, inst.fid).size; } catch { size = 0; }
+  return { fid: inst.fid, name: inst.def.name, libname: libraryOf(inst.def), devtype: inst.devtype, pkts: counts.pkts, passed_pkts: counts.passed, result_size: size };
+}
+
+export function mapi_get_function_info(fd: number, fid: number): MapiFunctionInfo | null {
+  return guard(null, () => {
+    const flow = flowOf(fd);
+    const inst = flow.instance(fid);
+    if (!inst) throw new MapiError(6147, `argument 2 (fid): flow ${fd} has no function ${String(fid)}`);
+    return functionInfo(flow, inst);
+  });
+}
+
+/** The function applied after `fid` on the flow (in apply order). */
+export function mapi_get_next_function_info(fd: number, fid: number): MapiFunctionInfo | null {
+  return guard(null, () => {
+    const flow = flowOf(fd);
+    const i = flow.functions.findIndex((f) => f.fid === fid);
+    const next = i < 0 ? flow.functions.find((f) => f.fid > fid) : flow.functions[i + 1];
+    if (!next) throw new MapiError(6147, `argument 2 (fid): flow ${fd} has no function after ${String(fid)}`);
+    return functionInfo(flow, next);
+  });
+}
+
+export interface MapiDeviceInfo {
+  id: number; device: string; name: string; alias: string; description: string;
+  /** The device type OID functions are selected by. */
+  devtype: string; link_speed: number; mpls: number; vlan: number;
+}
+
+const deviceInfo = (d: MapiDevice): MapiDeviceInfo => ({
+  id: -d.id, device: d.name, name: d.path, alias: '', description: d.description, devtype: d.devOID, link_speed: 0, mpls: 0, vlan: 0,
+});
+
+function deviceById(devid: unknown): MapiDevice {
+  const d = [...devices.values()].find((x) => x.id === devid || -x.id === devid);
+  if (!d) throw new MapiError(3202, `argument 1 (devid): no device ${String(devid)}`);
+  return d;
+}
+
+/** A device's description; offline devices have negative ids (MAPI's −n), either sign is accepted. */
+export function mapi_get_device_info(devid: number): MapiDeviceInfo | null {
+  return guard(null, () => deviceInfo(deviceById(devid)));
+}
+
+/** The device after `devid` (in creation order). */
+export function mapi_get_next_device_info(devid: number): MapiDeviceInfo | null {
+  return guard(null, () => {
+    const n = Math.abs(devid);
+    const next = [...devices.values()].filter((d) => d.id > n).sort((a, b) => a.id - b.id)[0];
+    if (!next) throw new MapiError(3202, `argument 1 (devid): no device after ${String(devid)}`);
+    return deviceInfo(next);
+  });
+}
+
+export interface MapiStat { ps_recv: bigint; ps_drop: bigint; ps_ifdrop: bigint; hostname: string; dev: string }
+
+/** Packets a device received (processed) and dropped (an offline device drops none). */
+export function mapi_stats(dev: string): MapiStat | null {
+  return guard(null, () => {
+    const d = deviceOf(dev);
+    return { ps_recv: d.packets, ps_drop: 0n, ps_ifdrop: 0n, hostname: hostname(), dev: d.name };
+  });
+}
+
 // ---- idiomatic API ----
 
 export class Device {
@@ -181,6 +266,8 @@ export class Device {
   }
 
   get name(): string { return this.core.name; }
+  /** The device type OID functions are selected by. */
+  get devOID(): string { return this.core.devOID; }
   get linkType(): number { return this.core.linkType; }
   /** Packets processed so far. */
   get packets(): bigint { return this.core.packets; }
@@ -208,6 +295,12 @@ export class Flow {
   read(fid: number): unknown { return this.core.device.read(this.core, fid).res; }
   /** The next packet of a TO_BUFFER function, null at the end of the trace. */
   nextPacket(fid: number): Promise<MapiPkt | null> { return this.core.device.nextPacket(this.core, fid); }
+  /** A function's name, library, devtype and packet counts. */
+  info(fid: number): MapiFunctionInfo {
+    const inst = this.core.instance(fid);
+    if (!inst) throw new MapiError(6147, `argument 1 (fid): flow ${this.fd} has no function ${String(fid)}`);
+    return functionInfo(this.core, inst);
+  }
   /** Every remaining packet of a TO_BUFFER function. */
   async *packets(fid: number): AsyncGenerator<MapiPkt> {
     for (let p = await this.nextPacket(fid); p; p = await this.nextPacket(fid)) yield p;

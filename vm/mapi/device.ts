@@ -24,9 +24,10 @@ import { compileFpl } from '../../lang/fpl/index.js';
 import { openCaptureFile } from '../../drivers/capture.js';
 import type { CaptureError, CaptureSource } from '../../drivers/types.js';
 import { externTable } from '../../hostfns/registry.js';
-import { mapiFunction } from '../../hostfns/mapi-library.js';
+import { selectMapiFunction } from '../../hostfns/mapi-library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
-import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext, MapiValue } from '../../hostfns/mapi-types.js';
+import { add64 as add64State, read64, type MapiApplyContext, type MapiFunctionDef, type MapiLowerContext, type MapiValue, type MapiValueContext } from '../../hostfns/mapi-types.js';
+import { u64Access } from '../../hostfns/mapi-u64.js';
 import { layout, MAX_REGISTERS, PAGE_BYTES, RECORD_HEADER_BYTES, REGS_OFF, type ExternImpl } from '../abi.js';
 import { CompiledFilter } from '../filter.js';
 import { RangeAllocator } from './alloc.js';
@@ -47,19 +48,37 @@ const DEVICE_BATCH_BYTES = 1024 * 1024;
 // Device registers and state words (instances get the rest).
 const R_HALT = 0, R_START = 1, R_CUR = 2, DEVICE_REGISTERS = 3;
 const S_TSSEC = 0, S_TSFRAC = 1, S_PACKETS = 2, DEVICE_STATE = 4;
+/** State words the device keeps after each instance's own: MAPI's per-function packet counts. */
+const FUNCTION_COUNTER_WORDS = 4;
 
 let deviceCounter = 0;
+/** MAPI devtype OIDs (spec §4.2). */
+export const DEVOID_ALL = '1';
+export const DEVOID_NIC = '1.3';
 let fdCounter = 0;
 
 export interface DeviceOptions {
   /** Seed of the probabilistic functions (SAMPLE mode 3); default a fixed value, so runs repeat. */
   seed?: number;
+  /** The device type OID functions are selected by (spec §4.3); offline traces are read by the NIC driver: "1.3". */
+  devOID?: string;
+  /** Free text for mapi_get_device_info. */
+  description?: string;
 }
 
 export class FunctionInstance {
+  /** Instances whose u64 results this one reads (BINOP, STATS, …), and how many read this one. */
+  readonly references: FunctionInstance[] = [];
+  referencedBy = 0;
+  /** Its flow was closed while other instances still read it: its words are freed with the last reader. */
+  orphaned = false;
+  /** Its `finish` hook ran (end of trace or flow closed). */
+  finished = false;
   constructor(readonly fid: number, readonly def: MapiFunctionDef<any>, readonly config: any,
     readonly stateBase: number, readonly stateWords: number, readonly regBase: number, readonly registers: number,
-    readonly memBase: number, readonly memoryCells: number) {}
+    readonly memBase: number, readonly memoryCells: number,
+    /** Four state words: packets that reached the function, packets it passed (u64 each). */
+    readonly countersBase: number, readonly devtype: string) {}
 }
 
 export class MapiFlow {
@@ -100,6 +119,8 @@ export class MapiDevice {
   private resolveDone!: () => void;
   private waiters: (() => void)[] = [];
   private readonly seed: number;
+  readonly devOID: string;
+  readonly description: string;
 
   private constructor(readonly path: string, private source: CaptureSource, opts: DeviceOptions) {
     this.id = ++deviceCounter;
@@ -108,6 +129,8 @@ export class MapiDevice {
     this.snaplen = source.info.snaplen;
     this.nanoseconds = source.info.nanoseconds;
     this.seed = opts.seed ?? 0x2545f491;
+    this.devOID = opts.devOID ?? DEVOID_NIC;
+    this.description = opts.description ?? `offline trace ${path}`;
     const meta = deviceLayout(this.linkType);
     this.memory = new WebAssembly.Memory({ initial: meta.pages, maximum: meta.pages });
     this.regs = new Uint32Array(this.memory.buffer, REGS_OFF, MAX_REGISTERS);
@@ -139,42 +162,80 @@ export class MapiDevice {
     return flow;
   }
 
-  /** Validates and allocates a function instance on a flow that is not connected yet; returns its fid. */
+  /**
+   * Validates and allocates a function instance on a flow that is not connected yet; returns its
+   * fid. The definition is picked by the device's devOID (`[lib:]NAME[!oid]`, spec §4.3); a
+   * hardware definition that cannot take the arguments (7006) falls back to software unless the
+   * name forced its OID with `!`.
+   */
   apply(flow: MapiFlow, name: unknown, args: readonly unknown[]): number {
     if (flow.status === FLOW_CLOSED) throw new MapiError(6145, `flow ${flow.fd} is closed`);
     if (flow.status !== FLOW_INIT) throw new MapiError(7006, `flow ${flow.fd} is already connected; apply functions before mapi_connect`);
     if (typeof name !== 'string') throw new MapiError(6144, `argument 2 (function name) must be a string, not ${typeof name}`);
-    const def = mapiFunction(name);
-    if (!def) throw new MapiError(6144, `argument 2: no MAPI function ${JSON.stringify(name)}`);
-    const bad = checkArguments(def, args);
-    if (bad) throw new MapiError(bad.code, bad.message);
-    const r = def.instance(args, this.applyContext());
+    const picked = selectMapiFunction(name, this.devOID);
+    if (!picked.ok) throw new MapiError(6144, `argument 2: ${picked.message}`);
+    let def = picked.def;
+    let r = this.instantiate(flow, def, args);
+    if (!r.ok && r.code === 7006 && !picked.forced && picked.devtype !== '1') {
+      const soft = selectMapiFunction(name, '1');
+      if (soft.ok) { def = soft.def; r = this.instantiate(flow, def, args); }
+    }
     if (!r.ok) throw new MapiError(r.code, r.message);
+    const devtype = def.devtype ?? '1';
+    const references = r.references;
     const words = def.stateWords(r.config);
     const nregs = def.registers?.(r.config) ?? 0;
     const cells = def.memoryCells?.(r.config) ?? 0;
-    const stateBase = this.stateAlloc.alloc(words);
+    const stateBase = this.stateAlloc.alloc(words + FUNCTION_COUNTER_WORDS);
     const regBase = stateBase === undefined ? undefined : this.regAlloc.alloc(nregs);
     const memBase = regBase === undefined ? undefined : this.memAlloc.alloc(cells, Math.max(1, cells));
     if (stateBase === undefined || regBase === undefined || memBase === undefined) {
-      if (stateBase !== undefined) this.stateAlloc.release(stateBase, words);
+      if (stateBase !== undefined) this.stateAlloc.release(stateBase, words + FUNCTION_COUNTER_WORDS);
       if (regBase !== undefined) this.regAlloc.release(regBase, nregs);
+      def.cleanup?.(r.config);
       throw new MapiError(7006, `${def.name}: the device has no room left for it (${words} state words, ${nregs} registers, ${cells} M[] cells)`);
     }
-    this.state.fill(0, stateBase, stateBase + words);
+    this.state.fill(0, stateBase, stateBase + words + FUNCTION_COUNTER_WORDS);
     this.regs.fill(0, regBase, regBase + nregs);
     this.mem.fill(0, memBase, memBase + cells);
-    const inst = new FunctionInstance(this.nextFid++, def, r.config, stateBase, words, regBase, nregs, memBase, cells);
+    const inst = new FunctionInstance(this.nextFid++, def, r.config, stateBase, words, regBase, nregs, memBase, cells, stateBase + words, devtype);
+    for (const ref of references) { inst.references.push(ref); ref.referencedBy++; }
     def.init?.(r.config, this.state.subarray(stateBase, stateBase + words), { seed: (this.seed ^ Math.imul(inst.fid, 0x9e3779b9)) >>> 0 });
     flow.functions.push(inst);
     return inst.fid;
   }
 
-  private applyContext(): MapiApplyContext {
+  /** Runs a definition's argument check; collects the instances it references. */
+  private instantiate(flow: MapiFlow, def: MapiFunctionDef<any>, args: readonly unknown[]):
+    { ok: true; config: unknown; references: FunctionInstance[] } | { ok: false; code: number; message: string } {
+    const bad = checkArguments(def, args);
+    if (bad) return { ok: false, ...bad };
+    const references: FunctionInstance[] = [];
+    const r = def.instance(args, this.applyContext(flow, references));
+    return r.ok ? { ok: true, config: r.config, references } : r;
+  }
+
+  private applyContext(flow: MapiFlow, references: FunctionInstance[]): MapiApplyContext {
     return {
-      linkType: this.linkType, snaplen: this.snaplen, nanoseconds: this.nanoseconds,
+      linkType: this.linkType, snaplen: this.snaplen, nanoseconds: this.nanoseconds, fd: flow.fd,
       compilePcap: (expr) => compilePcapFilter(expr, { linkType: this.linkType, snaplen: this.snaplen }).program,
       compileFpl: (src) => compileFpl(src, { linkType: this.linkType, externs: [...externTable().values()] }).program,
+      u64Source: (fd, fid) => {
+        const target = this.flows.find((f) => f.fd === fd);
+        if (!target) return Number.isInteger(fd) && fd > 0 ? `flow ${fd} is not a flow of device ${this.name}` : 'the flow descriptor must be an integer > 0';
+        if (target.status === FLOW_CLOSED) return `flow ${fd} is closed`;
+        const inst = Number.isInteger(fid) ? target.instance(fid) : undefined;
+        if (!inst) return `flow ${fd} has no function ${String(fid)} (apply it first)`;
+        const access = u64Access(inst.def);
+        if (!access) return `${inst.def.name} has no u64 result`;
+        references.push(inst);
+        const at = (local: () => number): MapiValueContext => ({ stateBase: inst.stateBase, local, nanoseconds: this.nanoseconds });
+        return {
+          label: `${inst.def.name} (fid ${inst.fid} of flow ${fd})`,
+          read: (lo, hi, local) => access.value(inst.config, at(local), lo, hi),
+          reset: access.reset ? (local) => access.reset!(inst.config, at(local)) : undefined,
+        };
+      },
     };
   }
 
@@ -196,13 +257,30 @@ export class MapiDevice {
     flow.status = FLOW_CLOSED;
     this.flows.splice(this.flows.indexOf(flow), 1);
     for (const f of flow.functions) {
-      this.stateAlloc.release(f.stateBase, f.stateWords);
-      this.regAlloc.release(f.regBase, f.registers);
-      this.memAlloc.release(f.memBase, f.memoryCells);
+      if (wasActive) this.finishInstance(f);
+      if (f.referencedBy > 0) f.orphaned = true;   // still read by another flow's function
+      else this.releaseInstance(f);
       if (f.def === TO_BUFFER) (f.config as ToBufferConfig).queue.clear();
     }
     this.wake();
     if (wasActive) await this.rebuild();
+  }
+
+  private releaseInstance(f: FunctionInstance): void {
+    this.stateAlloc.release(f.stateBase, f.stateWords + FUNCTION_COUNTER_WORDS);
+    this.regAlloc.release(f.regBase, f.registers);
+    this.memAlloc.release(f.memBase, f.memoryCells);
+    f.def.cleanup?.(f.config);
+    for (const ref of f.references) {
+      ref.referencedBy--;
+      if (ref.orphaned && ref.referencedBy === 0) this.releaseInstance(ref);
+    }
+    f.references.length = 0;
+  }
+
+  /** Packets that reached a function and packets it passed (MAPI's funcstats). */
+  functionCounts(inst: FunctionInstance): { pkts: bigint; passed: bigint } {
+    return { pkts: read64(this.state, inst.countersBase), passed: read64(this.state, inst.countersBase + 2) };
   }
 
   /** Starts reading the trace; packets are processed in batches between other work. */
@@ -221,7 +299,10 @@ export class MapiDevice {
   delete(): void {
     if (this.status === DEVICE_DELETED) throw new MapiError(3202, `device ${this.name} was already deleted`);
     this.status = DEVICE_DELETED;
-    for (const flow of this.flows) flow.status = FLOW_CLOSED;
+    for (const flow of this.flows) {
+      flow.status = FLOW_CLOSED;
+      for (const f of flow.functions) f.def.cleanup?.(f.config);
+    }
     this.flows.length = 0;
     this.source.close();
     this.resolveDone();
@@ -260,6 +341,16 @@ export class MapiDevice {
       this.schedule();
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
+  }
+
+  private finishInstance(f: FunctionInstance): void {
+    if (f.finished) return;
+    f.finished = true;
+    f.def.finish?.(f.config, this.instanceState(f), { nanoseconds: this.nanoseconds });
+  }
+
+  private instanceState(f: FunctionInstance): Uint32Array {
+    return this.state.subarray(f.stateBase, f.stateBase + f.stateWords);
   }
 
   private instanceOf(flow: MapiFlow, fid: number): FunctionInstance {
@@ -326,6 +417,7 @@ export class MapiDevice {
         let externCount = 0;
         const at: MapiLowerContext = {
           linkType: this.linkType,
+          nanoseconds: this.nanoseconds,
           stateBase: inst.stateBase,
           regBase: inst.regBase,
           exitFlow: { k: 'exit', label: flowLabel },
@@ -346,7 +438,8 @@ export class MapiDevice {
             return { k: 'extern', id, args };
           },
         };
-        steps.push(inst.def.lower(inst.config, at));
+        // MAPI's funcstats around the step: reached before it, passed after it (a filter that drops exits the flow).
+        steps.push(add64State(inst.countersBase, c(1), at.local()), inst.def.lower(inst.config, at), add64State(inst.countersBase + 2, c(1), at.local()));
       }
       body.push({
         k: 'if', cond: bin('ge', c(index), reg(R_START)),
@@ -438,6 +531,7 @@ export class MapiDevice {
     if (this.status !== DEVICE_READING) return;
     this.status = DEVICE_FINISHED;
     this.source.close();
+    for (const flow of this.flows) for (const f of flow.functions) this.finishInstance(f);
     for (const flow of this.flows) if (flow.status === FLOW_ACTIVE) flow.status = FLOW_FINISHED;
     this.resolveDone();
     this.wake();
