@@ -212,6 +212,39 @@ async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolea
   return EXIT.ok;
 }
 
+/** `fpl flow GRAPH -r CAPTURE`: an FFPF flow graph through the MAPI API (bin/flow.ts). */
+async function cmdFlow(positionals: string[], flags: { read?: string; json?: boolean; graphFile?: string }) {
+  if (!flags.read) throw new UsageError('fpl flow needs -r CAPTURE');
+  let file: string | undefined;
+  let text: string;
+  if (flags.graphFile !== undefined || (positionals.length === 1 && /\.graph$/i.test(positionals[0]!))) {
+    if (flags.graphFile !== undefined && positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} after -f`);
+    file = flags.graphFile ?? positionals[0]!;
+    text = readText(file);
+  } else {
+    if (!positionals.length) throw new UsageError('no graph: give \'(class, …) > (class, …)\' or GRAPH.graph');
+    text = positionals.join(' ');
+  }
+  const { runFlowGraph, formatFlowRun, formatFlowRunJson } = await import('./flow.js');
+  const { MapiError } = await import('../vm/mapi/index.js');
+  let run;
+  try {
+    run = await runFlowGraph(text, flags.read, file !== undefined ? { file } : {});
+  } catch (err) {
+    if (err instanceof MapiError && (err.code === 6155 || err.code === 3200)) {
+      process.stderr.write(`fpl: ${err.message}\n`);
+      return EXIT.capture;
+    }
+    throw err;
+  }
+  process.stdout.write(flags.json ? formatFlowRunJson(run) : formatFlowRun(run));
+  if (run.error) {
+    process.stderr.write(`fpl: ${flags.read}: ${run.error.message}\n`);
+    return EXIT.capture;
+  }
+  return EXIT.ok;
+}
+
 function programOptions(cmd: Command): Command {
   return cmd
     .option('-e, --expression <expr>', 'a libpcap filter expression (as tcpdump takes it)')
@@ -257,6 +290,13 @@ export function makeProgram(): Command {
     .addOption(new Option('--ir', 'print the IR'))
     .addOption(new Option('--wat', 'print the WebAssembly text')))
     .action(wrap(cmdDump));
+  program.command('flow')
+    .description('run an FFPF flow graph through MAPI: fpl flow \'(BPF,"tcp port 80") > (packetcount)\' -r f.pcap')
+    .argument('[graph...]', 'the graph, or a GRAPH.graph file')
+    .option('-f, --graph-file <file>', 'read the graph from a file')
+    .requiredOption('-r, --read <capture>', 'pcap or pcapng file to read')
+    .option('--json', 'print one JSON object per flow: {"flow","path","packets","results"}')
+    .action(wrap(cmdFlow));
   return program;
 }
 

@@ -7,7 +7,7 @@
  * never errors: the program is simply compiled.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,19 +19,29 @@ export function defaultCacheDir(): string {
 }
 
 let identity: string | undefined;
-/** What distinguishes this compiler build: version and the size/mtime of the files that generate code. */
+/**
+ * What distinguishes this compiler build: the package version and the size and mtime of every
+ * built file (front ends, passes, backend, host functions all shape the module). Stat calls
+ * only, a few milliseconds.
+ */
 function compilerIdentity(): string {
   if (identity) return identity;
-  const here = dirname(fileURLToPath(import.meta.url));
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const parts: string[] = [];
-  for (const rel of ['../package.json', '../../package.json', 'compile.js', '../codegen/wasm/emit.js', '../codegen/wasm/index.js',
-    '../lang/fpl/lower.js', '../lang/pcapfilter/gen.js', '../lang/cbpf/lower.js', '../lang/ir/fields.js']) {
-    try {
-      const s = statSync(join(here, rel));
-      parts.push(`${rel}:${s.size}:${s.mtimeMs}`);
-    } catch { /* absent in this layout */ }
-  }
-  identity = parts.join('|');
+  const walk = (dir: string): void => {
+    let entries;
+    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && e.name !== 'test' && e.name !== 'bench') walk(path);
+      } else if (e.name.endsWith('.js') || e.name === 'package.json') {
+        try { const st = statSync(path); parts.push(`${path}:${st.size}:${st.mtimeMs}`); } catch { /* raced away */ }
+      }
+    }
+  };
+  walk(root);
+  identity = createHash('sha256').update(parts.sort().join('|')).digest('hex');
   return identity;
 }
 

@@ -74,7 +74,17 @@ export async function lowerSource(source: string, opts: CompileOptions = {}): Pr
       const allowed = opts.allowExterns ? new Set(opts.allowExterns) : undefined;
       const externs = [...table.values()].filter((x) => !allowed || allowed.has(x.name));
       const { compileFpl } = await import('../lang/fpl/index.js');
-      return compileFpl(source, { ...file, linkType, memoryCells, fuel, externs });
+      if (!/EXTERN/i.test(source)) return compileFpl(source, { ...file, linkType, memoryCells, fuel, externs });
+      // MAPI functions as externs (vm/mapi-externs.ts): checked by MAPI, then replaced by their IR.
+      const mapi = await import('./mapi-externs.js');
+      const { compilePcapFilter } = await import('../lang/pcapfilter/index.js');
+      const compilers = {
+        compilePcap: (expr: string, lt: number) => compilePcapFilter(expr, { linkType: lt, snaplen }).program,
+        compileFpl: (src: string, lt: number) => compileFpl(src, { linkType: lt, externs: [...externTable().values()] }).program,
+      };
+      const signatures = mapi.mapiExternSignatures(linkType, compilers, new Set(table.keys()), allowed);
+      const r = compileFpl(source, { ...file, linkType, memoryCells, fuel, externs: [...externs, ...signatures] });
+      return { program: mapi.lowerMapiExterns(r.program, new Set(signatures.map((x) => x.name)), compilers), warnings: r.warnings };
     }
     case 'pcap': {
       const { compilePcapFilter } = await import('../lang/pcapfilter/index.js');
@@ -102,7 +112,8 @@ export async function compileProgram(program: Program, opts: { snaplen?: number;
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
   });
-  return CompiledFilter.load(mod.wasm, { ...(opts.externs ? { externs: opts.externs } : {}), warnings: opts.warnings ?? [] });
+  const externs = [...await mapiExternImpls(mod.wasm), ...(opts.externs ?? [])];
+  return CompiledFilter.load(mod.wasm, { externs, warnings: opts.warnings ?? [] });
 }
 
 /** Source → loaded filter. */
@@ -119,5 +130,14 @@ export async function compileFilter(source: string, opts: CompileOptions = {}): 
 /** Loads a module compiled ahead of time (`fpl compile`, CompiledFilter.wasm). No binaryen. */
 export function loadFilter(wasm: Uint8Array, opts: { externs?: readonly ExternImpl[] } = {}): Promise<CompiledFilter> {
   if (!(wasm instanceof Uint8Array)) throw new TypeError('loadFilter takes the module bytes as a Uint8Array');
-  return CompiledFilter.load(wasm, opts);
+  return mapiExternImpls(wasm).then((mapi) => CompiledFilter.load(wasm, { externs: [...mapi, ...(opts.externs ?? [])] }));
+}
+
+/**
+ * The JavaScript parts of MAPI functions a program calls as EXTERN("NAME", …) (externs named
+ * `mapi:NAME`), loaded only for modules that mention them.
+ */
+async function mapiExternImpls(wasm: Uint8Array): Promise<readonly ExternImpl[]> {
+  if (!Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).includes('mapi:')) return [];
+  return (await import('./mapi-externs.js')).MAPI_EXTERN_IMPLS;
 }
