@@ -4,16 +4,20 @@
  * does gen_or) is the order of the loads here, because a load past the captured length ends
  * the whole filter with 0: the verdict on truncated packets depends on it.
  *
- * Offset state (off_linktype, off_linkpl, off_nl, MPLS depth) is global and changes as
- * primitives are generated in source order, as in libpcap: `vlan`, `mpls` and `pppoes` shift
- * everything generated after them.
+ * Offset state (off_linktype, off_linkpl, off_linkhdr, off_nl, MPLS depth) is global and
+ * changes as primitives are generated in source order, as in libpcap: `vlan`, `mpls`, `pppoes`
+ * and `geneve` shift everything generated after them. An offset has a constant part and, after
+ * `geneve`, a variable part held in an IR local (libpcap keeps it in a scratch register): the
+ * locals are set by statements that run when the geneve test matches, and every later load
+ * adds them, exactly where libpcap's code does `ldx M[r]; ld [x + k]`.
  */
 import { bin, c, field, land, lnot, lor, load, type Expr, type Stmt, type FieldName } from '../ir/ir.js';
 import { linkTypeInfo } from '../ir/linktypes.js';
 import type { Arth, Id, Node, Qual, Span } from './ast.js';
 import { isId } from './ast.js';
 import { parseIPv6 } from './lexer.js';
-import { ETHER_PROTOS, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, LLC_SAPS, nameToPort, nameToPortRange, nameToProto, PROTO_UNDEF } from './names.js';
+import { ETHER_PROTOS, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, LLC_S_SUBTYPES, LLC_SAPS, LLC_U_SUBTYPES, nameToPort, nameToPortRange,
+  nameToProto, PROTO_UNDEF, systemResolver, type NameResolver } from './names.js';
 
 export class GenError extends Error {
   constructor(message: string, readonly span: Span) { super(message); }
@@ -38,11 +42,32 @@ function or(a: Pred, b: Pred): Pred {
 function not(a: Pred): Pred {
   return a.k === 'e' ? P(lnot(a.e)) : { k: 'not', a };
 }
+/**
+ * Joins a run of predicates with one operator as a balanced tree. Short-circuit `and`/`or`
+ * are associative including their evaluation order and faults, so this is the left-to-right
+ * chain libpcap builds, without a tree as deep as the chain is long.
+ */
+export function joinBalanced(op: 'and' | 'or', items: readonly Pred[], lo = 0, hi = items.length): Pred {
+  if (hi - lo === 1) return items[lo];
+  const mid = (lo + hi) >>> 1;
+  const a = joinBalanced(op, items, lo, mid);
+  const b = joinBalanced(op, items, mid, hi);
+  return op === 'and' ? and(a, b) : or(a, b);
+}
+
+/** An offset in the frame: a constant part plus, after `geneve`, a variable part in local `v`. */
+interface Off { k: number; v?: number }
+const TRUE_WITH = (s: Stmt): Pred => ({ k: 'stmt', s, e: c(1) });
+const local = (n: number): Expr => ({ k: 'local', n });
+const setLocal = (n: number, value: Expr): Stmt => ({ k: 'setlocal', n, value });
 
 const ETHERMTU = 1500;
 const ETHERTYPE = { IP: 0x800, ARP: 0x806, REVARP: 0x8035, IPV6: 0x86dd, ATALK: 0x809b, AARP: 0x80f3, IPX: 0x8137,
   DN: 0x6003, SCA: 0x6007, LAT: 0x6004, MOPDL: 0x6001, MOPRC: 0x6002, MPLS: 0x8847, PPPOED: 0x8863, PPPOES: 0x8864,
-  VLAN: 0x8100, QINQ_AD: 0x88a8, QINQ: 0x9100 };
+  VLAN: 0x8100, QINQ_AD: 0x88a8, QINQ: 0x9100, TEB: 0x6558 };
+const GENEVE_PORT = 6081;
+/** BPF_MEMWORDS: libpcap keeps geneve's variable offsets in these scratch registers. */
+const BPF_MEMWORDS = 16;
 const LLCSAP = { IP: 0x06, ISONS: 0xfe, NETBEUI: 0xf0, IPX: 0xe0, STP: 0x42 };
 const ISO = { ESIS: 0x82, ISIS: 0x83, CLNP: 0x81 };
 const PPP_TYPES: Record<number, number> = { [ETHERTYPE.IP]: 0x21, [ETHERTYPE.IPV6]: 0x57, [ETHERTYPE.DN]: 0x27,
@@ -51,24 +76,29 @@ const IPPROTO = { ICMP: 1, IGMP: 2, IGRP: 9, PIM: 103, VRRP: 112, ICMPV6: 58, AH
 
 interface Compiled { e: Expr; guard?: Pred; firstImm?: number }
 
-export interface GenOptions { linkType: number; netmask?: number }
+export interface GenOptions { linkType: number; netmask?: number; resolver?: NameResolver }
 
 export class Generator {
   private readonly dlt: number;
   private linkMode: 'ether' | 'sll' | 'sll2' | 'raw' | 'null' | 'loop' | 'ipv4' | 'ipv6' | 'ppp';
-  private offLinktype: number | undefined;
-  private offLinkpl: number;
+  private offLinktype: Off | undefined;
+  private offLinkpl: Off;
   private offNl = 0;
-  /** off_linkhdr: where `link[]`/`ether[]` and MAC addresses start (moves after pppoes). */
-  private offLinkhdr = 0;
+  /** off_linkhdr: where `link[]`/`ether[]` and MAC addresses start (moves after pppoes and geneve). */
+  private offLinkhdr: Off = { k: 0 };
   private offNlNosnap = 0;
   private labelDepth = 0;
+  /** After `geneve`: the link header is the (possible) inner Ethernet header (is_geneve). */
+  private isGeneve = false;
   private readonly baseL3: number;
   private readonly baseLinktype: number | undefined;
-  /** Set when protochain needs its loop register and locals. */
+  private readonly resolver: NameResolver;
+  /** Set when protochain needs its loop register. */
   usesLoop = false;
-  /** 0: A, 1: X, 2: scratch (protochain). */
-  readonly localsUsed = 3;
+  /** Locals used: 0: A, 1: X, 2: scratch (protochain), 3: the result (index.ts), then geneve's offsets. */
+  localsUsed = 4;
+  /** libpcap's scratch registers taken by geneve offsets (it fails past BPF_MEMWORDS). */
+  private registersTaken = 0;
   private span: Span = { offset: 0, length: 1 };
 
   constructor(private readonly opts: GenOptions) {
@@ -77,8 +107,10 @@ export class Generator {
     if (!lt) throw new GenError(`link type ${this.dlt} is not supported`, this.span);
     const modes: Record<string, Generator['linkMode']> = { EN10MB: 'ether', LINUX_SLL: 'sll', LINUX_SLL2: 'sll2', RAW: 'raw', NULL: 'null', LOOP: 'loop', IPV4: 'ipv4', IPV6: 'ipv6' };
     this.linkMode = modes[lt.name];
-    this.offLinkpl = lt.l3;
-    this.offLinktype = this.linkMode === 'null' || this.linkMode === 'loop' ? 0 : lt.ethertype;
+    this.offLinkpl = { k: lt.l3 };
+    const ltype = this.linkMode === 'null' || this.linkMode === 'loop' ? 0 : lt.ethertype;
+    this.offLinktype = ltype === undefined ? undefined : { k: ltype };
+    this.resolver = opts.resolver ?? systemResolver();
     if (this.linkMode === 'ether') this.offNlNosnap = 3;
     this.baseL3 = lt.l3;
     this.baseLinktype = lt.ethertype;
@@ -90,40 +122,58 @@ export class Generator {
 
   // ---- loads --------------------------------------------------------------------------
 
-  private get l3(): number { return this.offLinkpl + this.offNl; }
+  /** The constant part of the network header's offset (off_linkpl + off_nl). */
+  private get l3(): number { return this.offLinkpl.k + this.offNl; }
+
+  /** A load at `off + rel`: absolute, or `[x + k]` with x the offset's variable part. */
+  private at(off: Off, rel: number, size: 1 | 2 | 4): Expr {
+    return off.v === undefined ? load(off.k + rel, size) : load(bin('add', local(off.v), c(off.k + rel)), size);
+  }
+  /** An indexed accessor load `[ix + var + k]` (bpf_filter faults instead of wrapping at 2^32 in `x + k`). */
+  private indexedAt(ix: Expr, off: Off, k: number, size: 1 | 2 | 4): Expr {
+    return this.indexed(off.v === undefined ? ix : bin('add', ix, local(off.v)), off.k + k, size);
+  }
+  /** Loads relative to the network header (OR_LINKPL + off_nl). */
+  private nl(rel: number, size: 1 | 2 | 4): Expr { return this.at(this.offLinkpl, this.offNl + rel, size); }
+  private get fixedOffsets(): boolean { return this.linkMode !== 'ppp' && this.offLinkpl.v === undefined && !this.isGeneve; }
 
   /** OR_LINKPL: relative to the network header. */
   private pl(rel: number, size: 1 | 2 | 4, name?: FieldName): Expr {
     // A named field where it reads exactly these bytes (fields.ts), so a splitter can see it.
-    if (name && this.linkMode !== 'ppp' && this.l3 >= this.baseL3) return field(name, this.l3 - this.baseL3);
-    return load(this.l3 + rel, size);
+    if (name && this.fixedOffsets && this.l3 >= this.baseL3) return field(name, this.l3 - this.baseL3);
+    return this.nl(rel, size);
   }
   /** OR_LINKTYPE. */
   private lt(rel: number, size: 1 | 2 | 4): Expr {
     const off = this.offLinktype!;
-    if (rel === 0 && size === 2 && this.baseLinktype !== undefined && this.linkMode !== 'ppp' && off >= this.baseLinktype) {
-      return field('link.type', off - this.baseLinktype);
+    if (rel === 0 && size === 2 && this.baseLinktype !== undefined && this.fixedOffsets && off.v === undefined && off.k >= this.baseLinktype) {
+      return field('link.type', off.k - this.baseLinktype);
     }
-    return load(off + rel, size);
+    return this.at(off, rel, size);
   }
+  /** OR_LINKHDR: relative to the link-layer header (MAC addresses, `link[]`). */
+  private lh(rel: number, size: 1 | 2 | 4): Expr { return this.at(this.offLinkhdr, rel, size); }
   private cmp(e: Expr, v: number): Pred { return P(bin('eq', e, c(v))); }
   private mcmp(e: Expr, v: number, mask: number): Pred {
     return mask >>> 0 === 0xffffffff ? this.cmp(e, v) : P(bin('eq', bin('and', e, c(mask)), c(v)));
   }
-  /** X = 4*(L3[0]&0xf) (ldxb). */
-  private ihl(): Expr { return bin('mul', bin('and', load(this.l3, 1), c(0xf)), c(4)); }
+  /** gen_loadx_iphdrlen: X = 4*(L3[0]&0xf), plus the variable part of off_linkpl if there is one. */
+  private ihl(): Expr {
+    const len = bin('mul', bin('and', this.nl(0, 1), c(0xf)), c(4));
+    return this.offLinkpl.v === undefined ? len : bin('add', len, local(this.offLinkpl.v));
+  }
   /** OR_TRAN_IPV4: a transport-header field (libpcap's IPv4 rule). */
   private tran4(rel: number, size: 1 | 2 | 4): Expr {
-    if (size === 2 && (rel === 0 || rel === 2) && this.linkMode !== 'ppp' && this.l3 >= this.baseL3) {
+    if (size === 2 && (rel === 0 || rel === 2) && this.fixedOffsets && this.l3 >= this.baseL3) {
       return field(rel === 0 ? 'l4v4.sport' : 'l4v4.dport', this.l3 - this.baseL3);
     }
     return load(bin('add', this.ihl(), c(this.l3 + rel)), size);
   }
   private tran6(rel: number, size: 1 | 2 | 4): Expr {
-    if (size === 2 && (rel === 0 || rel === 2) && this.linkMode !== 'ppp' && this.l3 >= this.baseL3) {
+    if (size === 2 && (rel === 0 || rel === 2) && this.fixedOffsets && this.l3 >= this.baseL3) {
       return field(rel === 0 ? 'l4v6.sport' : 'l4v6.dport', this.l3 - this.baseL3);
     }
-    return load(this.l3 + 40 + rel, size);
+    return this.nl(40 + rel, size);
   }
   /** An indexed load `[X + k]`: bpf_filter faults instead of wrapping when X + k passes 2^32. */
   private indexed(ix: Expr, k: number, size: 1 | 2 | 4): Expr {
@@ -136,8 +186,8 @@ export class Generator {
 
   linktype(proto: number): Pred {
     if (this.labelDepth > 0) {
-      if (proto === ETHERTYPE.IP || proto === 0x21) return and(this.mcmp(load(this.l3 - 2, 1), 1, 1), this.mcmp(load(this.l3, 1), 0x40, 0xf0));
-      if (proto === ETHERTYPE.IPV6 || proto === 0x57) return and(this.mcmp(load(this.l3 - 2, 1), 1, 1), this.mcmp(load(this.l3, 1), 0x60, 0xf0));
+      if (proto === ETHERTYPE.IP || proto === 0x21) return and(this.mcmp(this.nl(-2, 1), 1, 1), this.mcmp(this.nl(0, 1), 0x40, 0xf0));
+      if (proto === ETHERTYPE.IPV6 || proto === 0x57) return and(this.mcmp(this.nl(-2, 1), 1, 1), this.mcmp(this.nl(0, 1), 0x60, 0xf0));
       this.fail('unsupported protocol over mpls');
     }
     switch (this.linkMode) {
@@ -161,7 +211,7 @@ export class Generator {
   }
 
   private not8023(): Pred { return not(P(bin('gt', this.lt(0, 2), c(ETHERMTU)))); }
-  private llc(rel: number, size: 1 | 2 | 4): Expr { return load(this.offLinkpl + rel, size); }
+  private llc(rel: number, size: 1 | 2 | 4): Expr { return this.at(this.offLinkpl, rel, size); }
   /** gen_snap: an 8-byte SNAP header at OR_LLC, compared last word first (gen_bcmp). */
   private snap(orgcode: number, ptype: number): Pred {
     const w0 = ((0xaa << 24) | (0xaa << 16) | (0x03 << 8) | ((orgcode >>> 16) & 0xff)) >>> 0;
@@ -205,12 +255,21 @@ export class Generator {
         return or(this.cmp(this.lt(0, 2), proto), and(this.cmp(this.lt(0, 2), P8022), s));
       }
       default:
-        if (proto <= ETHERMTU) return and(this.cmp(this.lt(0, 2), P8022), this.cmp(load(this.offLinkpl, 1), proto));
+        if (proto <= ETHERMTU) return and(this.cmp(this.lt(0, 2), P8022), this.cmp(this.llc(0, 1), proto));
         return this.cmp(this.lt(0, 2), proto);
     }
   }
 
   private isEthernetLike(): boolean { return this.linkMode === 'ether'; }
+
+  /**
+   * gen_prevlinkhdr_check: after `geneve`, a test of the (inner) MAC header first checks that
+   * there is one — the link header and the payload do not start at the same offset.
+   */
+  private afterLinkCheck(b: Pred): Pred {
+    if (!this.isGeneve) return b;
+    return and(P(bin('ne', local(this.offLinkhdr.v!), local(this.offLinkpl.v!))), b);
+  }
   private linkName(): string {
     return ({ ether: 'Ethernet', sll: 'Linux cooked v1', sll2: 'Linux cooked v2', raw: 'Raw IP', null: 'BSD loopback',
       loop: 'OpenBSD loopback', ipv4: 'Raw IPv4', ipv6: 'Raw IPv6', ppp: 'PPP' } as const)[this.linkMode];
@@ -253,10 +312,36 @@ export class Generator {
       case 'ip': return this.hostop(addr, mask, q.dir, ETHERTYPE.IP, 12, 16, true);
       case 'arp': return this.hostop(addr, mask, q.dir, ETHERTYPE.ARP, 14, 24);
       case 'rarp': return this.hostop(addr, mask, q.dir, ETHERTYPE.REVARP, 14, 24);
-      case 'decnet': this.fail(`DECnet ${type}s are not supported by fplc`);
+      case 'decnet': return this.dnhostop(addr, q.dir);
       case 'ip6': this.fail(`'ip6' modifier applied to ip ${type}`);
       default: this.fail(`'${q.proto}' modifier applied to ${type}`);
     }
+  }
+
+  /**
+   * gen_dnhostop: a DECnet address (16 bits, little-endian in the packet) in the four DECnet
+   * routing-header forms (short/long, with/without padding), tested in libpcap's order.
+   */
+  private dnhostop(addr: number, dir: Qual['dir']): Pred {
+    let offSh: number;
+    let offLh: number;
+    switch (dir) {
+      case 'dst': offSh = 1; offLh = 7; break;
+      case 'src': offSh = 3; offLh = 15; break;
+      case 'and': return and(this.dnhostop(addr, 'src'), this.dnhostop(addr, 'dst'));
+      case undefined: case 'or': return or(this.dnhostop(addr, 'src'), this.dnhostop(addr, 'dst'));
+      default:
+        if (dir.startsWith('addr')) this.fail(`'addr${dir.slice(4)}' and 'address${dir.slice(4)}' are not valid qualifiers for addresses other than 802.11 MAC addresses`);
+        this.fail(`'${dir}' is not a valid qualifier for addresses other than 802.11 MAC addresses`);
+    }
+    // ntohs on a little-endian host: the address and the flag words are byte-swapped.
+    const swapped = ((addr & 0xff) << 8) | ((addr >>> 8) & 0xff);
+    const b0 = this.linktype(ETHERTYPE.DN);
+    const lh1 = and(this.mcmp(this.nl(2, 2), 0x8106, 0xff07), this.cmp(this.nl(2 + 1 + offLh, 2), swapped));
+    const lh0 = and(this.mcmp(this.nl(2, 1), 0x06, 0x07), this.cmp(this.nl(2 + offLh, 2), swapped));
+    const sh1 = and(this.mcmp(this.nl(2, 2), 0x8102, 0xff07), this.cmp(this.nl(2 + 1 + offSh, 2), swapped));
+    const sh0 = and(this.mcmp(this.nl(2, 1), 0x02, 0x07), this.cmp(this.nl(2 + offSh, 2), swapped));
+    return and(b0, or(sh0, or(sh1, or(lh0, lh1))));
   }
 
   private host6(addr: Uint8Array, mask: Uint8Array, q: Qual, type: 'host' | 'net'): Pred {
@@ -290,11 +375,11 @@ export class Generator {
       case 'link': return this.linktype(v);
       case 'ip': return and(this.linktype(ETHERTYPE.IP), this.cmp(this.pl(9, 1, 'ip4.proto'), v));
       case 'ip6': {
-        const frag = and(this.cmp(this.pl(6, 1, 'ip6.nxt'), IPPROTO.FRAGMENT), this.cmp(load(this.l3 + 40, 1), v));
+        const frag = and(this.cmp(this.pl(6, 1, 'ip6.nxt'), IPPROTO.FRAGMENT), this.cmp(this.nl(40, 1), v));
         return and(this.linktype(ETHERTYPE.IPV6), or(this.cmp(this.pl(6, 1, 'ip6.nxt'), v), frag));
       }
-      case 'iso': return and(this.linktype(LLCSAP.ISONS), this.cmp(load(this.offLinkpl + this.offNlNosnap, 1), v));
-      case 'isis': return and(this.proto(ISO.ISIS, 'iso', undefined), this.cmp(load(this.offLinkpl + this.offNlNosnap + 4, 1), v));
+      case 'iso': return and(this.linktype(LLCSAP.ISONS), this.cmp(this.at(this.offLinkpl, this.offNlNosnap, 1), v));
+      case 'isis': return and(this.proto(ISO.ISIS, 'iso', undefined), this.cmp(this.at(this.offLinkpl, this.offNlNosnap + 4, 1), v));
       case 'arp': case 'rarp': this.fail(`${proto} does not encapsulate another protocol`);
       default: this.fail(`'${proto} proto' is bogus`);
     }
@@ -418,14 +503,18 @@ export class Generator {
   ncode(s: string | undefined, v: number, q: Qual): Pred {
     if (q.undef) this.syntax();
     let vlen = 32;
-    if (s !== undefined) {
+    if (s !== undefined && q.proto === 'decnet') {
+      const dn = atodn(s);
+      if (dn === undefined) this.fail(`malformed decnet address '${s}'`);
+      v = dn;
+    } else if (s !== undefined) {
       const r = atoin(s);
       if (!r) this.fail(`invalid IPv4 address '${s}'`);
       ({ addr: v, len: vlen } = r);
     }
     switch (q.addr) {
       case undefined: case 'host': case 'net': {
-        if (q.proto === 'decnet') this.fail('DECnet addresses are not supported by fplc');
+        if (q.proto === 'decnet') return this.host(v, 0, q, q.addr === 'net' ? 'net' : 'host');
         if (q.proto === 'link') this.fail('illegal link layer address');
         let mask = 0xffffffff;
         if (s === undefined && q.addr === 'net') {
@@ -452,10 +541,16 @@ export class Generator {
   scode(name: string, q: Qual): Pred {
     if (q.undef) this.syntax();
     switch (q.addr) {
-      case 'net': this.fail(`unknown network '${name}' (network names are not supported by fplc; use an address)`);
-      case undefined: case 'host':
-        if (q.proto === 'link') this.fail(`unknown ether host '${name}' (ether host names are not supported by fplc; use a MAC address)`);
-        this.fail(`unknown host '${name}' (host names are not supported by fplc; use an address)`);
+      case 'net': {
+        // getnetbyname's number, left-justified; its mask covers the bytes it has (`127` → 127/8).
+        const v = this.resolver.network(name);
+        if (!v) this.fail(`unknown network '${name}' (looked in ${this.resolver.sources.networks})`);
+        let addr = v >>> 0;
+        let mask = 0xffffffff;
+        while (addr && (addr & 0xff000000) === 0) { addr = (addr << 8) >>> 0; mask = (mask << 8) >>> 0; }
+        return this.host(addr, mask, q, 'net');
+      }
+      case undefined: case 'host': return this.hostName(name, q);
       case 'port': {
         if (q.proto !== undefined && q.proto !== 'udp' && q.proto !== 'tcp' && q.proto !== 'sctp') this.fail("illegal qualifier of 'port'");
         const r = nameToPort(name);
@@ -477,6 +572,35 @@ export class Generator {
       case 'proto': return this.proto(this.lookupProto(name, q.proto), q.proto, q.dir);
       case 'protochain': return this.protochain(this.lookupProto(name, q.proto), q.proto);
     }
+  }
+
+  /** gen_scode's host names: every address the name has, IPv4 and IPv6, joined with `or`. */
+  private hostName(name: string, q: Qual): Pred {
+    if (q.proto === 'link') {
+      if (!this.isEthernetLike()) this.fail('only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name');
+      const mac = this.resolver.ether(name);
+      if (!mac) this.fail(`unknown ether host '${name}' (looked in ${this.resolver.sources.ethers})`);
+      return this.afterLinkCheck(this.ehostop(mac, q.dir));
+    }
+    if (q.proto === 'decnet') this.fail(`decnet name support not included, '${name}' cannot be translated`);
+    const addrs = this.resolver.host(name);
+    if (addrs.length === 0) this.fail(`unknown host '${name}' (looked in ${this.resolver.sources.hosts}; fplc does not ask DNS)`);
+    // Links without a link-type field (raw IP) test only IP for names, as libpcap does.
+    const noLinktype = this.offLinktype === undefined && q.proto === undefined;
+    const tproto = noLinktype ? 'ip' : q.proto;
+    const tproto6 = noLinktype ? 'ip6' : q.proto;
+    const parts: Pred[] = [];
+    for (const a of addrs) {
+      if (typeof a === 'number') {
+        if (tproto === 'ip6') continue;
+        parts.push(this.host(a, 0xffffffff, { ...q, proto: tproto }, 'host'));
+      } else {
+        if (tproto6 === 'ip') continue;
+        parts.push(this.host6(a, ALL_ONES_128, { ...q, proto: tproto6 }, 'host'));
+      }
+    }
+    if (parts.length === 0) this.fail(`unknown host '${name}'${q.proto === undefined ? '' : ' for specified address family'}`);
+    return joinBalanced('or', parts);
   }
 
   private checkNamedPortProto(name: string, qproto: string | undefined, real: number): number {
@@ -551,15 +675,15 @@ export class Generator {
   ecode(s: string, q: Qual): Pred {
     if ((q.addr === 'host' || q.addr === undefined) && q.proto === 'link' && !q.undef) {
       if (!this.isEthernetLike()) this.fail('ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel');
-      return this.ehostop(etherAton(s), q.dir);
+      return this.afterLinkCheck(this.ehostop(etherAton(s), q.dir));
     }
     this.fail('ethernet address used in non-ether expression');
   }
 
   private ehostop(mac: number[], dir: Qual['dir']): Pred {
     const at = (off: number): Pred => and(
-      this.cmp(load(off + 2, 4), ((mac[2] << 24) | (mac[3] << 16) | (mac[4] << 8) | mac[5]) >>> 0),
-      this.cmp(load(off, 2), (mac[0] << 8) | mac[1]));
+      this.cmp(this.lh(off + 2, 4), ((mac[2] << 24) | (mac[3] << 16) | (mac[4] << 8) | mac[5]) >>> 0),
+      this.cmp(this.lh(off, 2), (mac[0] << 8) | mac[1]));
     switch (dir) {
       case 'src': return at(6);
       case 'dst': return at(0);
@@ -574,7 +698,7 @@ export class Generator {
   broadcast(pqual: string | undefined): Pred {
     if (pqual === undefined || pqual === 'link') {
       if (!this.isEthernetLike()) this.fail('not a broadcast link');
-      return this.ehostop([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 'dst');
+      return this.afterLinkCheck(this.ehostop([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 'dst'));
     }
     if (pqual === 'ip') {
       const netmask = this.opts.netmask;
@@ -589,10 +713,10 @@ export class Generator {
   multicast(pqual: string | undefined): Pred {
     if (pqual === undefined || pqual === 'link') {
       if (!this.isEthernetLike()) this.fail('not a broadcast link');
-      return P(bin('ne', bin('and', load(0, 1), c(1)), c(0)));
+      return this.afterLinkCheck(P(bin('ne', bin('and', this.lh(0, 1), c(1)), c(0))));
     }
-    if (pqual === 'ip') return and(this.linktype(ETHERTYPE.IP), P(bin('ge', load(this.l3 + 16, 1), c(224))));
-    if (pqual === 'ip6') return and(this.linktype(ETHERTYPE.IPV6), this.cmp(load(this.l3 + 24, 1), 255));
+    if (pqual === 'ip') return and(this.linktype(ETHERTYPE.IP), P(bin('ge', this.nl(16, 1), c(224))));
+    if (pqual === 'ip6') return and(this.linktype(ETHERTYPE.IPV6), this.cmp(this.nl(24, 1), 255));
     this.fail('link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel');
   }
 
@@ -602,22 +726,22 @@ export class Generator {
     let b = or(this.linktype(ETHERTYPE.QINQ), or(this.linktype(ETHERTYPE.VLAN), this.linktype(ETHERTYPE.QINQ_AD)));
     if (num !== undefined) {
       if (num > 0x0fff) this.fail(`VLAN tag ${num} greater than maximum 4095`);
-      b = and(b, this.mcmp(load(this.l3, 2), num, 0x0fff));
+      b = and(b, this.mcmp(this.nl(0, 2), num, 0x0fff));
     }
-    this.offLinktype! += 4;
-    this.offLinkpl += 4;
+    this.offLinktype = { ...this.offLinktype!, k: this.offLinktype!.k + 4 };
+    this.offLinkpl = { ...this.offLinkpl, k: this.offLinkpl.k + 4 };
     return b;
   }
 
   mpls(num: number | undefined): Pred {
     let b: Pred;
-    if (this.labelDepth > 0) b = this.mcmp(load(this.l3 - 4 + 2, 1), 0, 1);
+    if (this.labelDepth > 0) b = this.mcmp(this.nl(-4 + 2, 1), 0, 1);
     else if (this.linkMode === 'ether') b = this.linktype(ETHERTYPE.MPLS);
     else if (this.linkMode === 'ppp') b = this.cmp(this.lt(0, 2), 0x0281);
     else this.fail(`no MPLS support for ${this.linkName()}`);
     if (num !== undefined) {
       if (num > 0xfffff) this.fail(`MPLS label ${num} greater than maximum 1048575`);
-      b = and(b, this.mcmp(load(this.l3, 4), (num << 12) >>> 0, 0xfffff000));
+      b = and(b, this.mcmp(this.nl(0, 4), (num << 12) >>> 0, 0xfffff000));
     }
     this.offNlNosnap += 4;
     this.offNl += 4;
@@ -629,17 +753,86 @@ export class Generator {
     let b = this.linktype(ETHERTYPE.PPPOES);
     if (num !== undefined) {
       if (num > 0xffff) this.fail(`PPPoE session number ${num} greater than maximum 65535`);
-      b = and(b, this.mcmp(load(this.l3 + 2, 2), num, 0xffff));
+      b = and(b, this.mcmp(this.nl(2, 2), num, 0xffff));
     }
     // The PPP header starts 6 bytes past the PPPoE header; its protocol field is the new link type.
-    const linkhdr = this.offLinkpl + this.offNl + 6;
+    const linkhdr: Off = { v: this.offLinkpl.v, k: this.offLinkpl.k + this.offNl + 6 };
     this.linkMode = 'ppp';
+    this.isGeneve = false;
     this.offLinkhdr = linkhdr;
     this.offLinktype = linkhdr;
-    this.offLinkpl = linkhdr + 2;
+    this.offLinkpl = { v: linkhdr.v, k: linkhdr.k + 2 };
     this.offNl = 0;
     this.offNlNosnap = 0;
     return b;
+  }
+
+  /**
+   * gen_geneve: UDP to port 6081 over IPv4 or IPv6, version 0, optionally a VNI; when it
+   * matches, statements compute the inner offsets (gen_geneve_offsets) into locals that every
+   * later primitive adds to its loads — including the load of the Geneve protocol type, which
+   * ends the filter with 0 on a packet cut inside the Geneve header.
+   */
+  geneve(vni: number | undefined): Pred {
+    if (vni !== undefined && vni > 0xffffff) this.fail(`Geneve VNI ${vni} greater than maximum 16777215`);
+    this.registersTaken += 3;
+    if (this.registersTaken > BPF_MEMWORDS) this.fail('too many registers needed to evaluate expression');
+    const check = (port: Pred, tran: (rel: number, size: 1 | 2 | 4) => Expr): Pred => {
+      let b = and(port, this.mcmp(tran(8, 1), 0, 0xc0));
+      if (vni !== undefined) b = and(b, this.mcmp(tran(12, 4), (vni << 8) >>> 0, 0xffffff00));
+      return b;
+    };
+    const [hdrLen, start, linktype, linkhdr, linkpl] = [0, 1, 2, 3, 4].map(() => this.localsUsed++);
+    // Register A of libpcap's code: the IP header length plus the variable part of off_linkpl.
+    const b4 = and(check(this.port4(GENEVE_PORT, undefined, IPPROTO_UDP, 'dst'), (r, z) => this.tran4(r, z)),
+      TRUE_WITH(setLocal(hdrLen, this.ihl())));
+    const v6len = this.offLinkpl.v === undefined ? c(40) : bin('add', c(40), local(this.offLinkpl.v));
+    const b6 = and(check(this.port6(GENEVE_PORT, undefined, IPPROTO_UDP, 'dst'), (r, z) => this.nl(40 + r, z)),
+      TRUE_WITH(setLocal(hdrLen, v6len)));
+    const g = local(start);
+    const end = local(linkhdr);
+    const offsets: Stmt = { k: 'seq', body: [
+      setLocal(start, bin('add', local(hdrLen), c(this.offLinkpl.k + this.offNl + 8))),
+      setLocal(linktype, bin('add', g, c(2))),
+      // Options length in 4-byte words (low 6 bits of the first byte) plus the 8-byte base header.
+      setLocal(linkhdr, bin('add', bin('add', bin('mul', bin('and', load(g, 1), c(0x3f)), c(4)), c(8)), g)),
+      { k: 'if', cond: bin('eq', load(bin('add', g, c(2)), 2), c(ETHERTYPE.TEB)),
+        then: { k: 'seq', body: [setLocal(linktype, bin('add', end, c(12))), setLocal(linkpl, bin('add', end, c(14)))] },
+        else: setLocal(linkpl, end) },
+    ] };
+    this.offLinktype = { v: linktype, k: 0 };
+    this.offLinkhdr = { v: linkhdr, k: 0 };
+    this.offLinkpl = { v: linkpl, k: 0 };
+    this.offNl = 0;
+    this.linkMode = 'ether';
+    this.isGeneve = true;
+    return and(or(b4, b6), TRUE_WITH(offsets));
+  }
+
+  /** gen_llc: an 802.2 LLC frame (802.3 length field, and not NetWare's raw 802.3 0xffff). */
+  private llcFrame(): Pred {
+    if (this.linkMode !== 'ether') this.fail(`'llc' not supported for ${this.linkName()}`);
+    return and(this.not8023(), not(this.cmp(this.llc(0, 2), 0xffff)));
+  }
+
+  /** `llc`, `llc i|s|u`, `llc <S or U frame type>` (names case-insensitive, as libpcap's). */
+  llcType(name: string | undefined): Pred {
+    if (name === undefined) return this.llcFrame();
+    const n = name.toLowerCase();
+    const control = (): Expr => this.llc(2, 1);
+    if (n === 'i') {
+      const b0 = this.llcFrame();
+      return and(b0, not(P(bin('ne', bin('and', control(), c(0x01)), c(0)))));
+    }
+    if (n === 's' || n === 'u') {
+      const b0 = this.llcFrame();
+      return and(b0, this.mcmp(control(), n === 's' ? 1 : 3, 0x03));
+    }
+    const sType = LLC_S_SUBTYPES[n];
+    const uType = LLC_U_SUBTYPES[n];
+    if (sType === undefined && uType === undefined) this.fail(`unknown LLC type name "${name}"`);
+    const b0 = this.llcFrame();
+    return and(b0, sType !== undefined ? this.mcmp(control(), sType, 0x0f) : this.mcmp(control(), uType, 0xef));
   }
 
   inbound(outbound: boolean): Pred {
@@ -663,7 +856,7 @@ export class Generator {
    * `&` and `|` forms never load the byte: they test 0 & V and 0 | V (fixed after 1.10).
    */
   byteop(idx: number, op: string, v: number): Pred {
-    const b = load(this.offLinkhdr + idx, 1);
+    const b = this.lh(idx, 1);
     switch (op) {
       case '=': return this.cmp(b, v);
       case '<': return P(bin('lt', b, c(v)));
@@ -682,6 +875,7 @@ export class Generator {
   protochain(v: number, proto: string | undefined): Pred {
     if (proto === undefined) return or(this.protochain(v, 'ip'), this.protochain(v, 'ip6'));
     if (proto !== 'ip' && proto !== 'ip6') this.fail("bad protocol applied for 'protochain'");
+    if (this.offLinkpl.v !== undefined) this.fail("'protochain' not supported with variable length headers");
     this.usesLoop = true;
     const v6 = proto === 'ip6';
     const b0 = this.linktype(v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IP);
@@ -750,17 +944,18 @@ export class Generator {
     const withGuard = (b: Pred): Pred => (ix.guard ? and(ix.guard, b) : b);
     switch (a.proto) {
       case 'link':
-        return { e: this.indexed(ix.e, this.offLinkhdr, size), guard: ix.guard, firstImm: ix.firstImm };
+        return { e: this.indexedAt(ix.e, this.offLinkhdr, 0, size), guard: ix.guard, firstImm: ix.firstImm };
       case 'ip': case 'arp': case 'rarp': case 'atalk': case 'decnet': case 'sca': case 'lat': case 'moprc': case 'mopdl': case 'ip6':
-        return { e: this.indexed(ix.e, this.l3, size), guard: withGuard(this.abbrev(a.proto)), firstImm: ix.firstImm };
+        return { e: this.indexedAt(ix.e, this.offLinkpl, this.offNl, size), guard: withGuard(this.abbrev(a.proto)), firstImm: ix.firstImm };
       case 'sctp': case 'tcp': case 'udp': case 'icmp': case 'igmp': case 'igrp': case 'pim': case 'vrrp': case 'carp': {
+        // ihl() already includes the variable part of off_linkpl.
         const e = this.indexed(bin('add', ix.e, this.ihl()), this.l3, size);
         const b = and(this.abbrev(a.proto), this.ipfrag());
         return { e, guard: and(this.abbrev('ip'), withGuard(b)), firstImm: ix.firstImm };
       }
       case 'icmp6': {
         const b = and(withGuard(this.abbrev('ip6')), this.cmp(this.pl(6, 1, 'ip6.nxt'), IPPROTO.ICMPV6));
-        return { e: this.indexed(ix.e, this.l3 + 40, size), guard: b, firstImm: ix.firstImm };
+        return { e: this.indexedAt(ix.e, this.offLinkpl, this.offNl + 40, size), guard: b, firstImm: ix.firstImm };
       }
       case 'radio': this.fail("'radio' index operations are not supported on this link type");
       default: this.fail('unsupported index operation');
@@ -768,6 +963,10 @@ export class Generator {
   }
 
   relation(op: string, a: Arth, b: Arth, span: Span): Pred {
+    // libpcap holds each arithmetic value in a scratch register, next to geneve's offsets.
+    if (this.registersTaken + Math.max(registersNeeded(a), 1 + registersNeeded(b)) > BPF_MEMWORDS) {
+      this.fail('too many registers needed to evaluate expression', span);
+    }
     const x = this.arth(a);
     const y = this.arth(b);
     this.span = span;
@@ -786,9 +985,23 @@ export class Generator {
     const qerr: Qual = { undef: true };
     switch (n.t) {
       case 'bool': {
-        const l = this.node(n.l, qIn);
-        const r = this.node(n.r, l.q);
-        return { b: n.op === 'and' ? and(l.b, r.b) : or(l.b, r.b), q: r.q };
+        // A left-deep chain `a op b op c …`, generated left to right without recursing along it;
+        // runs of one operator become balanced trees (see joinBalanced).
+        const rights: { op: 'and' | 'or'; r: Node | Id }[] = [];
+        let left: Node = n;
+        while (left.t === 'bool') { rights.push({ op: left.op, r: left.r }); left = left.l; }
+        rights.reverse();
+        const first = this.node(left, qIn);
+        let q = first.q;
+        let run: Pred[] = [first.b];
+        let runOp = rights[0].op;
+        for (const { op, r } of rights) {
+          const g = this.node(r, q);
+          q = g.q;
+          if (op !== runOp) { run = [joinBalanced(runOp, run)]; runOp = op; }
+          run.push(g.b);
+        }
+        return { b: joinBalanced(runOp, run), q };
       }
       case 'not': {
         const r = this.node(n.e, qIn);
@@ -819,8 +1032,8 @@ export class Generator {
         const [op, v] = n.name!.split(' ');
         return this.byteop(n.num!, op, Number(v));
       }
-      case 'geneve': this.fail("'geneve' is not supported by fplc yet");
-      case 'llc': this.fail("'llc' is not supported by fplc yet");
+      case 'geneve': return this.geneve(n.num);
+      case 'llc': return this.llcType(n.name);
       default: this.fail(`'${n.name}' is not supported on ${this.linkName()} links`);
     }
   }
@@ -844,9 +1057,19 @@ export class Generator {
       case 'aid': this.fail('ARCnet addresses are supported only on ARCnet links');
       case 'idnot': return not(this.id(n.e, q));
       case 'idbool': {
-        const l = this.id(n.l, q);
-        const r = this.id(n.r, q);
-        return n.op === 'and' ? and(l, r) : or(l, r);
+        // `host a or b or c …`: iterative along the chain, balanced per run of one operator.
+        const rights: { op: 'and' | 'or'; r: Id }[] = [];
+        let left: Id = n;
+        while (left.t === 'idbool') { rights.push({ op: left.op, r: left.r }); left = left.l; }
+        rights.reverse();
+        let run: Pred[] = [this.id(left, q)];
+        let runOp = rights[0].op;
+        for (const { op, r } of rights) {
+          const b = this.id(r, q);
+          if (op !== runOp) { run = [joinBalanced(runOp, run)]; runOp = op; }
+          run.push(b);
+        }
+        return joinBalanced(runOp, run);
       }
       case 'idparen': return this.id(n.e, q);
     }
@@ -855,6 +1078,30 @@ export class Generator {
 
 /** A fault: libpcap's interpreter returns 0 when `[X + k]` passes 2^32; division by zero does the same in the IR. */
 const FAULT: Expr = bin('div', c(0), c(0));
+
+/**
+ * Scratch registers libpcap's gen_arth needs for an arithmetic expression: the left value is
+ * held while the right one is computed; a load frees its index register before taking one.
+ */
+function registersNeeded(a: Arth): number {
+  switch (a.t) {
+    case 'num': case 'len': return 1;
+    case 'neg': return registersNeeded(a.a);
+    case 'load': return Math.max(1, registersNeeded(a.index));
+    case 'bin': return Math.max(registersNeeded(a.a), 1 + registersNeeded(a.b));
+  }
+}
+
+const ALL_ONES_128 = new Uint8Array(16).fill(0xff);
+
+/** __pcap_atodn: `area.node` (sscanf "%d.%d") as a 16-bit DECnet address. */
+export function atodn(s: string): number | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(s);
+  if (!m) return undefined;
+  const area = Number(m[1]) % 0x100000000;
+  const node = Number(m[2]) % 0x100000000;
+  return (((area << 10) & 0xfc00) | (node & 0x3ff)) >>> 0;
+}
 
 /** __pcap_atoin: 1–4 dotted parts, each up to 255, digit arithmetic as libpcap does it. */
 export function atoin(s: string): { addr: number; len: number } | undefined {

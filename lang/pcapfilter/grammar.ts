@@ -79,7 +79,7 @@ PcapFilter {
         | k_ifindex k_NUM  -- ifindex
         | (k_vlan | k_mpls | k_pppoes | k_geneve) Pnum  -- tagnum
         | (k_vlan | k_mpls | k_pppoes | k_geneve | k_pppoed)  -- tag
-        | k_llc (k_ID | Pname)?  -- llc
+        | k_llc (k_ID | k_rnr)?  -- llc
         | Foreign (k_NUM | k_ID | k_HID)*  -- foreign
   Foreign = ${alt(FOREIGN)}
   Byteop = "&" | "|" | "<" | ">" | "="
@@ -146,12 +146,21 @@ export function parseFilter(src: string): Node | undefined {
   }
   const semantics = g.createSemantics();
   // Source span of a CST node: from its first token to the end of its last token.
+  // Index of the first token starting at or after `pos` (binary search: spans stay O(log n) on huge filters).
+  const tokenIndexFrom = (pos: number): number => {
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] < pos) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  };
   const spanOf = (node: ohm.Node): Span => {
     const { startIdx, endIdx } = node.source;
-    const first = starts.findIndex((s) => s >= startIdx);
-    let last = first;
-    while (last + 1 < starts.length && starts[last + 1] < endIdx) last++;
-    if (first < 0 || first >= tokens.length) return { offset: src.length, length: 1 };
+    const first = tokenIndexFrom(startIdx);
+    const last = Math.max(first, tokenIndexFrom(endIdx) - 1);
+    if (first >= tokens.length) return { offset: src.length, length: 1 };
     const a = tokens[first];
     const b = tokens[Math.max(first, last)];
     return { offset: a.offset, length: b.offset + b.length - a.offset };
@@ -217,7 +226,10 @@ export function parseFilter(src: string): Node | undefined {
     Other_ifindex(_k, n) { return { t: 'other', kind: 'ifindex', num: tok(n).value, span: spanOf(this) }; },
     Other_tagnum(k, p) { return { t: 'other', kind: k.sourceString, num: p.ast(), span: spanOf(this) }; },
     Other_tag(k) { return { t: 'other', kind: k.sourceString, span: spanOf(this) }; },
-    Other_llc(_k, _a) { return { t: 'other', kind: 'llc', span: spanOf(this) }; },
+    Other_llc(_k, a) {
+      const name = a.numChildren ? (a.child(0).sourceString === 'rnr' ? 'rnr' : tok(a.child(0)).text) : undefined;
+      return { t: 'other', kind: 'llc', name, span: spanOf(this) };
+    },
     Other_foreign(k, _a) { return { t: 'other', kind: 'foreign', name: k.sourceString, span: spanOf(this) }; },
     Arth_bin(a, op, b) { return arthBin(a, op, b, spanOf(this)); },
     AAnd_bin(a, op, b) { return arthBin(a, op, b, spanOf(this)); },

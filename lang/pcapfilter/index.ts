@@ -10,6 +10,10 @@ import { linkTypeInfo, linkTypeName } from '../ir/linktypes.js';
 import { GenError, Generator, type Pred } from './gen.js';
 import { ParseError, parseFilter } from './grammar.js';
 import { LexError } from './lexer.js';
+import type { NameResolver } from './names.js';
+import { rejectsAll } from './reject-all.js';
+
+export { systemResolver, tableResolver, type NameResolver } from './names.js';
 
 export interface PcapFilterOptions {
   linkType: number;
@@ -18,6 +22,11 @@ export interface PcapFilterOptions {
   /** IPv4 netmask for `ip broadcast` (u32); unknown when absent. */
   netmask?: number;
   file?: string;
+  /**
+   * Where host, network and ether names come from; default: this machine's /etc/hosts,
+   * /etc/networks and /etc/ethers (read at compile time; DNS is never asked).
+   */
+  resolver?: NameResolver;
 }
 
 export const DEFAULT_SNAPLEN = 262144;
@@ -38,17 +47,25 @@ export function compilePcapFilter(input: string, opts: PcapFilterOptions): { pro
   const snaplen = (opts.snaplen ?? DEFAULT_SNAPLEN) >>> 0;
   let pred: Pred | undefined;
   let gen: Generator | undefined;
+  let tree: ReturnType<typeof parseFilter>;
   try {
-    const tree = parseFilter(expr);
+    tree = parseFilter(expr);
     if (tree) {
-      gen = new Generator({ linkType: opts.linkType, netmask: opts.netmask });
+      gen = new Generator({ linkType: opts.linkType, netmask: opts.netmask, resolver: opts.resolver });
       pred = gen.node(tree, { undef: true }).b;
     }
   } catch (e) {
     if (e instanceof LexError) fail(e.offset, e.length, e.message);
     if (e instanceof ParseError) fail(e.offset, e.length, e.message, { expected: e.expected, ...(hintFor(expr, e.offset)) });
     if (e instanceof GenError) fail(e.span.offset, e.span.length, e.message);
+    // Only absurd nesting (thousands of parentheses or `not`s) gets this deep; libpcap's parser stops too.
+    if (e instanceof RangeError && /call stack/i.test(e.message)) fail(0, Math.max(1, expr.length), 'expression nested too deeply');
     throw e;
+  }
+  const warnings: Diagnostic[] = [];
+  if (pred && rejectsAll(pred)) {
+    warnings.push(makeDiagnostic(expr, 'warning', 0, Math.max(1, expr.length), 'expression rejects all packets',
+      { file: opts.file, ...rejectAllHint(expr) }));
   }
   const body: Stmt = pred === undefined
     ? { k: 'return', value: c(snaplen) }
@@ -58,12 +75,23 @@ export function compilePcapFilter(input: string, opts: PcapFilterOptions): { pro
     linkType: opts.linkType,
     registers: gen?.usesLoop ? 1 : 0,
     memoryCells: 1,
-    locals: gen?.usesLoop ? RESULT_LOCAL + 1 : 0,
+    locals: pred && pred.k !== 'e' ? Math.max(gen!.localsUsed, RESULT_LOCAL + 1) : 0,
     externs: [],
     fuel: DEFAULT_FUEL,
     source: { language: 'pcap', text: expr, ...(opts.file ? { file: opts.file } : {}) },
   };
-  return { program, warnings: [] };
+  return { program, warnings };
+}
+
+/** Why a filter that compiles can never match, for the classic cases (libpcap#600, #916). */
+function rejectAllHint(expr: string): { hint?: string } {
+  if (/\bip6\b/.test(expr) && /\b(tcp|udp|icmp|sctp|igmp|pim|vrrp)\s*\[/.test(expr)) {
+    return { hint: 'tcp[], udp[] and icmp[] read IPv4 packets only; for IPv6 use ip6[40 + …] (no extension headers) or icmp6[]' };
+  }
+  if (/\b(vlan|mpls|pppoes|geneve)\b/.test(expr)) {
+    return { hint: 'vlan, mpls, pppoes and geneve shift the offsets of everything after them, across and/or/not: test the encapsulation first (`vlan and ip`, `ip or (vlan and ip)`)' };
+  }
+  return {};
 }
 
 /** The classic mistake: a protocol keyword where a name is expected (`ip proto tcp`). */
@@ -98,14 +126,17 @@ export function supportedPrimitives(): { group: string; primitives: string[] }[]
   return [
     { group: 'hosts and networks', primitives: ['[src|dst] host ADDR', 'ip|arp|rarp [src|dst] host ADDR', 'ip6 host ADDR6',
       '[src|dst] net A.B.C.D[/LEN]', 'net A.B.C.D mask M.M.M.M', 'net ADDR6/LEN', 'ether [src|dst] host MAC',
-      'src and dst / src or dst qualifiers', 'qualifier inheritance: host a or b, host a and (b or c)'] },
+      'src and dst / src or dst qualifiers', 'qualifier inheritance: host a or b, host a and (b or c)',
+      'host NAME (/etc/hosts: every IPv4 and IPv6 address)', 'net NAME (/etc/networks)', 'ether host NAME (/etc/ethers)',
+      'decnet [src|dst|host] AREA.NODE'] },
     { group: 'ports', primitives: ['[tcp|udp|sctp] [src|dst] port N|NAME', '[tcp|udp|sctp] [src|dst] portrange A-B'] },
     { group: 'protocols', primitives: ['ip ip6 arp rarp tcp udp sctp icmp icmp6 igmp igrp pim vrrp carp ah esp',
       'atalk aarp decnet lat sca mopdl moprc iso esis isis clnp l1 l2 iih lsp snp csnp psnp stp ipx netbeui',
       'ip proto N|\\NAME', 'ip6 proto N', 'proto N', 'ether proto N|\\NAME', 'iso proto \\NAME',
       'ip protochain N', 'ip6 protochain N', 'protochain N'] },
     { group: 'link layer', primitives: ['ether broadcast|multicast', 'broadcast', 'multicast', 'ip broadcast (needs netmask)',
-      'ip multicast', 'ip6 multicast', 'vlan [ID]', 'mpls [LABEL]', 'pppoed', 'pppoes [SESSION]',
+      'ip multicast', 'ip6 multicast', 'vlan [ID]', 'mpls [LABEL]', 'pppoed', 'pppoes [SESSION]', 'geneve [VNI]',
+      'llc [i|s|u|rr|rnr|rej|ui|ua|disc|dm|sabme|test|xid|frmr]',
       'inbound/outbound (LINUX_SLL, LINUX_SLL2)', 'ifindex N (LINUX_SLL2)', 'byte N op V'] },
     { group: 'arithmetic', primitives: ['less N', 'greater N', 'len', 'PROTO[expr]', 'PROTO[expr:1|2|4]',
       '+ - * / % & | ^ << >> unary -', '> >= = == != < <=', 'named constants (tcpflags, tcp-syn, icmp-echo, icmp6-echo, …)'] },

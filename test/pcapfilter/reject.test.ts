@@ -28,6 +28,18 @@ const REJECTED: [string, number][] = [
   ['host 1.2.3.4.5', 1], ['host 256.1.1.1', 1], ['pppoes 65536', 1], ['wlan addr1 00:11:22:33:44:55', 1], ['type mgt', 1],
   ['vpi 1', 1], ['on eth0', 1], ['llc', LINK_TYPES.RAW], ['ip and 80', 1], ['tcp and 80', 1],
   ['host 10.0.0.1 and port', 1], ['089 = 1', 1], ['ip[0:0] = 1', 1], ['addr1 10.0.0.1', 1], ['src addr2 00:11:22:33:44:55', 1],
+  // names (never DNS), llc, decnet, geneve, register limits
+  ['net nosuchnet', 1], ['ether host nosuchbox', 1], ['ether src nosuchbox or 1:2:3:4:5:6', 1], ['net loopback/8', 1],
+  ['llc foo', 1], ['llc 3', 1], ['llc tcp', 1], ['decnet host foo', 1], ['decnet host 0x10.2', 1], ['decnet addr1 1.2', 1],
+  ['decnet host 1.2/8', 1], ['geneve 0x1000000', 1], ['geneve and protochain 6', 1], ['geneve and ip6 protochain 6', 1],
+  [Array(6).fill('geneve').join(' and '), 1], [Array(5).fill('geneve').join(' and ') + ' and ip[0] = 1', 1],
+  [`ip[0] = ${'1+('.repeat(15)}0${')'.repeat(15)}`, 1], [`${'1+('.repeat(16)}0${')'.repeat(16)} = ip[0]`, 1],
+  ['ip[0] >> 32 = 0', 1], ['ip[0:8] = 1', 1], ['4294967296', 1], ['ip[0] = 0x100000000', 1],
+  ['net 192.168.1.1/24', 1], ['net fe80::1/10', 1], ['gateway foo', 1],
+  // link-type errors on every supported link type without an Ethernet header
+  ...[LINK_TYPES.RAW, LINK_TYPES.LINUX_SLL, LINK_TYPES.LINUX_SLL2, LINK_TYPES.NULL, LINK_TYPES.LOOP, LINK_TYPES.IPV4, LINK_TYPES.IPV6]
+    .flatMap((dlt): [string, number][] => ['ether host 1:2:3:4:5:6', 'ether src 1:2:3:4:5:6', 'ether broadcast', 'ether multicast',
+      'broadcast', 'vlan', 'vlan 10', 'mpls', 'llc', 'llc u'].map((e) => [e, dlt])),
 ];
 
 describe('expressions libpcap rejects', () => {
@@ -66,6 +78,45 @@ describe('expressions libpcap rejects', () => {
     expect(pos('tcp and port 99999')).toBe(14);
     expect(pos('net 10.0.0.1/8')).toBe(5);
     expect(pos('ip[0] = 1 and ip6 host 10.0.0.1')).toBe(24);
+  });
+
+  it('warns where only libpcap\'s optimizer says "expression rejects all packets", and compiles', () => {
+    const warning = (expr: string, dlt = 1) => compilePcapFilter(expr, { linkType: dlt }).warnings[0];
+    for (const [expr, dlt] of [['ip and vlan', 1], ['ip6 and tcp[13] & 2 != 0', 1], ['arp', LINK_TYPES.RAW], ['ip6', LINK_TYPES.IPV4],
+      ['ip', LINK_TYPES.IPV6], ['ip and ip6', 1], ['not ip and ip', 1], ['ip6 and tcp[13] & 2 != 0', LINK_TYPES.RAW]] as [string, number][]) {
+      const w = warning(expr, dlt);
+      expect(w?.severity, `${expr} on ${dlt}`).toBe('warning');
+      expect(w?.message).toBe('expression rejects all packets');
+    }
+    expect(warning('ip6 and tcp[13] & 2 != 0')?.hint).toMatch(/IPv4 packets only/);
+    expect(warning('ip and vlan')?.hint).toMatch(/vlan and ip/);
+    for (const expr of ['ip or vlan', 'vlan and ip', 'tcp or udp', 'not ip or ip', 'ip6 or tcp[13] & 2 != 0', 'host 10.0.0.1', '']) {
+      expect(compilePcapFilter(expr, { linkType: 1 }).warnings, expr).toEqual([]);
+    }
+  });
+
+  it.skipIf(!ready)('every warned filter is one libpcap\'s optimizer rejects (the warning is never wrong)', () => {
+    const exprs = ['ip and vlan', 'ip6 and tcp[13] & 2 != 0', 'tcp and udp', 'not ip and ip', 'ip and arp', 'vlan 1 and ip6 and ip',
+      'ip6 and icmp[0] = 8', 'mpls and arp and ip'];
+    for (const dlt of [1, LINK_TYPES.RAW, LINK_TYPES.LINUX_SLL, LINK_TYPES.IPV4, LINK_TYPES.IPV6]) {
+      for (const expr of [...exprs, 'arp', 'ip', 'ip6', 'tcp', 'icmp6']) {
+        let warned: boolean;
+        try {
+          warned = compilePcapFilter(expr, { linkType: dlt }).warnings.length > 0;
+        } catch {
+          continue;
+        }
+        if (!warned) continue;
+        const opt = pcapCompile(expr, { linkType: dlt, optimize: true });
+        expect(opt.ok ? 'compiled' : opt.error, `${expr} on ${dlt}`).toBe('expression rejects all packets');
+      }
+    }
+  });
+
+  it('hints at the classic traps', () => {
+    const hint = (expr: string) => { try { compilePcapFilter(expr, { linkType: 1 }); } catch (e) { return (e as CompileError).diagnostics[0].hint; } return undefined; };
+    expect(hint('ip proto tcp')).toMatch(/\\tcp/);
+    expect(hint('ip6 protochain udp')).toMatch(/\\udp/);
   });
 
   it('rejects unsupported link types and non-string input by name', () => {
