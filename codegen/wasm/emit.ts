@@ -277,13 +277,16 @@ export class FilterEmitter {
     return this.known.has(`ne:${key}:${c}`) ? false : undefined;
   }
 
-  /** Records what the path knows once `e` (already evaluated on it) is `truth`. */
-  private assume(e: Expr, truth: boolean): void {
-    if (this.known === null) return;
+  /**
+   * Records what the path knows once `e` (already evaluated on it) is `truth`. Looks at most
+   * `budget` nodes deep into and/or trees (knowing less is always safe), so long chains stay linear.
+   */
+  private assume(e: Expr, truth: boolean, budget = { left: 16 }): void {
+    if (this.known === null || budget.left-- <= 0) return;
     switch (e.k) {
-      case 'lnot': this.assume(e.a, !truth); return;
-      case 'land': if (truth) { this.assume(e.a, true); this.assume(e.b, true); } return;
-      case 'lor': if (!truth) { this.assume(e.a, false); this.assume(e.b, false); } return;
+      case 'lnot': this.assume(e.a, !truth, budget); return;
+      case 'land': if (truth) { this.assume(e.a, true, budget); this.assume(e.b, true, budget); } return;
+      case 'lor': if (!truth) { this.assume(e.a, false, budget); this.assume(e.b, false, budget); } return;
       case 'bin': {
         if (e.op !== 'eq' && e.op !== 'ne') return;
         const atom = this.equalityAtom(e.a, e.b);

@@ -12,6 +12,13 @@ import { MAX_CAPLEN } from '../../vm/abi.js';
 
 export type Facts = ReadonlyMap<string, number> | null;
 
+/**
+ * At most this many facts per path. Facts only let the backend leave work out, so dropping one
+ * is always safe; the bound keeps copying and joining them linear in the program's size (an
+ * `or` of a thousand comparisons would otherwise gather a thousand `ne:` facts).
+ */
+export const MAX_FACTS = 256;
+
 export const NO_FACTS: Facts = new Map();
 
 /** True when the facts prove caplen >= base(key) + end. */
@@ -20,7 +27,7 @@ export function proven(f: Facts, key: string, end: number): boolean {
 }
 
 export function withFact(f: Facts, key: string, end: number): Facts {
-  if (f === null || proven(f, key, end)) return f;
+  if (f === null || proven(f, key, end) || (f.size >= MAX_FACTS && !f.has(key))) return f;
   const next = new Map(f);
   next.set(key, end);
   return next;
@@ -28,7 +35,7 @@ export function withFact(f: Facts, key: string, end: number): Facts {
 
 /** Sets a fact that holds exactly (an `eq:` outcome: the value is c). */
 export function withExact(f: Facts, key: string, value: number): Facts {
-  if (f === null || f.get(key) === value) return f;
+  if (f === null || f.get(key) === value || (f.size >= MAX_FACTS && !f.has(key))) return f;
   const next = new Map(f);
   next.set(key, value);
   return next;

@@ -38,7 +38,12 @@ function flatten(e: Expr, k: 'land' | 'lor', out: Expr[] = []): Expr[] {
   return out;
 }
 
-const chain = (k: 'land' | 'lor', xs: Expr[]): Expr => xs.reduce((a, b) => ({ k, a, b }));
+/** xs joined by k as a balanced tree (and/or are associative, short-circuit order included): depth log n. */
+function chain(k: 'land' | 'lor', xs: readonly Expr[], from = 0, to = xs.length): Expr {
+  if (to - from === 1) return xs[from]!;
+  const mid = (from + to) >>> 1;
+  return { k, a: chain(k, xs, from, mid), b: chain(k, xs, mid, to) };
+}
 
 interface Guarded { atom: string; c: number; guard: Expr; rest: Expr[] }
 
