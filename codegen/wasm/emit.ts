@@ -288,6 +288,11 @@ export class FilterEmitter {
       case 'land': if (truth) { this.assume(e.a, true, budget); this.assume(e.b, true, budget); } return;
       case 'lor': if (!truth) { this.assume(e.a, false, budget); this.assume(e.b, false, budget); } return;
       case 'bin': {
+        // `caplen >= K` (as the set-membership pass emits) proves K bytes for what it guards.
+        if (e.a.k === 'meta' && e.a.m === 'caplen' && e.b.k === 'const' && ((e.op === 'ge' && truth) || (e.op === 'lt' && !truth))) {
+          this.known = withFact(this.known, '', e.b.v);
+          return;
+        }
         if (e.op !== 'eq' && e.op !== 'ne') return;
         const atom = this.equalityAtom(e.a, e.b);
         if (!atom) return;

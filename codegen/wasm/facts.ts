@@ -17,7 +17,9 @@ export type Facts = ReadonlyMap<string, number> | null;
  * is always safe; the bound keeps copying and joining them linear in the program's size (an
  * `or` of a thousand comparisons would otherwise gather a thousand `ne:` facts).
  */
-export const MAX_FACTS = 256;
+export const MAX_FACTS = 1024;
+/** `ne:` facts (a value differs from a constant) are the ones long chains produce; they stop earlier so the rest keep room. */
+export const MAX_FACTS_FOR_NE = 128;
 
 export const NO_FACTS: Facts = new Map();
 
@@ -35,7 +37,7 @@ export function withFact(f: Facts, key: string, end: number): Facts {
 
 /** Sets a fact that holds exactly (an `eq:` outcome: the value is c). */
 export function withExact(f: Facts, key: string, value: number): Facts {
-  if (f === null || f.get(key) === value || (f.size >= MAX_FACTS && !f.has(key))) return f;
+  if (f === null || f.get(key) === value || (f.size >= (key.startsWith('ne:') ? MAX_FACTS_FOR_NE : MAX_FACTS) && !f.has(key))) return f;
   const next = new Map(f);
   next.set(key, value);
   return next;
