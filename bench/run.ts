@@ -4,10 +4,11 @@
  *
  *   npm run bench                 all benchmarks
  *   npm run bench -- --via-cbpf   compile libpcap's programs (classic BPF) instead of the expressions
- *   npm run bench -- p1 | p2      one benchmark
+ *   npm run bench -- p1 | p2 | p4 one benchmark
  */
 import { endToEnd, printEndToEnd } from './end-to-end.js';
 import { filterCost, printCost } from './filter-cost.js';
+import { largeFilters } from './large-filters.js';
 
 const args = process.argv.slice(2);
 const viaCbpf = args.includes('--via-cbpf');
@@ -27,3 +28,4 @@ if (want('p2')) {
   const expr = 'tcp dst port 80';
   printEndToEnd(await endToEnd({ expr, viaCbpf }), expr);
 }
+if (want('p4')) await largeFilters();
