@@ -245,6 +245,24 @@ async function cmdFlow(positionals: string[], flags: { read?: string; json?: boo
   return EXIT.ok;
 }
 
+async function cmdBench(_pos: string[], flags: { capture?: string; expression?: string[]; filterFile?: string; flows?: string; json?: boolean }) {
+  const { benchExpressions, benchFlows } = await import('../vm/bench.js');
+  const exprs = [...(flags.expression ?? [])];
+  if (flags.filterFile) exprs.push(...readText(flags.filterFile).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+  if (!exprs.length && !flags.flows) throw new UsageError('fpl bench needs -e EXPR, -F FILE or --flows LIST');
+  const out = (o: object, text: string) => process.stdout.write((flags.json ? JSON.stringify(o) : text) + '\n');
+  for (const row of await benchExpressions(flags.capture!, exprs)) {
+    const lib = row.libpcap_ns_per_pkt === null ? 'libpcap n/a' : `libpcap ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${(row.ns_per_pkt / row.libpcap_ns_per_pkt).toFixed(2)})`;
+    out(row, `${row.ns_per_pkt.toFixed(1)} ns/packet  compile ${row.compile_ms.toFixed(0)} ms  ${lib}  over ${row.packets} packets: ${row.expr}`);
+  }
+  for (const n of (flags.flows ?? '').split(',').filter(Boolean)) {
+    const flows = intFlag('--flows', n.trim());
+    const r = await benchFlows(flags.capture!, flows);
+    out({ flows: r.flows, ns_per_pkt: r.ns_per_pkt }, `${r.flows} flows: ${r.ns_per_pkt.toFixed(1)} ns/packet over ${r.packets} packets (set-up and compile ${r.compile_ms.toFixed(0)} ms)`);
+  }
+  return EXIT.ok;
+}
+
 function programOptions(cmd: Command): Command {
   return cmd
     .option('-e, --expression <expr>', 'a libpcap filter expression (as tcpdump takes it)')
@@ -284,6 +302,14 @@ export function makeProgram(): Command {
     .description('check a program or expression without running it')
     .argument('[program-or-expression...]'))
     .action(wrap(cmdCheck));
+  program.command('bench')
+    .description('cost per packet of expressions on a capture, beside libpcap: fpl bench --capture f.pcap -e "tcp port 80"')
+    .requiredOption('--capture <file>', 'capture whose packets (up to 4 MiB) are preloaded in memory')
+    .option('-e, --expression <expr>', 'a libpcap expression (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('-F, --filter-file <file>', 'expressions from a file, one per line')
+    .option('--flows <list>', 'the many-flows scenario: comma-separated flow counts, e.g. 1,100,10000')
+    .option('--json', 'one JSON object per line')
+    .action(wrap(cmdBench));
   programOptions(program.command('dump')
     .description('print the IR or the WebAssembly text of a program')
     .argument('[program-or-expression...]')

@@ -140,3 +140,21 @@ describe('fpl compile, check, dump', () => {
     expect(r.stderr).toMatch(/packet 190, file offset \d+/);
   });
 });
+
+describe('fpl bench', () => {
+  it('prints one JSON line per expression and per flow count (a smoke run: the numbers are not judged here)', () => {
+    const r = run('bench', '--capture', sample('web.pcap'), '-e', 'tcp port 80', '-e', 'udp', '--flows', '1,2', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.slice(0, 2).map((l) => l.expr)).toEqual(['tcp port 80', 'udp']);
+    for (const l of lines.slice(0, 2)) {
+      expect(l.packets).toBe(191);
+      expect(l.ns_per_pkt).toBeGreaterThan(0);
+      expect(l.compile_ms).toBeGreaterThan(0);
+      if (requires('the libpcap addon', l.libpcap_ns_per_pkt !== null)) expect(l.libpcap_ns_per_pkt).toBeGreaterThan(0);
+    }
+    expect(lines.slice(2).map((l) => l.flows)).toEqual([1, 2]);
+    expect(run('bench', '--capture', sample('web.pcap')).code).toBe(2);
+  }, 60_000);
+});
