@@ -212,7 +212,7 @@ async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolea
   return EXIT.ok;
 }
 
-/** `fpl flow GRAPH -r CAPTURE`: an FFPF flow graph through the MAPI API (bin/flow.ts). */
+/** `fpl flow GRAPH -r CAPTURE`: an FFPF flow graph through the MAPI API (vm/mapi/graph.ts). */
 async function cmdFlow(positionals: string[], flags: { read?: string; json?: boolean; graphFile?: string }) {
   if (!flags.read) throw new UsageError('fpl flow needs -r CAPTURE');
   let file: string | undefined;
@@ -225,7 +225,7 @@ async function cmdFlow(positionals: string[], flags: { read?: string; json?: boo
     if (!positionals.length) throw new UsageError('no graph: give \'(class, …) > (class, …)\' or GRAPH.graph');
     text = positionals.join(' ');
   }
-  const { runFlowGraph, formatFlowRun, formatFlowRunJson } = await import('./flow.js');
+  const { runFlowGraph, formatFlowRun, formatFlowRunJson } = await import('../vm/mapi/graph.js');
   const { MapiError } = await import('../vm/mapi/index.js');
   let run;
   try {

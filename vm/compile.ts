@@ -76,8 +76,8 @@ export async function lowerSource(source: string, opts: CompileOptions = {}): Pr
       const externs = [...table.values()].filter((x) => !allowed || allowed.has(x.name));
       const { compileFpl } = await import('../lang/fpl/index.js');
       if (!/EXTERN/i.test(source)) return compileFpl(source, { ...file, linkType, memoryCells, fuel, externs });
-      // MAPI functions as externs (vm/mapi-externs.ts): checked by MAPI, then replaced by their IR.
-      const mapi = await import('./mapi-externs.js');
+      // MAPI functions as externs (vm/mapi/externs.ts): checked by MAPI, then replaced by their IR.
+      const mapi = await import('./mapi/externs.js');
       const { compilePcapFilter } = await import('../lang/pcapfilter/index.js');
       const compilers = {
         compilePcap: (expr: string, lt: number) => compilePcapFilter(expr, { linkType: lt, snaplen }).program,
@@ -140,5 +140,5 @@ export function loadFilter(wasm: Uint8Array, opts: { externs?: readonly ExternIm
  */
 async function mapiExternImpls(wasm: Uint8Array): Promise<readonly ExternImpl[]> {
   if (!Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).includes('mapi:')) return [];
-  return (await import('./mapi-externs.js')).MAPI_EXTERN_IMPLS;
+  return (await import('./mapi/externs.js')).MAPI_EXTERN_IMPLS;
 }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../bin/cli.js';
-import { runFlowGraph } from '../../bin/flow.js';
+import { runFlowGraph } from '../../vm/mapi/graph.js';
 import { CompileError } from '../../lang/diagnostics.js';
 import { compileFilter } from '../../vm/compile.js';
 import { runFile } from '../../vm/run-file.js';

@@ -1,4 +1,4 @@
-// MAPI functions as FPL EXTERNs (vm/mapi-externs.ts), against plain-JavaScript counts.
+// MAPI functions as FPL EXTERNs (vm/mapi/externs.ts), against plain-JavaScript counts.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CompileError } from '../../lang/diagnostics.js';

@@ -17,3 +17,5 @@ export { MFF_PCAPNG } from '../../hostfns/mapi-to-file.js';
 export type { StatsResult } from '../../hostfns/mapi-stats.js';
 export { parseTimeString } from '../../hostfns/mapi-time.js';
 export type { MapiFunctionDef } from '../../hostfns/mapi-types.js';
+export { runFlowGraph, formatFlowRun, formatFlowRunJson, type FlowRun, type FlowResult, type FlowFunctionResult } from './graph.js';
+export { compileChain } from '../../lang/chain/index.js';

@@ -1,11 +1,12 @@
 /**
- * `fpl flow 'GRAPH' -r CAPTURE [--json]`: an FFPF flow graph (lang/chain) run over a capture
- * through the MAPI API: one offline device for the capture, one flow per path through the
- * graph, one MAPI function per node. Prints each flow's functions' results.
+ * Running an FFPF flow graph (lang/chain) over a capture through the MAPI API, as
+ * `fpl flow 'GRAPH' -r CAPTURE [--json]` does: one offline device for the capture, one flow
+ * per path through the graph, one MAPI function per node; then each flow's functions' results.
  */
-import { CompileError, makeDiagnostic } from '../lang/diagnostics.js';
-import { compileChain, type ChainGraph, type ChainStep } from '../lang/chain/index.js';
-import { Device, MapiError, type Flow } from '../vm/mapi/index.js';
+import { CompileError, makeDiagnostic } from '../../lang/diagnostics.js';
+import { compileChain, type ChainGraph, type ChainStep } from '../../lang/chain/index.js';
+import { Device, type Flow } from './api.js';
+import { MapiError } from './constants.js';
 
 export interface FlowFunctionResult {
   /** The class as written, and the MAPI function it maps to. */

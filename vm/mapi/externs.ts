@@ -17,14 +17,14 @@
  *   config is [linkType, index, …arguments]: a module compiled ahead of time finds them again
  *   through `MAPI_EXTERN_IMPLS`, which re-instantiates the function from that config once.
  */
-import type { Expr, Extern, Program, Stmt } from '../lang/ir/ir.js';
-import type { ExternSignature } from '../lang/fpl/index.js';
-import { MAPI_FUNCTIONS, mapiFunction } from '../hostfns/mapi-library.js';
-import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext } from '../hostfns/mapi-types.js';
-import type { ExternCallContext, ExternImpl } from './abi.js';
-import { MAX_REGISTERS } from './abi.js';
-import { checkArguments } from './mapi/args.js';
-import { inlineProgram } from './mapi/inline.js';
+import type { Expr, Extern, Program, Stmt } from '../../lang/ir/ir.js';
+import type { ExternSignature } from '../../lang/fpl/index.js';
+import { MAPI_FUNCTIONS, mapiFunction } from '../../hostfns/mapi-library.js';
+import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext } from '../../hostfns/mapi-types.js';
+import type { ExternCallContext, ExternImpl } from '../abi.js';
+import { MAX_REGISTERS } from '../abi.js';
+import { checkArguments } from './args.js';
+import { inlineProgram } from './inline.js';
 
 /** Compilers a function may need while it is instantiated (BPF_FILTER, FPL_FILTER). */
 export interface MapiCompilers {
