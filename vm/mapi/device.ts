@@ -16,6 +16,8 @@
  * the faulted packet again from flow CUR+1 and then the rest of the batch — rare, and exact:
  * each flow sees every packet once, in order, and a fault means "the packet leaves the flow".
  */
+import { regroupDisjunctions } from '../../lang/ir/regroup.js';
+import { membershipSets } from '../../lang/ir/sets.js';
 import { bin, c, type Expr, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
@@ -379,7 +381,8 @@ export class MapiDevice {
         if (problems.length) throw new Error(`internal error: the device program is invalid: ${problems.slice(0, 3).join('; ')}`);
         // binaryen is loaded only when a device compiles (importing fplc must not pay for it).
         const { compileWasm } = await import('../../codegen/wasm/index.js');
-        const mod = compileWasm(program, { batchBytes: DEVICE_BATCH_BYTES });
+        // The same IR passes as compileProgram (exact with faults), then the backend.
+        const mod = compileWasm(membershipSets(regroupDisjunctions(program)), { batchBytes: DEVICE_BATCH_BYTES });
         this.filter = await CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
       } finally {
         this.pendingCompiles--;
