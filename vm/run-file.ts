@@ -9,7 +9,8 @@ import { PcapWriter } from '../drivers/pcap-writer.js';
 import type { CaptureError, CaptureSource } from '../drivers/types.js';
 import { DirectPcapFile } from '../drivers/pcap-direct.js';
 import { RECORD_HEADER_BYTES } from './abi.js';
-import type { CompiledFilter } from './filter.js';
+import { LinkTypeMismatchError, type CompiledFilter } from './filter.js';
+import { linkTypeName } from './abi.js';
 
 export interface RunFileOptions {
   /** Stop after this many matched packets (tcpdump's -c). */
@@ -44,6 +45,10 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
   let writer: PcapWriter | undefined;
   const fuelBefore = filter.fuelExhausted;
   try {
+    // Refuse a capture of another link type before creating the output file, not after.
+    if (linkTypeName(source.info.linkType) !== linkTypeName(filter.linkType)) {
+      throw new LinkTypeMismatchError(filter.linkType, source.info.linkType);
+    }
     if (opts.writeTo) {
       writer = new PcapWriter(opts.writeTo, {
         linkType: source.info.linkType, snaplen: source.info.snaplen, nanoseconds: source.info.nanoseconds,

@@ -1,6 +1,7 @@
 // The `fpl` command end to end, through the compiled CLI in dist/ (npm test builds it first).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { PcapWriter } from '../../drivers/pcap-writer.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -128,6 +129,20 @@ describe('fpl compile, check, dump', () => {
     const r = run('run', sample('web.fpl'), '-r', notCapture);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('not.pcap');
+  });
+
+  it('refuses a .wasm compiled for another link type, naming both, before writing anything', () => {
+    const wasm = join(tmp, 'web-en10mb.wasm');
+    expect(run('compile', sample('web.fpl'), '-o', wasm).code).toBe(0);
+    const sll = join(tmp, 'one.sll.pcap');
+    const w = new PcapWriter(sll, { linkType: 113 });
+    w.writePacket(0, 0, new Uint8Array(40));
+    w.close();
+    const out = join(tmp, 'never.pcap');
+    const r = run('run', wasm, '-r', sll, '-w', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/EN10MB \(1\).*LINUX_SLL \(113\)/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('keeps the packets before a truncated record and exits 3', () => {
