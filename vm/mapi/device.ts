@@ -116,6 +116,7 @@ export class MapiDevice {
   private filter: CompiledFilter | undefined;
   private compiling: Promise<void> = Promise.resolve();
   private pendingCompiles = 0;
+  private queuedRebuild: Promise<void> | undefined;
   private scheduled = false;
   private done: Promise<void>;
   private resolveDone!: () => void;
@@ -371,9 +372,15 @@ export class MapiDevice {
 
   // ---- compiling ----
 
+  /**
+   * Recompiles the device's module after the current compile. Requests made while one is
+   * already queued (and not started) share it: connecting N flows at once compiles once or twice, not N times.
+   */
   private rebuild(): Promise<void> {
+    if (this.queuedRebuild) return this.queuedRebuild;
     this.pendingCompiles++;
     const next = this.compiling.then(async () => {
+      this.queuedRebuild = undefined;   // from here on, a new request needs a new compile
       try {
         if (this.status === DEVICE_DELETED) return;
         const { program, externs } = this.buildProgram();
@@ -390,6 +397,7 @@ export class MapiDevice {
       }
     });
     this.compiling = next.catch(() => undefined);
+    this.queuedRebuild = next;
     return next;
   }
 
