@@ -60,7 +60,13 @@ export class FilterEmitter {
 
   private get(i: number): X { return this.m.local.get(i, I32); }
   private k(v: number): X { return this.m.i32.const(v | 0); }
-  private fault(): X { return this.m.return(this.m.i32.const(0)); }
+  /** Innermost enclosing `catchFaults` block, where a fault goes instead of ending the packet. */
+  private readonly faultTargets: string[] = [];
+
+  private fault(): X {
+    const target = this.faultTargets[this.faultTargets.length - 1];
+    return target ? this.m.br(target) : this.m.return(this.m.i32.const(0));
+  }
 
   // ---- statements -------------------------------------------------------------------------
 
@@ -89,11 +95,15 @@ export class FilterEmitter {
         return m.br(loop.name);
       }
       case 'block': {
+        const k0 = this.known;
         this.blockKnown.set(s.label, []);
+        if (s.catchFaults) this.faultTargets.push(`b${s.label}`);
         const body = this.stmt(s.body);
+        if (s.catchFaults) this.faultTargets.pop();
         const exits = this.blockKnown.get(s.label)!;
         this.blockKnown.delete(s.label);
-        this.known = meet(this.known, ...exits);
+        // A fault can leave the block anywhere; every point inside knows at least what the entry knew.
+        this.known = s.catchFaults ? meet(k0, this.known, ...exits) : meet(this.known, ...exits);
         return m.block(`b${s.label}`, [body]);
       }
       case 'exit': {
@@ -134,7 +144,7 @@ export class FilterEmitter {
     const exhausted = m.block(null, [
       m.i32.store(CTRL_FUEL_EXHAUSTED, 4, m.i32.const(0),
         m.i32.add(m.i32.load(CTRL_FUEL_EXHAUSTED, 4, m.i32.const(0)), m.i32.const(1))),
-      this.fault(),
+      m.return(m.i32.const(0)),   // fuel is not a catchable fault
     ]);
     const frame = { name: brk, known: [] as Facts[] };
     this.loopStack.push(frame);

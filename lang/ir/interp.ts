@@ -47,7 +47,7 @@ export function newState(program: Program): InterpState {
 // Non-local control flow, thrown and caught inside runPacket only.
 /** Ends the packet: `return v`, or a fault (result 0, `outOfFuel` when fuel ran out). */
 class Stop {
-  constructor(readonly result: number, readonly outOfFuel = false) {}
+  constructor(readonly result: number, readonly outOfFuel = false, readonly fault = true) {}
 }
 /** `break`: leaves the innermost `for`. */
 class Break {}
@@ -207,11 +207,12 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
           run(s.body);
         } catch (x) {
           if (x instanceof Exit && x.label === s.label) return;
+          if (s.catchFaults && x instanceof Stop && x.fault && !x.outOfFuel) return;
           throw x;
         }
         return;
       case 'exit': throw new Exit(s.label);
-      case 'return': throw new Stop(ev(s.value));
+      case 'return': throw new Stop(ev(s.value), false, false);
       case 'setreg': state.registers[s.n] = ev(s.value); return;
       case 'setmem': {
         const i = ev(s.index) & memMask;   // index first, then value

@@ -74,8 +74,13 @@ export type Stmt =
    */
   | { k: 'for'; reg: number; init: Expr; cmp: RelOp; limit: Expr; step: number; body: Stmt }
   | { k: 'break' }                                  // leaves the innermost `for`
-  /** A labelled block; `exit` with the same label jumps to just after it (forward only). */
-  | { k: 'block'; label: number; body: Stmt }
+  /**
+   * A labelled block; `exit` with the same label jumps to just after it (forward only).
+   * With `catchFaults`, a fault inside the body (a short load, a division by zero) just leaves
+   * the block instead of ending the packet: how one MAPI flow's failed step drops the packet
+   * for that flow only. Running out of fuel is not caught: it still ends the packet.
+   */
+  | { k: 'block'; label: number; body: Stmt; catchFaults?: boolean }
   | { k: 'exit'; label: number }
   | { k: 'return'; value: Expr }
   | { k: 'setreg'; n: number; value: Expr }

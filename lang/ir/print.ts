@@ -135,7 +135,7 @@ function stmtLines(s: Stmt, indent: number, out: string[]): void {
     }
     case 'break': out.push(`${pad}break`); return;
     case 'block':
-      out.push(`${pad}block B${s.label} {`);
+      out.push(`${pad}block B${s.label}${s.catchFaults ? ' (faults leave it)' : ''} {`);
       stmtLines(s.body, indent + 1, out);
       out.push(`${pad}}`);
       return;

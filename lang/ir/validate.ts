@@ -135,6 +135,7 @@ export function validateProgram(p: Program): string[] {
       case 'block':
         if (!Number.isInteger(s.label)) err(path, `block label ${String(s.label)}: expected an integer`);
         if (scope.labels.includes(s.label)) err(path, `block label ${s.label} is already the label of an enclosing block`);
+        if (s.catchFaults !== undefined && typeof s.catchFaults !== 'boolean') err(path, 'catchFaults: expected a boolean');
         stmt(s.body, `${path}.body`, { ...scope, labels: [...scope.labels, s.label] });
         return;
       case 'exit':

@@ -177,7 +177,7 @@ class ProgramGen {
       }
       default: {
         const label = this.nextLabel++;
-        return { k: 'block', label, body: this.stmt({ ...d, labels: [...ctx.labels, label] }) };
+        return { k: 'block', label, body: this.stmt({ ...d, labels: [...ctx.labels, label] }), ...(r.chance(0.5) ? { catchFaults: true } : {}) };
       }
     }
   }
