@@ -8,17 +8,13 @@
  * allocators over fixed-size areas, so every recompile (on connect and close) has the same
  * layout and runs in the same WebAssembly.Memory: the other flows keep their results.
  *
- * Faults. An IR fault (a load past the captured bytes, …) ends the whole program for that
- * packet, which would also skip the flows after the faulting one. The program therefore keeps
- * three device registers: HALT (set at the start of a packet, cleared at its end: still set
- * after a fault, and then every later packet of the batch returns at once, untouched), START
- * (first flow to run) and CUR (the flow running). After a batch with HALT set, JavaScript runs
- * the faulted packet again from flow CUR+1 and then the rest of the batch — rare, and exact:
- * each flow sees every packet once, in order, and a fault means "the packet leaves the flow".
+ * Faults. An IR fault (a load past the captured bytes, a division by zero) inside a flow's
+ * block leaves that block only (`catchFaults`): the packet leaves that flow, and the next
+ * flows still see it — all inside WebAssembly, with no JavaScript per packet.
  */
 import { regroupDisjunctions } from '../../lang/ir/regroup.js';
 import { membershipSets } from '../../lang/ir/sets.js';
-import { bin, c, type Expr, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
+import { bin, c, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
 import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
@@ -30,7 +26,7 @@ import { selectMapiFunction } from '../../hostfns/mapi-library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
 import { add64 as add64State, read64, type MapiApplyContext, type MapiFunctionDef, type MapiLowerContext, type MapiValue, type MapiValueContext } from '../../hostfns/mapi-types.js';
 import { u64Access } from '../../hostfns/mapi-u64.js';
-import { layout, MAX_REGISTERS, PAGE_BYTES, RECORD_HEADER_BYTES, REGS_OFF, type ExternImpl } from '../abi.js';
+import { layout, MAX_REGISTERS, PAGE_BYTES, REGS_OFF, type ExternImpl } from '../abi.js';
 import { CompiledFilter } from '../filter.js';
 import { RangeAllocator } from './alloc.js';
 import { checkArguments } from './args.js';
@@ -47,8 +43,9 @@ export const DEVICE_MEMORY_CELLS = 64 * 1024;
 export const DEVICE_FUEL = 1 << 30;
 const DEVICE_BATCH_BYTES = 1024 * 1024;
 
-// Device registers and state words (instances get the rest).
-const R_HALT = 0, R_START = 1, R_CUR = 2, DEVICE_REGISTERS = 3;
+// Device state words (instances get the rest) and the registers kept back from instances
+// (none are used by the device program any more; kept so the layout of existing devices stays put).
+const DEVICE_REGISTERS = 3;
 const S_TSSEC = 0, S_TSFRAC = 1, S_PACKETS = 2, DEVICE_STATE = 4;
 /** State words the device keeps after each instance's own: MAPI's per-function packet counts. */
 const FUNCTION_COUNTER_WORDS = 4;
@@ -403,25 +400,20 @@ export class MapiDevice {
 
   /** The device program: every active flow's chain, in flow order. */
   buildProgram(): { program: Program; externs: ExternImpl[] } {
-    const reg = (n: number): Expr => ({ k: 'reg', n });
     const externs: ExternImpl[] = [];
     const programExterns: Extern[] = [];
     let locals = 0;
     let labels = 0;
     const body: Stmt[] = [
-      { k: 'if', cond: reg(R_HALT), then: { k: 'return', value: c(0) } },
-      { k: 'setreg', n: R_HALT, value: c(1) },
       { k: 'setstate', i: S_TSSEC, value: { k: 'meta', m: 'tssec' } },
       { k: 'setstate', i: S_TSFRAC, value: { k: 'meta', m: 'tsfrac' } },
-      // Count the packet once (not again when a fault makes it run a second time from a later flow).
-      { k: 'if', cond: bin('eq', reg(R_START), c(0)), then: { k: 'seq', body: [
-        { k: 'setlocal', n: locals, value: bin('add', { k: 'state', i: S_PACKETS }, c(1)) },
-        { k: 'if', cond: bin('eq', { k: 'local', n: locals }, c(0)), then: { k: 'setstate', i: S_PACKETS + 1, value: bin('add', { k: 'state', i: S_PACKETS + 1 }, c(1)) } },
-        { k: 'setstate', i: S_PACKETS, value: { k: 'local', n: locals++ } },
-      ] } },
+      // The device's 64-bit packet count.
+      { k: 'setlocal', n: locals, value: bin('add', { k: 'state', i: S_PACKETS }, c(1)) },
+      { k: 'if', cond: bin('eq', { k: 'local', n: locals }, c(0)), then: { k: 'setstate', i: S_PACKETS + 1, value: bin('add', { k: 'state', i: S_PACKETS + 1 }, c(1)) } },
+      { k: 'setstate', i: S_PACKETS, value: { k: 'local', n: locals++ } },
     ];
     const active = this.flows.filter((f) => f.status === FLOW_ACTIVE);
-    active.forEach((flow, index) => {
+    active.forEach((flow) => {
       const flowLabel = labels++;
       const steps: Stmt[] = [];
       for (const inst of flow.functions) {
@@ -452,12 +444,9 @@ export class MapiDevice {
         // MAPI's funcstats around the step: reached before it, passed after it (a filter that drops exits the flow).
         steps.push(add64State(inst.countersBase, c(1), at.local()), inst.def.lower(inst.config, at), add64State(inst.countersBase + 2, c(1), at.local()));
       }
-      body.push({
-        k: 'if', cond: bin('ge', c(index), reg(R_START)),
-        then: { k: 'seq', body: [{ k: 'setreg', n: R_CUR, value: c(index) }, { k: 'block', label: flowLabel, body: { k: 'seq', body: steps } }] },
-      });
+      body.push({ k: 'block', label: flowLabel, body: { k: 'seq', body: steps }, catchFaults: true });
     });
-    body.push({ k: 'setreg', n: R_HALT, value: c(0) }, { k: 'return', value: c(1) });
+    body.push({ k: 'return', value: c(1) });
     const program: Program = {
       body: { k: 'seq', body }, linkType: this.linkType, registers: MAX_REGISTERS, memoryCells: DEVICE_MEMORY_CELLS,
       locals, stateWords: DEVICE_STATE_WORDS, externs: programExterns, fuel: DEVICE_FUEL, source: { language: 'chain' },
@@ -499,10 +488,9 @@ export class MapiDevice {
     const filter = this.filter;
     let processed = false;
     try {
-      const r = filter.runSource(this.source, (records, results, n) => {
+      const r = filter.runSource(this.source, () => {
         processed = true;
-        if (this.regs[R_HALT] !== 0) this.recoverFaults(filter, records, results, n);
-        return false;
+        return false;   // one batch per tick: other work (readers, connects) runs in between
       });
       if (!processed) {
         if (r.error) this.error = r.error as CaptureError;
@@ -516,26 +504,6 @@ export class MapiDevice {
     }
     this.wake();
     this.schedule();
-  }
-
-  /** Re-runs the packets of a batch from the first one that faulted (see the header comment). */
-  private recoverFaults(filter: CompiledFilter, records: Uint8Array, results: Uint32Array, n: number): void {
-    let rest = records.slice(recordOffset(records, firstZero(results, n)));   // runRecords reuses the batch area
-    for (;;) {
-      const one = rest.subarray(0, RECORD_HEADER_BYTES + caplenAt(rest, 0));
-      for (;;) {
-        const start = this.regs[R_CUR]! + 1;
-        this.regs[R_HALT] = 0;
-        this.regs[R_START] = start;
-        if (filter.runRecords(one)[0] !== 0) break;
-      }
-      this.regs[R_START] = 0;
-      rest = rest.subarray(one.length);
-      if (rest.length === 0) return;
-      const res = filter.runRecords(rest);
-      if (this.regs[R_HALT] === 0) return;
-      rest = rest.subarray(recordOffset(rest, firstZero(res, res.length)));
-    }
   }
 
   private finish(): void {
@@ -553,21 +521,6 @@ export class MapiDevice {
     this.waiters = [];
     for (const resolve of w) resolve();
   }
-}
-
-function firstZero(results: Uint32Array, n: number): number {
-  for (let i = 0; i < n; i++) if (results[i] === 0) return i;
-  return n;
-}
-
-const caplenAt = (b: Uint8Array, off: number): number =>
-  (b[off + 8]! | (b[off + 9]! << 8) | (b[off + 10]! << 16) | (b[off + 11]! << 24)) >>> 0;
-
-/** Byte offset of record `index` in a run of records. */
-function recordOffset(records: Uint8Array, index: number): number {
-  let off = 0;
-  for (let i = 0; i < index; i++) off += RECORD_HEADER_BYTES + caplenAt(records, off);
-  return off;
 }
 
 /** The layout every module of a device has (compileWasm computes the same from the program). */
