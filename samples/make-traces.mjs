@@ -11,82 +11,10 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ascii, cut, packetKit } from './packet-kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-// A small deterministic generator (xorshift32) so the traces never change between runs.
-let seed = 0x2545f491;
-function rand(n) {
-  seed ^= seed << 13; seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5; seed >>>= 0;
-  return seed % n;
-}
-
-const mac = (n) => [0x02, 0x00, 0x00, 0x00, 0x00, n];
-const ip4 = (s) => s.split('.').map(Number);
-const u16 = (v) => [(v >> 8) & 0xff, v & 0xff];
-const u32 = (v) => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
-const ascii = (s) => [...Buffer.from(s, 'latin1')];
-
-function checksum(bytes) {
-  let sum = 0;
-  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) | (bytes[i + 1] ?? 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-function ether(type, payload, src = 1, dst = 2) {
-  return [...mac(dst), ...mac(src), ...u16(type), ...payload];
-}
-
-function ipv4(proto, src, dst, payload, { id = rand(65536), frag = 0, ttl = 64 } = {}) {
-  const h = [0x45, 0, ...u16(20 + payload.length), ...u16(id), ...u16(frag), ttl, proto, 0, 0, ...ip4(src), ...ip4(dst)];
-  const c = checksum(h);
-  h[10] = c >> 8; h[11] = c & 0xff;
-  return [...h, ...payload];
-}
-
-function tcp(sport, dport, payload = [], flags = 0x18, seq = rand(0xffffffff)) {
-  return [...u16(sport), ...u16(dport), ...u32(seq), ...u32(rand(0xffffffff)), 0x50, flags, ...u16(65535), 0, 0, 0, 0, ...payload];
-}
-
-function udp(sport, dport, payload = []) {
-  return [...u16(sport), ...u16(dport), ...u16(8 + payload.length), 0, 0, ...payload];
-}
-
-function ipv6(nxt, payload) {
-  const src = [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1];
-  const dst = [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 2];
-  return [0x60, 0, 0, 0, ...u16(payload.length), nxt, 64, ...src, ...dst, ...payload];
-}
-
-function arp(spa, tpa) {
-  return [0, 1, 8, 0, 6, 4, 0, 1, ...mac(1), ...ip4(spa), 0, 0, 0, 0, 0, 0, ...ip4(tpa)];
-}
-
-/** pcap file, little-endian, microsecond timestamps; `snaplen` cuts packets short. */
-function pcap(packets, { snaplen = 65535, linkType = 1 } = {}) {
-  const parts = [Buffer.from(new Uint32Array([0xa1b2c3d4, 0x00040002, 0, 0, snaplen, linkType]).buffer)];
-  parts[0].writeUInt16LE(2, 4); parts[0].writeUInt16LE(4, 6);
-  let t = 1_700_000_000 * 1e6;
-  for (const p of packets) {
-    t += 1000 + rand(5000);
-    const cap = Math.min(p.length, snaplen, p.cut ?? Infinity);
-    const h = Buffer.alloc(16);
-    h.writeUInt32LE(Math.floor(t / 1e6), 0);
-    h.writeUInt32LE(t % 1e6, 4);
-    h.writeUInt32LE(cap, 8);
-    h.writeUInt32LE(p.length, 12);
-    parts.push(h, Buffer.from(p.slice(0, cap)));
-  }
-  return Buffer.concat(parts);
-}
-
-function cut(packet, n) {
-  packet.cut = n;
-  return packet;
-}
+const { rand, ether, ipv4, tcp, udp, ipv6, arp, pcap } = packetKit(0x2545f491);
 
 function webTrace() {
   const pkts = [];

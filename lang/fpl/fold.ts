@@ -1,27 +1,6 @@
 /** Small facts about lowered IR expressions that the FPL lowering needs. */
-import type { BinOp, Expr } from '../ir/ir.js';
-
-/** IR binary operators on u32 constants (ir.ts semantics); undefined for division by zero. */
-function binop(op: BinOp, a: number, b: number): number | undefined {
-  switch (op) {
-    case 'add': return (a + b) >>> 0;
-    case 'sub': return (a - b) >>> 0;
-    case 'mul': return Math.imul(a, b) >>> 0;
-    case 'div': return b === 0 ? undefined : Math.floor(a / b) >>> 0;
-    case 'mod': return b === 0 ? undefined : (a % b) >>> 0;
-    case 'and': return (a & b) >>> 0;
-    case 'or': return (a | b) >>> 0;
-    case 'xor': return (a ^ b) >>> 0;
-    case 'shl': return b >= 32 ? 0 : (a << b) >>> 0;
-    case 'shr': return b >= 32 ? 0 : a >>> b;
-    case 'eq': return a === b ? 1 : 0;
-    case 'ne': return a !== b ? 1 : 0;
-    case 'lt': return a < b ? 1 : 0;
-    case 'le': return a <= b ? 1 : 0;
-    case 'gt': return a > b ? 1 : 0;
-    case 'ge': return a >= b ? 1 : 0;
-  }
-}
+import type { Expr } from '../ir/ir.js';
+import { binop } from '../ir/interp.js';
 
 /** The value of an expression made only of constants and operators; undefined otherwise (or on a fault such as 1/0). */
 export function foldConstant(e: Expr): number | undefined {

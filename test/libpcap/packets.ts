@@ -15,20 +15,7 @@ export const DLT = { NULL: 0, EN10MB: 1, RAW: 101, LINUX_SLL: 113 } as const;
 
 // ---- ABI records --------------------------------------------------------------------------
 
-/** Packs packets as ABI records: LE u32 ts_sec, ts_frac, caplen, wirelen, then the bytes. */
-export function toRecords(packets: readonly Packet[]): Uint8Array {
-  const out = new Uint8Array(packets.reduce((n, p) => n + 16 + p.bytes.length, 0));
-  const view = new DataView(out.buffer);
-  let off = 0;
-  packets.forEach((p, i) => {
-    view.setUint32(off, i, true);
-    view.setUint32(off + 8, p.bytes.length, true);
-    view.setUint32(off + 12, p.wirelen, true);
-    out.set(p.bytes, off + 16);
-    off += 16 + p.bytes.length;
-  });
-  return out;
-}
+export { toRecords } from '../support/records.js';
 
 /** The packets of an ABI batch (views into it). */
 export function fromRecords(records: Uint8Array, name = 'record'): Packet[] {

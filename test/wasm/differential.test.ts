@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { newState, runPacket } from '../../lang/ir/interp.js';
 import { printProgram } from '../../lang/ir/print.js';
 import { compileProgram } from '../../vm/compile.js';
-import { RECORD_HEADER_BYTES } from '../../vm/abi.js';
+import { toRecords as toRecordsWith, type RecordPacket } from '../support/records.js';
 import { genPackets, genProgram, LINK_TYPES_UNDER_TEST } from '../ir/arbitrary.js';
 import { FIELD_NAMES } from '../../lang/ir/fields.js';
 import { linkTypeInfo } from '../../lang/ir/linktypes.js';
@@ -16,21 +16,8 @@ import type { Expr, Program } from '../../lang/ir/ir.js';
 
 const RUNS = Number(process.env.FPLC_FUZZ_RUNS ?? 150);
 
-function toRecords(packets: { bytes: Uint8Array; wirelen: number; ts?: [number, number] }[]): Uint8Array {
-  const out = new Uint8Array(packets.reduce((s, p) => s + RECORD_HEADER_BYTES + p.bytes.length, 0));
-  const view = new DataView(out.buffer);
-  let off = 0;
-  for (const p of packets) {
-    // Non-zero timestamps: a load that wrongly reads past a packet sees these, not zeros.
-    view.setUint32(off, p.ts?.[0] ?? 0xa5a5a5a5, true);
-    view.setUint32(off + 4, p.ts?.[1] ?? 0x5a5a5a5a, true);
-    view.setUint32(off + 8, p.bytes.length, true);
-    view.setUint32(off + 12, p.wirelen, true);
-    out.set(p.bytes, off + RECORD_HEADER_BYTES);
-    off += RECORD_HEADER_BYTES + p.bytes.length;
-  }
-  return out;
-}
+// Non-zero timestamps: a load that wrongly reads past a packet sees these, not zeros.
+const toRecords = (packets: RecordPacket[]): Uint8Array => toRecordsWith(packets, () => [0xa5a5a5a5, 0x5a5a5a5a]);
 
 describe('compiled WebAssembly = reference interpreter', () => {
   it.each([true, false])('on random programs and packets (optimize=%s)', async (optimize) => {

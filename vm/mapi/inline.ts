@@ -6,9 +6,8 @@
  * `return v` becomes "v == 0: leave the flow (exit flowLabel); else: leave the step"; falling
  * off the end (which returns 0) leaves the flow.
  *
- * Faults (a load past the captured bytes, division by zero, no fuel) still end the whole
- * device program for the packet; the device catches that and runs the packet again from the
- * next flow (see device.ts), which gives the step libpcap's meaning: the packet leaves the flow.
+ * Faults (a load past the captured bytes, division by zero) leave the enclosing flow block,
+ * which catches them (see device.ts): the step gets libpcap's meaning, the packet leaves the flow.
  */
 import type { Expr, Extern, Program, Stmt } from '../../lang/ir/ir.js';
 
@@ -81,7 +80,7 @@ export function inlineProgram(p: Program, t: InlineTarget): Inlined {
       case 'if': return s.else ? { k: 'if', cond: expr(s.cond), then: stmt(s.then), else: stmt(s.else) } : { k: 'if', cond: expr(s.cond), then: stmt(s.then) };
       case 'for': return { ...s, reg: t.regBase + s.reg, init: expr(s.init), limit: expr(s.limit), body: stmt(s.body) };
       case 'break': return s;
-      case 'block': return { k: 'block', label: t.labelBase + s.label, body: stmt(s.body) };
+      case 'block': return { ...s, label: t.labelBase + s.label, body: stmt(s.body) };
       case 'exit': return { k: 'exit', label: t.labelBase + s.label };
       case 'return': return { k: 'if', cond: expr(s.value), then: { k: 'exit', label: stepLabel }, else: { k: 'exit', label: t.flowLabel } };
       case 'setreg': return { k: 'setreg', n: t.regBase + s.n, value: expr(s.value) };
