@@ -53,7 +53,7 @@ describe.skipIf(!oracleReady())('libpcap addon', () => {
 
   it('refuses malformed records and programs libpcap would not run', () => {
     const ret: [number, number, number, number][] = [[6, 0, 0, 1]];
-    const records = toRecords([{ bytes: new Uint8Array(10), wirelen: 10, name: 'x' }]);
+    const records = toRecords([{ bytes: new Uint8Array(10), wirelen: 10 }]);
     expect(() => bpfFilterRecords(ret, records.subarray(0, 20))).toThrow(/caplen 10 runs past the end/);
     expect(() => bpfFilterRecords(ret, records.subarray(0, 8))).toThrow(/header truncated/);
     expect(() => bpfFilterRecords(ret, records, 2)).toThrow(/count 2 exceeds the 1 records/);
