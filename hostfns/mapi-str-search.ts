@@ -3,9 +3,10 @@
  * pattern in the region [offset, offset + depth) of the link frame (depth 0: to the captured
  * end). Snort syntax: `|61 62|` hex bytes (spaces ignored), `\|` a literal pipe (a backslash
  * escapes any character), `||` separates alternatives; every alternative that fits the region
- * is tried (spec §7). Runs in JavaScript, only for the packets that reach it.
+ * is tried (spec §7). Lowers to the IR's `search` node, which runs inside the WebAssembly module
+ * (codegen/wasm/search.ts); `strSearchMatches` below is the function's reference decision.
  */
-import { bin, c } from '../lang/ir/ir.js';
+import { c, lnot, search, type Expr } from '../lang/ir/ir.js';
 import { isInt, type MapiFunctionDef } from './mapi-types.js';
 
 export const STR_UNTERMINATED_PIPE = 3503;
@@ -75,6 +76,16 @@ export function strSearchMatches(config: StrSearchConfig, packet: Uint8Array): b
   return false;
 }
 
+/**
+ * The decision as an IR expression: the region [offset, offset + depth) clipped by `search` to
+ * the captured bytes (depth 0: no end but the captured one), which also gives 0 for an offset at
+ * or past the captured end, as strSearchMatches does.
+ */
+export function strSearchExpr(config: StrSearchConfig): Expr {
+  const to = config.depth > 0 ? Math.min(0xffffffff, config.offset + config.depth) : 0xffffffff;
+  return search(c(config.offset), c(to), config.alternatives);
+}
+
 export const STR_SEARCH: MapiFunctionDef<StrSearchConfig> = {
   name: 'STR_SEARCH',
   argdescr: 'sii',
@@ -96,7 +107,7 @@ export const STR_SEARCH: MapiFunctionDef<StrSearchConfig> = {
   stateWords: () => 0,
   lower: (config, at) => ({
     k: 'if',
-    cond: bin('eq', at.externCall('STR_SEARCH', (ctx) => (strSearchMatches(config, ctx.packet) ? 1 : 0), []), c(0)),
+    cond: lnot(strSearchExpr(config)),
     then: at.exitFlow,
   }),
 };

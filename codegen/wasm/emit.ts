@@ -15,6 +15,8 @@ import binaryen from 'binaryen';
 import type { BinOp, Expr, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
 import { lowerField } from '../../lang/ir/fields.js';
 import { meet, NO_FACTS, proven, pureBound, splitOffset, withExact, withFact, type Facts } from './facts.js';
+import { SearchEmitter } from './search.js';
+import { InSetEmitter } from './inset.js';
 import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REGS_OFF, externImportName } from '../../vm/abi.js';
 
 type X = binaryen.ExpressionRef;
@@ -36,10 +38,16 @@ export class FilterEmitter {
   private readonly fieldCache = new Map<string, Expr>();
   /** The local holding each reusable load's value (see load). */
   private readonly valueLocals = new Map<string, number>();
+  /** The search functions `search` nodes call (search.ts); they need the SIMD feature. */
+  readonly searches: SearchEmitter;
+  /** Set membership tests and the lookup functions they share (inset.ts). */
+  private readonly sets: InSetEmitter;
 
   /** `stateOff`: where the host-function state area S[] starts in linear memory (vm/abi.ts layout). */
   constructor(private readonly m: binaryen.Module, private readonly program: Program, private readonly stateOff: number) {
     for (let i = 0; i < program.locals; i++) this.vars.push(I32);
+    this.searches = new SearchEmitter(m);
+    this.sets = new InSetEmitter(m);
   }
 
   /** Builds `filter` into the module under `name`. */
@@ -213,6 +221,11 @@ export class FilterEmitter {
         return m.if(c, a, b);
       }
       case 'hash': return this.hash(e);
+      case 'search': return this.search(e);
+      case 'inset': {
+        const x = this.temp();
+        return m.block(null, [m.local.set(x, this.expr(e.e)), this.sets.test(x, e.set)], I32);
+      }
       case 'extern': {
         const args = e.args.map((a) => this.expr(a));
         return m.call(externImportName(e.id),
@@ -298,9 +311,13 @@ export class FilterEmitter {
       case 'land': if (truth) { this.assume(e.a, true, budget); this.assume(e.b, true, budget); } return;
       case 'lor': if (!truth) { this.assume(e.a, false, budget); this.assume(e.b, false, budget); } return;
       case 'bin': {
-        // `caplen >= K` (as the set-membership pass emits) proves K bytes for what it guards.
-        if (e.a.k === 'meta' && e.a.m === 'caplen' && e.b.k === 'const' && ((e.op === 'ge' && truth) || (e.op === 'lt' && !truth))) {
-          this.known = withFact(this.known, '', e.b.v);
+        // `caplen >= K` or `caplen >= base + K` (as the set-membership pass emits) proves K bytes
+        // from the frame start or from a packet-pure base for what it guards.
+        if (e.a.k === 'meta' && e.a.m === 'caplen' && ((e.op === 'ge' && truth) || (e.op === 'lt' && !truth))) {
+          if (e.b.k === 'const') { this.known = withFact(this.known, '', e.b.v); return; }
+          const { base, k } = splitOffset(e.b);
+          const bound = pureBound(base, (f) => this.lowered(f));
+          if (bound !== undefined && bound + k < U32_LIMIT) this.known = withFact(this.known, JSON.stringify(base), k);
           return;
         }
         if (e.op !== 'eq' && e.op !== 'ne') return;
@@ -406,6 +423,21 @@ export class FilterEmitter {
         ], I32);
       }
     }
+  }
+
+  /** 1 if a pattern lies whole in [from, min(to, caplen)); never a fault. */
+  private search(e: Extract<Expr, { k: 'search' }>): X {
+    const m = this.m;
+    const from = this.temp(), end = this.temp();
+    const fn = this.searches.functionFor(e.patterns);
+    return m.block(null, [
+      m.local.set(from, this.expr(e.from)),
+      m.local.set(end, this.expr(e.to)),
+      m.if(m.i32.gt_u(this.get(end), this.get(P_CAPLEN)), m.local.set(end, this.get(P_CAPLEN))),
+      // from < end <= caplen: both addresses lie in the packet, so neither sum wraps.
+      m.if(m.i32.ge_u(this.get(from), this.get(end)), m.i32.const(0),
+        m.call(fn, [m.i32.add(this.get(P_PKT), this.get(from)), m.i32.add(this.get(P_PKT), this.get(end))], I32)),
+    ], I32);
   }
 
   /** FNV-1a 32 over [off, off+len), then % range (0 when range is 0). */

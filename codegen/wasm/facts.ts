@@ -64,14 +64,7 @@ export function meet(...all: Facts[]): Facts {
   return out;
 }
 
-/** offset = base + k with a constant k pulled out of additions. */
-export function splitOffset(e: Expr): { base: Expr; k: number } {
-  if (e.k === 'bin' && e.op === 'add') {
-    if (e.b.k === 'const') { const r = splitOffset(e.a); return { base: r.base, k: r.k + e.b.v }; }
-    if (e.a.k === 'const') { const r = splitOffset(e.b); return { base: r.base, k: r.k + e.a.v }; }
-  }
-  return { base: e, k: 0 };
-}
+export { splitOffset } from '../../lang/ir/offsets.js';
 
 /**
  * An upper bound of a packet-pure expression's value, or undefined when the expression is not

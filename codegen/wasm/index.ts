@@ -68,7 +68,10 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
       const params = binaryen.createType(new Array(1 + externArity(program, id)).fill(I32));
       m.addFunctionImport(externImportName(id), 'env', externImportName(id), params, I32);
     });
-    new FilterEmitter(m, program, meta.stateOff).emitFunction('filter');
+    const filter = new FilterEmitter(m, program, meta.stateOff);
+    filter.emitFunction('filter');
+    // SIMD only where a search needs it, so other modules load on engines without it.
+    if (filter.searches.used) m.setFeatures(m.getFeatures() | binaryen.Features.SIMD128);
     addRun(m);
     m.addFunctionExport('run', 'run');
     if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');

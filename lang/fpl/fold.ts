@@ -1,6 +1,7 @@
 /** Small facts about lowered IR expressions that the FPL lowering needs. */
 import type { Expr } from '../ir/ir.js';
 import { binop } from '../ir/interp.js';
+import { callsExtern } from '../ir/walk.js';
 
 /** The value of an expression made only of constants and operators; undefined otherwise (or on a fault such as 1/0). */
 export function foldConstant(e: Expr): number | undefined {
@@ -26,18 +27,7 @@ export function foldConstant(e: Expr): number | undefined {
 }
 
 /** True when evaluating `e` can change state: only extern calls can (they may write M). */
-export function hasSideEffects(e: Expr): boolean {
-  switch (e.k) {
-    case 'extern': return true;
-    case 'const': case 'reg': case 'local': case 'state': case 'meta': case 'field': return false;
-    case 'mem': return hasSideEffects(e.index);
-    case 'load': return hasSideEffects(e.off);
-    case 'bin': case 'land': case 'lor': return hasSideEffects(e.a) || hasSideEffects(e.b);
-    case 'neg': case 'bnot': case 'lnot': return hasSideEffects(e.a);
-    case 'cond': return hasSideEffects(e.c) || hasSideEffects(e.a) || hasSideEffects(e.b);
-    case 'hash': return hasSideEffects(e.off) || hasSideEffects(e.len) || hasSideEffects(e.range);
-  }
-}
+export const hasSideEffects = callsExtern;
 
 /** Cheap to evaluate twice and free of side effects and faults: constants, registers, locals, and +,-,&,… of them. */
 export function isCheapToRepeat(e: Expr, depth = 0): boolean {

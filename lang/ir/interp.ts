@@ -100,6 +100,35 @@ export function fnv1a(bytes: Uint8Array): number {
   return h;
 }
 
+/**
+ * The `search` node, naively: whether any pattern occurs whole inside packet[from, min(to, caplen)).
+ * Position by position, pattern by pattern, byte by byte: the oracle the compiled search is tested against.
+ */
+export function searchRegion(packet: Uint8Array, from: number, to: number, patterns: readonly Uint8Array[]): boolean {
+  const end = Math.min(to, packet.length);
+  for (let at = from; at < end; at++) {
+    for (const p of patterns) {
+      if (at + p.length > end) continue;
+      let j = 0;
+      while (j < p.length && packet[at + j] === p[j]) j++;
+      if (j === p.length) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether `v` is in `set` (ascending): binary search. */
+export function inSortedSet(set: readonly number[], v: number): boolean {
+  let lo = 0, hi = set.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = set[mid]!;
+    if (x === v) return true;
+    if (x < v) lo = mid + 1; else hi = mid;
+  }
+  return false;
+}
+
 /** Lowered field expressions, per node and link type (lowering is pure, so caching is safe). */
 const loweredFields = new WeakMap<Expr, { linkType: number; lowered: Expr }>();
 
@@ -165,6 +194,12 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
         const h = fnv1a(bytesAt(off, len));
         return range === 0 ? 0 : h % range;
       }
+      case 'search': {
+        const from = ev(e.from);
+        const to = ev(e.to);
+        return searchRegion(packet, from, to, e.patterns) ? 1 : 0;
+      }
+      case 'inset': return inSortedSet(e.set, ev(e.e)) ? 1 : 0;
       case 'extern': {
         const args = e.args.map(ev);
         if (!opts.callExtern) {

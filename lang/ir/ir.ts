@@ -15,6 +15,8 @@
  *     - running out of loop fuel (also counted in the module's fuel-exhausted counter).
  *   A shift by 32 or more gives 0 (not a fault).
  * - Evaluation is left to right, operands before operators; `land`/`lor` short-circuit.
+ * - `inset` (set membership, added for long host/port/net lists) is 0 or 1 and faults only as
+ *   its operand does.
  * - Falling off the end of the program returns 0.
  */
 
@@ -60,6 +62,20 @@ export type Expr =
   | { k: 'cond'; c: Expr; a: Expr; b: Expr }        // c != 0 ? a : b, only the taken arm runs
   /** FNV-1a 32-bit over frame bytes [off, off+len), then % range (range 0 gives 0). */
   | { k: 'hash'; off: Expr; len: Expr; range: Expr }
+  /**
+   * String search: 1 if any of `patterns` (non-empty byte strings, at least one) occurs whole
+   * inside the packet bytes [from, min(to, caplen)), else 0. `from` is evaluated before `to`.
+   * Never a fault: a region that is empty or starts past the captured bytes simply gives 0, and
+   * a pattern that runs past `to` or the captured end does not count. (STR_SEARCH lowers here.)
+   */
+  | { k: 'search'; from: Expr; to: Expr; patterns: Uint8Array[] }
+  /**
+   * Set membership: 1 if the value of `e` is one of `set`, else 0. `set` holds distinct u32
+   * constants in ascending order (possibly none). Faults only as `e` does. The membership-set
+   * pass (sets.ts) turns long `x == c1 || x == c2 || …` disjunctions into it; backends may
+   * lower it to a hashed lookup, so its cost does not grow with the set.
+   */
+  | { k: 'inset'; e: Expr; set: readonly number[] }
   /** Call of a registered extern (see Extern below); `args` are evaluated left to right first. */
   | { k: 'extern'; id: number; args: Expr[] };
 
@@ -141,3 +157,4 @@ export const lor = (a: Expr, b: Expr): Expr => ({ k: 'lor', a, b });
 export const lnot = (a: Expr): Expr => ({ k: 'lnot', a });
 export const seq = (...body: Stmt[]): Stmt => ({ k: 'seq', body });
 export const ret = (v: Expr | number): Stmt => ({ k: 'return', value: typeof v === 'number' ? c(v) : v });
+export const search = (from: Expr, to: Expr, patterns: Uint8Array[]): Expr => ({ k: 'search', from, to, patterns });

@@ -20,6 +20,8 @@ const BIN_PREC: Record<BinOp, number> = {
   or: 4, xor: 5, and: 6, eq: 7, ne: 7, lt: 8, le: 8, gt: 8, ge: 8, shl: 9, shr: 9,
   add: 10, sub: 10, mul: 11, div: 11, mod: 11,
 };
+/** `x in {…}` binds like `==` (and its operand is parenthesized unless it binds tighter). */
+const PREC_IN = BIN_PREC.eq;
 const BITWISE = new Set<BinOp>(['and', 'or', 'xor', 'shl', 'shr']);
 
 /** Numbers up to 0xffff in decimal (ports, lengths, protocols), larger ones in hex (addresses, masks). */
@@ -32,6 +34,7 @@ function prec(e: Expr): number {
     case 'lor': return PREC_LOR;
     case 'land': return PREC_LAND;
     case 'neg': case 'bnot': case 'lnot': return PREC_UNARY;
+    case 'inset': return PREC_IN;
     default: return PREC_ATOM;
   }
 }
@@ -46,13 +49,13 @@ function needsParens(parent: BinOp, child: Expr, right: boolean): boolean {
   const pp = BIN_PREC[parent];
   const cp = prec(child);
   if (cp < pp) return true;
-  if (child.k !== 'bin') return false;
+  if (child.k !== 'bin' && child.k !== 'inset') return false;   // `x in {…}` is a comparison too
   if (cp === pp && right) return true;
   if (pp >= BIN_PREC.add) return false;
   // Under a comparison, arithmetic reads naturally (`ip4.len - 20 > 100`).
   if (!BITWISE.has(parent) && cp >= BIN_PREC.add) return false;
   // `a & b & c` is plain; any other mix is spelled out.
-  return !(child.op === parent && BITWISE.has(parent));
+  return !(child.k === 'bin' && child.op === parent && BITWISE.has(parent));
 }
 
 function wrap(text: string, parens: boolean): string {
@@ -88,8 +91,17 @@ export function printExpr(e: Expr): string {
       return `${wrap(printExpr(e.c), prec(e.c) <= PREC_COND)} ? ${wrap(printExpr(e.a), prec(e.a) <= PREC_COND)} : ` +
         wrap(printExpr(e.b), prec(e.b) < PREC_COND);
     case 'hash': return `hash(${printExpr(e.off)}, ${printExpr(e.len)}, ${printExpr(e.range)})`;
+    case 'search': return `search(${printExpr(e.from)}, ${printExpr(e.to)}, ${e.patterns.map(printPattern).join(', ')})`;
+    case 'inset': return `${wrap(printExpr(e.e), prec(e.e) <= PREC_IN)} in {${e.set.map(num).join(', ')}}`;
     case 'extern': return `extern#${e.id}(${e.args.map(printExpr).join(', ')})`;
   }
+}
+
+/** A search pattern as a quoted string: printable ASCII as is, other bytes (and the quote and backslash) as \xHH. */
+function printPattern(p: Uint8Array): string {
+  let text = '';
+  for (const b of p) text += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return `"${text}"`;
 }
 
 function stepText(reg: string, step: number): string {

@@ -14,19 +14,8 @@
  * across an unguarded term.
  */
 import type { Expr, Program, Stmt } from './ir.js';
+import { callsExtern, mapSubExprs } from './walk.js';
 
-const hasExtern = (e: Expr): boolean => {
-  switch (e.k) {
-    case 'extern': return true;
-    case 'const': case 'reg': case 'local': case 'state': case 'meta': case 'field': return false;
-    case 'mem': return hasExtern(e.index);
-    case 'load': return hasExtern(e.off);
-    case 'bin': case 'land': case 'lor': return hasExtern(e.a) || hasExtern(e.b);
-    case 'neg': case 'bnot': case 'lnot': return hasExtern(e.a);
-    case 'cond': return hasExtern(e.c) || hasExtern(e.a) || hasExtern(e.b);
-    case 'hash': return hasExtern(e.off) || hasExtern(e.len) || hasExtern(e.range);
-  }
-};
 
 function flatten(e: Expr, k: 'land' | 'lor', out: Expr[] = []): Expr[] {
   // Iterative on the left spine (front ends build long left-leaning chains).
@@ -69,13 +58,15 @@ function regroupRun(run: Guarded[]): Expr[] {
     const kept = bare < 0 ? members : members.slice(0, bare + 1);
     if (bare === 0) return kept[0]!.guard;
     const alts = kept.map((m) => (m.rest.length ? chain('land', m.rest) : { k: 'const', v: 1 } as Expr));
-    return { k: 'land', a: members[0]!.guard, b: chain('lor', alts) } as Expr;
+    // The alternatives may share guards of their own (`port 1 or port 2 …`: the fragment test
+    // under each protocol test): regroup them too.
+    return { k: 'land', a: members[0]!.guard, b: alts.length > 1 ? regroupOr(chain('lor', alts)) : alts[0]! } as Expr;
   });
 }
 
 function regroupOr(e: Expr): Expr {
   const terms = flatten(e, 'lor').map(regroupExpr);
-  if (terms.some(hasExtern)) return chain('lor', terms);
+  if (terms.some(callsExtern)) return chain('lor', terms);
   const out: Expr[] = [];
   let run: Guarded[] = [];
   const flush = () => {
@@ -98,14 +89,7 @@ export function regroupExpr(e: Expr): Expr {
   switch (e.k) {
     case 'lor': return regroupOr(e);
     case 'land': return chain('land', flatten(e, 'land').map(regroupExpr));
-    case 'bin': return { ...e, a: regroupExpr(e.a), b: regroupExpr(e.b) };
-    case 'neg': case 'bnot': case 'lnot': return { ...e, a: regroupExpr(e.a) };
-    case 'cond': return { ...e, c: regroupExpr(e.c), a: regroupExpr(e.a), b: regroupExpr(e.b) };
-    case 'mem': return { ...e, index: regroupExpr(e.index) };
-    case 'load': return { ...e, off: regroupExpr(e.off) };
-    case 'hash': return { ...e, off: regroupExpr(e.off), len: regroupExpr(e.len), range: regroupExpr(e.range) };
-    case 'extern': return { ...e, args: e.args.map(regroupExpr) };
-    default: return e;
+    default: return mapSubExprs(e, regroupExpr);
   }
 }
 

@@ -14,6 +14,8 @@ const BIN_OPS = new Set(['add', 'sub', 'mul', 'div', 'mod', 'and', 'or', 'xor', 
 const REL_OPS = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(FIELD_NAMES);
 
+/** Largest `inset` set a program may carry (the membership-set pass makes one per term list). */
+export const MAX_SET_SIZE = 1 << 20;
 const isU32 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
 const isIndex = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 const isNode = (v: unknown): v is { k: unknown } => typeof v === 'object' && v !== null && 'k' in v;
@@ -85,6 +87,22 @@ export function validateProgram(p: Program): string[] {
       case 'cond': expr(e.c, `${path}.c`); expr(e.a, `${path}.a`); expr(e.b, `${path}.b`); return;
       case 'hash':
         expr(e.off, `${path}.off`); expr(e.len, `${path}.len`); expr(e.range, `${path}.range`);
+        return;
+      case 'search':
+        expr(e.from, `${path}.from`); expr(e.to, `${path}.to`);
+        if (!Array.isArray(e.patterns) || e.patterns.length === 0) err(path, 'search patterns: expected a non-empty array');
+        else e.patterns.forEach((p, i) => {
+          if (!(p instanceof Uint8Array) || p.length === 0) err(`${path}.patterns[${i}]`, 'expected a non-empty Uint8Array');
+        });
+        return;
+      case 'inset':
+        expr(e.e, `${path}.e`);
+        if (!Array.isArray(e.set)) err(path, 'inset set: expected an array');
+        else if (e.set.length > MAX_SET_SIZE) err(path, `inset set: ${e.set.length} values, at most ${MAX_SET_SIZE} allowed`);
+        else e.set.forEach((v, i) => {
+          if (!isU32(v)) err(`${path}.set[${i}]`, `${String(v)}: expected an integer in [0, 2^32)`);
+          else if (i > 0 && !(v > (e.set[i - 1] as number))) err(`${path}.set[${i}]`, `${v}: expected values in ascending order, without repeats`);
+        });
         return;
       case 'extern':
         if (!isIndex(e.id) || e.id >= externCount) err(path, `extern #${String(e.id)}: the program declares ${externCount} externs`);

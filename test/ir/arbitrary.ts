@@ -139,9 +139,42 @@ class ProgramGen {
         len: r.chance(0.7) ? { k: 'const', v: r.int(24) } : this.expr(d),
         range: r.chance(0.7) ? { k: 'const', v: r.pick([0, 1, 7, 1024, 0xffffffff]) } : this.expr(d),
       };
-      case 9: return { k: 'load', off: this.offset(d), size: r.pick([1, 2, 4] as const) };
-      default: return { k: 'field', name: r.pick(this.fields) };
+      case 9: return r.chance(0.3) ? this.inset(d) : { k: 'load', off: this.offset(d), size: r.pick([1, 2, 4] as const) };
+      default: return r.chance(0.3) ? this.search(d) : { k: 'field', name: r.pick(this.fields) };
     }
+  }
+
+  /**
+   * Set membership in each of the backend's forms (a few values, values within 64 of each
+   * other, a hashed table), over values that often fall in the set: small ones, the special
+   * constants, and neighbours of the set's own values.
+   */
+  inset(d: number): Expr {
+    const r = this.r;
+    const size = r.pick([0, 1, 3, 6, 7, 12, 40, 300]);
+    const lo = r.pick([0, 1, 60, 0x7fffffc0, 0xffffffc0, this.constant()]);
+    const value = (): number => r.pick([
+      () => r.int(256), () => this.constant(), () => (lo + r.int(64)) >>> 0, () => r.int(2 ** 32) >>> 0,
+      () => (r.int(256) << 24) >>> 0,
+    ])();
+    const set = [...new Set(Array.from({ length: size }, value))].sort((a, b) => a - b);
+    const e = r.pick([
+      () => this.expr(d), () => ({ k: 'load', off: this.offset(d), size: 1 }) as Expr,
+      () => ({ k: 'bin', op: 'add', a: this.expr(d + 1), b: { k: 'const', v: lo } }) as Expr,
+    ])();
+    return { k: 'inset', e, set };
+  }
+
+  /**
+   * A string search over a region near the packet's edges, for 1 to 3 short patterns of bytes
+   * that shaped packets often contain (so that both outcomes occur).
+   */
+  search(d: number): Expr {
+    const r = this.r;
+    const byte = () => r.pick([0x00, 0x45, 0x06, 0x50, 0x40, 0x0a, r.int(256)]);
+    const patterns = Array.from({ length: 1 + r.int(3) }, () => Uint8Array.from({ length: 1 + r.int(r.chance(0.2) ? 20 : 3) }, byte));
+    const bound = (): Expr => r.chance(0.6) ? this.maybeOpaque(r.pick([0, 1, 14, 20, 34, 60, 0xffffffff])) : this.offset(d);
+    return { k: 'search', from: bound(), to: bound(), patterns };
   }
 
   stmt(ctx: Ctx): Stmt {

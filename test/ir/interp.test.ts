@@ -398,3 +398,21 @@ describe('externs', () => {
     expect(() => runPacket(p, newState(p), bytes(), 0)).toThrow('extern x2 has no implementation');
   });
 });
+
+describe('set membership (inset)', () => {
+  it('is 1 exactly for the values in the set, like Array.includes', () => {
+    fc.assert(fc.property(fc.uniqueArray(fc.nat({ max: 0xffffffff }), { maxLength: 40 }), fc.nat({ max: 0xffffffff }), (values, probe) => {
+      const set = [...values].sort((a, b) => a - b);
+      for (const v of [probe, ...values.slice(0, 3)]) {
+        expect(value({ k: 'inset', e: c(v), set })).toBe(set.includes(v) ? 1 : 0);
+      }
+    }));
+  });
+
+  it('faults as its operand does, and only then', () => {
+    const set = [1, 0x0a000001];
+    expect(value({ k: 'inset', e: load(0, 4), set }, bytes(10, 0, 0, 1))).toBe(1);
+    expect(value(lor({ k: 'inset', e: load(0, 4), set }, c(1)), bytes(10, 0, 0))).toBe(0);   // short load: the packet ends
+    expect(value({ k: 'inset', e: c(5), set: [] })).toBe(0);
+  });
+});

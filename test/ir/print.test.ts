@@ -84,7 +84,18 @@ const BIN_LEVELS: [string, BinOp][][] = [
   [['==', 'eq'], ['!=', 'ne']], [['<', 'lt'], ['<=', 'le'], ['>', 'gt'], ['>=', 'ge']],
   [['<<', 'shl'], ['>>', 'shr']], [['+', 'add'], ['-', 'sub']], [['*', 'mul'], ['/', 'div'], ['%', 'mod']],
 ];
-const TOKEN = /\s*(0x[0-9a-f]+|\d+|extern#\d+|[A-Za-z_][\w.]*(?:@\+\d+)?|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^<>!~?:()[\],])/y;
+/** `x in {…}` (set membership) parses at the level of `==`. */
+const IN_LEVEL = 3;
+const TOKEN = /\s*("(?:[^"\\]|\\x[0-9a-f]{2})*"|0x[0-9a-f]+|\d+|extern#\d+|[A-Za-z_][\w.]*(?:@\+\d+)?|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^<>!~?:()[\],{}])/y;
+
+/** A printed search pattern: "…" with \xHH for bytes that are not printable ASCII. */
+function unquote(t: string): Uint8Array {
+  const bytes: number[] = [];
+  for (let i = 1; i < t.length - 1; i++) {
+    if (t[i] === '\\') { bytes.push(parseInt(t.slice(i + 2, i + 4), 16)); i += 3; } else bytes.push(t.charCodeAt(i));
+  }
+  return Uint8Array.from(bytes);
+}
 
 function parseExpr(text: string): Expr {
   const toks: string[] = [];
@@ -128,6 +139,16 @@ function parseExpr(text: string): Expr {
     }
     if (t === 'hash') { const [off, len, range] = args(); return { k: 'hash', off: off!, len: len!, range: range! }; }
     if (t.startsWith('extern#')) return { k: 'extern', id: Number(t.slice(7)), args: args() };
+    if (t === 'search') {
+      take('(');
+      const from = cond();
+      take(',');
+      const to = cond();
+      const patterns: Uint8Array[] = [];
+      while (peek() === ',') { take(','); patterns.push(unquote(take())); }
+      take(')');
+      return { k: 'search', from, to, patterns };
+    }
     const [name, shift] = t.split('@+');
     return (shift ? { k: 'field', name, shift: Number(shift) } : { k: 'field', name }) as Expr;
   };
@@ -135,6 +156,15 @@ function parseExpr(text: string): Expr {
     if (level === BIN_LEVELS.length) return primary();
     let e = binary(level + 1);
     for (;;) {
+      if (level === IN_LEVEL && peek() === 'in') {
+        take();
+        take('{');
+        const set: number[] = [];
+        while (peek() !== '}') { set.push(Number(take())); if (peek() === ',') take(','); }
+        take('}');
+        e = { k: 'inset', e, set };
+        continue;
+      }
       const op = BIN_LEVELS[level]!.find(([sym]) => sym === peek());
       if (!op) return e;
       take();

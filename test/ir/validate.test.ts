@@ -58,6 +58,11 @@ describe('validateProgram', () => {
     ['unknown operator', program(ret(raw({ k: 'bin', op: 'pow', a: c(1), b: c(2) }))), 'operator pow'],
     ['unsupported link type', program(seq(), { linkType: 9999 }), 'link type DLT 9999 is not supported'],
     ['too many registers', program(seq(), { registers: 300 }), 'registers: expected an integer in [0, 256]'],
+    ['set not ascending', program(ret(raw({ k: 'inset', e: c(1), set: [1, 5, 3] }))), 'set[2]: 3: expected values in ascending order'],
+    ['set with a repeat', program(ret(raw({ k: 'inset', e: c(1), set: [1, 1] }))), 'set[1]: 1: expected values in ascending order, without repeats'],
+    ['set value past 2^32', program(ret(raw({ k: 'inset', e: c(1), set: [2 ** 32] }))), 'set[0]: 4294967296: expected an integer in [0, 2^32)'],
+    ['set not an array', program(ret(raw({ k: 'inset', e: c(1), set: 7 }))), 'inset set: expected an array'],
+    ['bad operand of a set test', program(ret(raw({ k: 'inset', e: { k: 'reg', n: 9 }, set: [] }))), 'R[9]'],
   ])('reports %s', (_what, p, message) => {
     const errors = validateProgram(p);
     expect(errors.some((m) => m.includes(message)), errors.join('\n')).toBe(true);

@@ -1,0 +1,137 @@
+/**
+ * Lowering of `inset` (set membership, ir.ts) to WebAssembly whose cost does not grow with the set:
+ *
+ * - a few values: `x == c1 | x == c2 | …`, without branches;
+ * - values within 64 of each other: a bit test in a 64-bit constant;
+ * - otherwise a range test (min <= x <= max: one well-predicted branch for traffic outside the
+ *   list), then the compares for a dozen values, or a hash table in code for more:
+ *   `(x * mul) >>> (32 - bits)` picks a bucket through one `br_table`, and the bucket compares x
+ *   with its few values (again without branches). The multiplier and size are chosen at compile
+ *   time so that no bucket holds more than a few.
+ *
+ * The module's memory is shared with the runtime and laid out by vm/abi.ts, so the table lives
+ * in code rather than in a data segment.
+ */
+import binaryen from 'binaryen';
+
+type X = binaryen.ExpressionRef;
+const I32 = binaryen.i32;
+
+/** Sets up to this size are compared value by value, without a range test first. */
+export const TINY_SET = 3;
+/** Sets up to this size are compared value by value (after the range test). */
+export const SMALL_SET = 12;
+/**
+ * Values per bucket on average (a table of about set/BUCKET_LOAD buckets): a bucket's compares
+ * cost little next to the table's blocks, which binaryen and the engine pay for at compile time.
+ */
+const BUCKET_LOAD = 4;
+/** Buckets with more values than this make the planner try another multiplier or a bigger table. */
+const GOOD_BUCKET = 10;
+
+/** Odd multipliers with well-mixed bits (from common 32-bit hash finalizers), tried in order. */
+const MULTIPLIERS = [0x9e3779b1, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1, 0xcc9e2d51, 0x1b873593, 0xe6546b65,
+  0x7feb352d, 0x846ca68b, 0x2c1b3c6d, 0x297a2d39, 0x01000193, 0x5bd1e995, 0x68e31da5, 0xd6e8feb7];
+
+export interface HashPlan {
+  mul: number;
+  bits: number;
+  /** buckets[h]: the values whose hash is h. */
+  buckets: number[][];
+}
+
+export const hashOf = (x: number, mul: number, bits: number): number => Math.imul(x, mul) >>> (32 - bits);
+
+/**
+ * A multiplier and a table size (2^bits buckets, about set/BUCKET_LOAD) that keep buckets small:
+ * the first plan whose largest bucket holds at most GOOD_BUCKET values, else the best seen.
+ */
+export function planHash(set: readonly number[]): HashPlan {
+  const minBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, set.length / BUCKET_LOAD))));
+  let best: HashPlan | undefined, bestMax = Infinity;
+  for (let bits = minBits; bits <= minBits + 1; bits++) {
+    for (const mul of MULTIPLIERS) {
+      const buckets: number[][] = Array.from({ length: 1 << bits }, () => []);
+      let max = 0;
+      for (const v of set) {
+        const b = buckets[hashOf(v, mul, bits)]!;
+        b.push(v);
+        max = Math.max(max, b.length);
+      }
+      if (max < bestMax) { best = { mul, bits, buckets }; bestMax = max; }
+      if (max <= GOOD_BUCKET) return best!;
+    }
+  }
+  return best!;
+}
+
+/**
+ * The `inset` lowerings of one module. Small and dense sets are tested inline; each distinct
+ * larger set becomes one function `(x) -> 0|1` that every test of that set calls (`host a or
+ * host b …` tests one set against the source and the destination of IPv4, ARP and RARP).
+ */
+export class InSetEmitter {
+  private readonly functions = new Map<string, string>();
+
+  constructor(private readonly m: binaryen.Module) {}
+
+  /** `x ∈ set` for x in local `x` of the calling function (set ascending, distinct): 0 or 1, never a fault. */
+  test(x: number, set: readonly number[]): X {
+    const m = this.m;
+    const get = () => m.local.get(x, I32);
+    if (set.length <= TINY_SET) return anyOf(m, get, set);
+    const lo = set[0]!, span = set[set.length - 1]! - lo;
+    if (span < 64) {
+      // Bit (x - lo) of a 64-bit mask; x - lo wraps to a large number when x < lo.
+      let mask = 0n;
+      for (const v of set) mask |= 1n << BigInt(v - lo);
+      const d = () => m.i32.sub(get(), m.i32.const(lo | 0));
+      const bits = m.i64.const(BigInt.asIntN(64, mask));
+      const bit = m.i32.wrap(m.i64.and(m.i64.shr_u(bits, m.i64.extend_u(d())), m.i64.const(1n)));
+      return m.i32.and(m.i32.lt_u(d(), m.i32.const(64)), bit);
+    }
+    // Values outside [min, max] (most traffic, for a list of nearby addresses or ports) are
+    // out at once, on a branch that is easy to predict.
+    const inRange = m.i32.le_u(m.i32.sub(get(), m.i32.const(lo | 0)), m.i32.const(span | 0));
+    return m.if(inRange, set.length <= SMALL_SET ? anyOf(m, get, set) : m.call(this.lookupFunction(set), [get()], I32), m.i32.const(0));
+  }
+
+  private lookupFunction(set: readonly number[]): string {
+    const key = set.join(',');
+    let name = this.functions.get(key);
+    if (!name) {
+      name = `inset${this.functions.size}`;
+      this.functions.set(key, name);
+      this.m.addFunction(name, binaryen.createType([I32]), I32, [], hashedLookup(this.m, set, name));
+    }
+    return name;
+  }
+}
+
+/** x == c1 | x == c2 | …, without branches, as a balanced tree of `or`s (an empty set gives 0). */
+function anyOf(m: binaryen.Module, get: () => X, values: readonly number[], from = 0, to = values.length): X {
+  if (to - from === 0) return m.i32.const(0);
+  if (to - from === 1) return m.i32.eq(get(), m.i32.const(values[from]! | 0));
+  const mid = (from + to) >>> 1;
+  return m.i32.or(anyOf(m, get, values, from, mid), anyOf(m, get, values, mid, to));
+}
+
+/**
+ * The body of `(x) -> x ∈ set` (x: local 0): the bucket `(x * mul) >>> (32 - bits)` through
+ * one br_table, then the bucket's values compared without branches.
+ */
+function hashedLookup(m: binaryen.Module, set: readonly number[], label: string): X {
+  const get = () => m.local.get(0, I32);
+  const plan = planHash(set);
+  const out = label, miss = `${label}_miss`;
+  const used = plan.buckets.map((b, h) => (b.length ? h : -1)).filter((h) => h >= 0);
+  const target = new Map(used.map((h, i) => [h, `${label}_b${i}`]));
+  const hash = m.i32.shr_u(m.i32.mul(get(), m.i32.const(plan.mul | 0)), m.i32.const(32 - plan.bits));
+  const names = plan.buckets.map((_, h) => target.get(h) ?? miss);
+  // block out [ block b_last [ … block b_0 [ block miss [ br_table ] ; return 0 ] ; return bucket 0 … ] ; bucket last ]
+  let inner: X = m.block(target.get(used[0]!)!, [m.block(miss, [m.switch(names, miss, hash)]), m.return(m.i32.const(0))]);
+  for (let i = 1; i < used.length; i++) {
+    inner = m.block(target.get(used[i]!)!, [inner, m.return(anyOf(m, get, plan.buckets[used[i - 1]!]!))]);
+  }
+  return m.block(out, [inner, anyOf(m, get, plan.buckets[used[used.length - 1]!]!)], I32);
+}
