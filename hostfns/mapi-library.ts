@@ -15,15 +15,25 @@ import { DIST } from './mapi-dist.js';
 import { PROTINFO } from './mapi-protinfo.js';
 import { REGEXP } from './mapi-regexp.js';
 import { TO_FILE } from './mapi-to-file.js';
+import { TOP } from './mapi-top.js';
+import { STARTSTOP } from './mapi-startstop.js';
+import { HASHSAMP } from './mapi-hashsamp.js';
+import { BUCKET } from './mapi-bucket.js';
+import { THRESHOLD } from './mapi-threshold.js';
+import { RES2FILE } from './mapi-res2file.js';
+import { TRACK_FTP } from './mapi-track-ftp.js';
+import { COOKING } from './mapi-cooking.js';
 import type { MapiFunctionDef } from './mapi-types.js';
 
 export const MAPI_FUNCTIONS: readonly MapiFunctionDef<any>[] = [
   BPF_FILTER, PKT_COUNTER, BYTE_COUNTER, PKTINFO, PKT_INFO, GAP, HASH, SAMPLE, STR_SEARCH, TO_BUFFER, FPL_FILTER,
   BINOP, STATS, DIST, PROTINFO, REGEXP, TO_FILE,
+  TOP, STARTSTOP, HASHSAMP, BUCKET, THRESHOLD, RES2FILE,
+  TRACK_FTP, COOKING,
 ];
 
 /** Libraries in lookup order (MAPI's `libs=`); a definition without `library` is in stdflib. */
-export const MAPI_LIBRARIES: readonly string[] = ['stdflib', 'extraflib', 'fplcflib'];
+export const MAPI_LIBRARIES: readonly string[] = ['stdflib', 'trackflib', 'extraflib', 'fplcflib'];
 
 /** Definitions added by the application (hardware-specific variants, its own functions), searched first. */
 const registered: MapiFunctionDef<any>[] = [];

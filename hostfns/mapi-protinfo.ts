@@ -17,7 +17,7 @@ export const TOPX_TCP = 2;
 export const TOPX_UDP = 3;
 
 /** Field number → [protocol, offset in its header, size]. */
-const FIELDS: Record<number, [number, number, 1 | 2 | 4]> = {
+export const FIELDS: Record<number, [number, number, 1 | 2 | 4]> = {
   1: [TOPX_IP, 1, 1], 2: [TOPX_IP, 2, 2], 3: [TOPX_IP, 4, 2], 4: [TOPX_IP, 6, 2], 5: [TOPX_IP, 8, 1],
   6: [TOPX_IP, 9, 1], 7: [TOPX_IP, 10, 2], 8: [TOPX_IP, 12, 4], 9: [TOPX_IP, 16, 4],
   10: [TOPX_TCP, 0, 2], 11: [TOPX_TCP, 2, 2], 12: [TOPX_TCP, 4, 4], 13: [TOPX_TCP, 8, 4], 14: [TOPX_TCP, 13, 1],

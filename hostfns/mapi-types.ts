@@ -28,6 +28,20 @@ export interface MapiApplyContext {
    * (BINOP, STATS, DIST, …); a string says why there is none.
    */
   u64Source?(fd: number, fid: number): MapiU64Source | string;
+  /**
+   * A JavaScript reader of the current result of function `fid` of flow `fd` (RES2FILE writes
+   * any result type); a string says why there is none. The reference keeps the function alive.
+   */
+  resultOf?(fd: number, fid: number): MapiResultSource | string;
+}
+
+/** Another function's result, read in JavaScript (by an extern, when a row is due). */
+export interface MapiResultSource {
+  /** "NAME (fid N of flow F)", for messages. */
+  label: string;
+  /** The function's name (RES2FILE checks that R2F_STATS reads a STATS). */
+  name: string;
+  read(): MapiValue;
 }
 
 /** Where IR that reads or resets an instance's u64 result runs. */
@@ -67,12 +81,24 @@ export interface MapiLowerContext {
   externCall(name: string, call: (ctx: ExternCallContext, args: readonly number[]) => number, args: Expr[]): Expr;
   /** Record timestamps' sub-second unit is nanoseconds (else microseconds). */
   nanoseconds?: boolean;
+  /** First of the M[] cells the instance asked for (`memoryCells`); M[memBase + i] is its cell i. */
+  memBase?: number;
 }
 
 /** Per-instance JavaScript object shared by lowering, externs and results (e.g. TO_BUFFER's queue). */
 export interface MapiResultContext {
   /** Record timestamps' sub-second unit is nanoseconds (else microseconds). */
   nanoseconds: boolean;
+  /** The instance's M[] cells (`memoryCells`), a live view (TOP's table, BUCKET's ring). */
+  memory?: Uint32Array;
+}
+
+/** Units a function emits for the rest of its flow, as ABI records (16-byte pcap record header, then the bytes). */
+export interface MapiCookedOutput {
+  /** The records emitted since the last call (a view, valid until the next call), or undefined when there are none. */
+  take(): Uint8Array | undefined;
+  /** Emits what is still held (end of the trace). */
+  flush(): void;
 }
 
 export type MapiInstanceResult<C> = { ok: true; config: C } | { ok: false; code: number; message: string };
@@ -109,10 +135,21 @@ export interface MapiFunctionDef<C = unknown> {
   finish?(config: C, state: Uint32Array, ctx: MapiResultContext): void;
   /** Releases what the instance holds outside the device (open files); after `finish`. */
   cleanup?(config: C): void;
+  /**
+   * A function whose packets leave the flow and come back as other units (COOKING): the
+   * flow's steps after it run on the units `take` returns, after each batch (spec of COOKING).
+   */
+  cooked?(config: C): MapiCookedOutput;
   /** The device type OID the definition is for (spec §4.2); default "1", software. */
   devtype?: string;
   /** The function library it belongs to (`lib:` in `[lib:]NAME[!oid]`); default "stdflib". */
   library?: string;
+  /**
+   * A function that must run before another function of its flow (RES2FILE, periodic BUCKET:
+   * they write a value before the packet that ends an interval is counted). The instance is
+   * moved to just before the function with this id, when it is in the same flow (spec §7: by id).
+   */
+  moveBefore?(config: C): number | undefined;
 }
 
 // ---- helpers shared by the function files ----

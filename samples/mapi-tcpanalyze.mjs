@@ -5,15 +5,19 @@
  * flight — an estimate of its congestion window — from PROTINFO (server sequence numbers and
  * client acknowledgements, in two flows) combined by BINOP.
  *
- *   node samples/mapi-tcpanalyze.mjs samples/web.pcap [port] [out.txt]
+ * With `series`, RES2FILE writes the time series: one row per interval with the packets and
+ * bytes of the interval (its counters are reset each interval), the gap statistics so far
+ * (STATS: count, sum, sum of squares, max, min, in 2^-32 s) and the current bytes in flight.
+ *
+ *   node samples/mapi-tcpanalyze.mjs samples/web.pcap [port] [series.txt] [interval]
  *
  * `analyze` takes the API as a parameter so the tests run it against the sources.
  */
 const TCP_SEQ = 12, TCP_ACK = 13;
 const TICKS = 2 ** 32;
 
-export async function analyze(mapi, path, port = 80) {
-  const { Device, PKT_TS, PKT_SIZE, BINOP_SUB, TOPX_TCP } = mapi;
+export async function analyze(mapi, path, port = 80, { series, interval = '100ms' } = {}) {
+  const { Device, PKT_TS, BINOP_SUB, TOPX_TCP, R2F_ULLSTR, R2F_STATS } = mapi;
   const dev = await Device.offline(path);
 
   const all = dev.flow();
@@ -31,6 +35,15 @@ export async function analyze(mapi, path, port = 80) {
   const ack = client.apply('PROTINFO', TOPX_TCP, TCP_ACK);
   const inflight = client.apply('BINOP', BINOP_SUB, server.fd, seq, client.fd, ack);
   const window = client.apply('STATS', client.fd, inflight, '0');
+
+  if (series) {
+    // per-interval counters of their own (RES2FILE resets them), written before the packet that ends an interval is counted
+    const ipkts = all.apply('PKT_COUNTER');
+    const ibytes = all.apply('BYTE_COUNTER');
+    all.apply('RES2FILE', [R2F_ULLSTR, R2F_ULLSTR, R2F_STATS, R2F_ULLSTR].join(','),
+      `${ipkts}@${all.fd},${ibytes}@${all.fd},${jitter}@${all.fd},${inflight}@${client.fd}`,
+      `# tcpanalyze ${path} every ${interval}: packets bytes gap-count gap-sum gap-sum2 gap-max gap-min inflight`, series, interval, 1);
+  }
 
   for (const f of [all, server, client]) await f.connect();
   await dev.start();
@@ -58,8 +71,7 @@ export async function analyze(mapi, path, port = 80) {
 export const report = (r) => ['# tcpanalyze', ...Object.entries(r).map(([k, v]) => `${k} ${v}`)].join('\n') + '\n';
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [path = 'samples/web.pcap', port = '80', out] = process.argv.slice(2);
-  const r = await analyze(await import('fplc'), path, Number(port));
-  const text = report(r);
-  if (out) (await import('node:fs')).writeFileSync(out, text); else process.stdout.write(text);
+  const [path = 'samples/web.pcap', port = '80', series, interval] = process.argv.slice(2);
+  const r = await analyze(await import('fplc'), path, Number(port), { series, interval });
+  process.stdout.write(report(r));
 }

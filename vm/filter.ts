@@ -188,23 +188,13 @@ export class CompiledFilter {
    */
   runDirect(file: DirectPcapFile, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
     this.checkLinkType(file.info.linkType);
-    const { batchOff, batchBytes, resultsOff } = this.meta;
-    this.words[CTRL_RECORD_LIMIT / 4] = file.info.snaplen;
     let carry = 0;
     let packets = 0;
     for (;;) {
-      const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
-      const avail = carry + got;
-      if (avail === 0) return { packets };
-      const n = this.run(batchOff, batchOff + avail, resultsOff);
-      const stop = this.words[CTRL_BATCH_STOP / 4]!;
-      packets += n;
-      if (n > 0 && onBatch(this.bytes.subarray(batchOff, stop), this.results(n), n) === false) return { packets };
-      carry = batchOff + avail - stop;
-      if (carry === 0) continue;
-      const headerPresent = carry >= RECORD_HEADER_BYTES;
-      const oversized = headerPresent && readU32LE(this.bytes, stop + 8) > file.info.snaplen;
-      if (got === 0 || oversized || (n === 0 && avail === batchBytes)) {
+      const b = this.runDirectBatch(file, carry, onBatch);
+      packets += b.packets;
+      if (b.stopped || b.end) return { packets };
+      if (b.fallback) {
         const source = openCaptureFile(file.path);
         try {
           const rest = this.runSource(source, onBatch, packets);
@@ -213,8 +203,34 @@ export class CompiledFilter {
           source.close();
         }
       }
-      this.bytes.copyWithin(batchOff, stop, stop + carry);
+      carry = b.carry;
     }
+  }
+
+  /**
+   * One batch of the direct path: reads the next chunk of `file` behind the `carry` bytes the
+   * previous call left at the start of the batch area, runs the whole records and moves the
+   * partial last record to the start (the new carry). `fallback`: the direct path cannot go on
+   * (see runDirect); the caller continues with the general reader, skipping the packets run so
+   * far. Successive calls may use different filters that share one memory (a MAPI device
+   * recompiling mid-trace): the carried bytes live in that memory.
+   */
+  runDirectBatch(file: DirectPcapFile, carry: number, onBatch: BatchCallback):
+    { packets: number; carry: number; end?: boolean; stopped?: boolean; fallback?: boolean } {
+    const { batchOff, batchBytes, resultsOff } = this.meta;
+    this.words[CTRL_RECORD_LIMIT / 4] = file.info.snaplen;
+    const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
+    const avail = carry + got;
+    if (avail === 0) return { packets: 0, carry: 0, end: true };
+    const n = this.run(batchOff, batchOff + avail, resultsOff);
+    const stop = this.words[CTRL_BATCH_STOP / 4]!;
+    if (n > 0 && onBatch(this.bytes.subarray(batchOff, stop), this.results(n), n) === false) return { packets: n, carry: 0, stopped: true };
+    const rest = batchOff + avail - stop;
+    if (rest === 0) return { packets: n, carry: 0 };
+    const oversized = rest >= RECORD_HEADER_BYTES && readU32LE(this.bytes, stop + 8) > file.info.snaplen;
+    if (got === 0 || oversized || (n === 0 && avail === batchBytes)) return { packets: n, carry: 0, fallback: true };
+    this.bytes.copyWithin(batchOff, stop, stop + rest);
+    return { packets: n, carry: rest };
   }
 
   private results(n: number): Uint32Array {

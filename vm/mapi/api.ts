@@ -57,6 +57,22 @@ function forget(dev: MapiDevice): void {
   for (const [fd, f] of flows) if (f.device === dev) flows.delete(fd);
 }
 
+/**
+ * Applies a function, then moves it if it asks to run before another function of its flow
+ * (RES2FILE, periodic BUCKET): just before the function with that id (spec §7: an id, not a list index).
+ */
+function applyInPlace(flow: MapiFlow, name: unknown, args: readonly unknown[]): number {
+  const fid = flow.device.apply(flow, name, args);
+  const inst = flow.instance(fid)!;
+  const before = inst.def.moveBefore?.(inst.config);
+  const target = before === undefined ? -1 : flow.functions.findIndex((f) => f.fid === before);
+  if (target >= 0) {
+    flow.functions.splice(flow.functions.indexOf(inst), 1);
+    flow.functions.splice(target, 0, inst);
+  }
+  return fid;
+}
+
 // ---- C-shaped API ----
 
 /** Opens a capture file as an offline device; returns its name `"<path>@<n>"`, or null. */
@@ -94,8 +110,7 @@ export function mapi_create_flow(dev: string): number {
 /** Applies a function to a flow that is not connected; returns its fid, or -1. */
 export function mapi_apply_function(fd: number, name: string, ...args: unknown[]): number {
   return guard(-1, () => {
-    const flow = flowOf(fd);
-    return flow.device.apply(flow, name, args);
+    return applyInPlace(flowOf(fd), name, args);
   });
 }
 
@@ -288,7 +303,7 @@ export class Flow {
   get connected(): boolean { return this.core.status !== FLOW_INIT; }
 
   /** Applies a function; returns its fid (throws MapiError). */
-  apply(name: string, ...args: unknown[]): number { return this.core.device.apply(this.core, name, args); }
+  apply(name: string, ...args: unknown[]): number { return applyInPlace(this.core, name, args); }
   connect(): Promise<void> { return this.core.device.connect(this.core); }
   close(): Promise<void> { return this.core.device.close(this.core); }
   /** A function's result value (u64 results as bigint). */

@@ -21,6 +21,19 @@ export const DEVICE_DELETED = 4;
 export { WAIT, NOWAIT } from '../../hostfns/mapi-to-buffer.js';
 export { PKT_TS, PKT_SIZE } from '../../hostfns/mapi-pktinfo.js';
 export { PERIODIC, PROBABILISTIC } from '../../hostfns/mapi-sample.js';
+export {
+  TOPX_ICMP, TOPX_IP_TOS, TOPX_IP_LENGTH, TOPX_IP_ID, TOPX_IP_OFFSET, TOPX_IP_TTL, TOPX_IP_PROTOCOL, TOPX_IP_CHECKSUM,
+  TOPX_IP_SRCIP, TOPX_IP_DSTIP, TOPX_TCP_SRCPORT, TOPX_TCP_DSTPORT, TOPX_TCP_SEQ, TOPX_TCP_ACK, TOPX_TCP_FLAGS,
+  TOPX_TCP_WIN, TOPX_TCP_CHECKSUM, TOPX_TCP_URGENT, TOPX_UDP_SRCPORT, TOPX_UDP_DSTPORT, TOPX_UDP_LENGTH,
+  TOPX_UDP_CHECKSUM, SORT_BY_PACKETS, SORT_BY_BYTES, TOP_MAX_X, TOP_TABLE_ENTRIES, type TopEntry,
+} from '../../hostfns/mapi-top.js';
+export { R2F_RAW, R2F_ULLSTR, R2F_ULLSEC, R2F_STATS } from '../../hostfns/mapi-res2file.js';
+export { HASHSAMP_RING, type HashSample } from '../../hostfns/mapi-hashsamp.js';
+export { BUCKET_RING, type BucketRecord } from '../../hostfns/mapi-bucket.js';
+export {
+  TYPE_CHAR, TYPE_INT, TYPE_UNSIGNED_LONG_LONG, TR_POLL, TR_MW, EQUAL_BOUND, GT_BOUND, LT_BOUND, EQUAL_D_BOUND, GT_D_BOUND,
+  LT_D_BOUND, type ThresholdEvent, type ThresholdResult,
+} from '../../hostfns/mapi-threshold.js';
 
 export const MAPI_ERRORS = {
   PCAP_BPF_ERROR: 1025,

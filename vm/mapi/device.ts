@@ -14,13 +14,16 @@
  */
 import { regroupDisjunctions } from '../../lang/ir/regroup.js';
 import { membershipSets } from '../../lang/ir/sets.js';
+import { dispatchFlows } from '../../lang/ir/dispatch.js';
+import { shareLocals } from '../../lang/ir/locals.js';
 import { bin, c, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
 import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
 import { compileFpl } from '../../lang/fpl/index.js';
 import { openCaptureFile } from '../../drivers/capture.js';
-import type { CaptureError, CaptureSource } from '../../drivers/types.js';
+import type { CaptureError, CaptureInfo, CaptureSource } from '../../drivers/types.js';
+import { DirectPcapFile } from '../../drivers/pcap-direct.js';
 import { externTable } from '../../hostfns/registry.js';
 import { selectMapiFunction } from '../../hostfns/mapi-library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
@@ -82,6 +85,12 @@ export class FunctionInstance {
 
 export class MapiFlow {
   status: FlowStatus = FLOW_INIT;
+  /**
+   * Device packets processed before the first module that runs this flow. Every later packet
+   * reaches its first function, so that count is computed, not kept per packet (with N flows,
+   * N increments per packet would stop flows from being dispatched; see lang/ir/dispatch.ts).
+   */
+  packetsBefore: bigint | undefined;
   readonly functions: FunctionInstance[] = [];
   constructor(readonly fd: number, readonly device: MapiDevice) {}
 
@@ -111,6 +120,15 @@ export class MapiDevice {
   private readonly memAlloc = new RangeAllocator('M[] cells', 0, DEVICE_MEMORY_CELLS);
   private nextFid = 1;
   private filter: CompiledFilter | undefined;
+  /** Runs the steps after COOKING-like functions on the units they emit (buildCookedProgram). */
+  private cookedFilter: CompiledFilter | undefined;
+  /**
+   * The instances the per-batch work looks at (TO_BUFFER rings, functions emitting cooked
+   * units), taken from the active flows when the module is built: a device with thousands of
+   * flows does not walk them all after every batch.
+   */
+  private buffers: FunctionInstance[] = [];
+  private cookers: FunctionInstance[] = [];
   private compiling: Promise<void> = Promise.resolve();
   private pendingCompiles = 0;
   private queuedRebuild: Promise<void> | undefined;
@@ -122,12 +140,26 @@ export class MapiDevice {
   readonly devOID: string;
   readonly description: string;
 
-  private constructor(readonly path: string, private source: CaptureSource, opts: DeviceOptions) {
+  /**
+   * The trace: little-endian pcap files are read straight into the batch area and filtered in
+   * place (`direct`, with `carry` bytes of a partial record left between batches); other
+   * formats, and the rest of a file from a record the direct path cannot take, through the
+   * general reader (`general`, skipping the `skip` packets already run).
+   */
+  private direct: DirectPcapFile | undefined;
+  private carry = 0;
+  private directPackets = 0;
+  private general: CaptureSource | undefined;
+  private skip = 0;
+
+  private constructor(readonly path: string, reader: DirectPcapFile | CaptureSource, opts: DeviceOptions) {
     this.id = ++deviceCounter;
     this.name = `${path}@${this.id}`;
-    this.linkType = source.info.linkType;
-    this.snaplen = source.info.snaplen;
-    this.nanoseconds = source.info.nanoseconds;
+    if (reader instanceof DirectPcapFile) this.direct = reader; else this.general = reader;
+    const info: CaptureInfo = reader.info;
+    this.linkType = info.linkType;
+    this.snaplen = info.snaplen;
+    this.nanoseconds = info.nanoseconds;
     this.seed = opts.seed ?? 0x2545f491;
     this.devOID = opts.devOID ?? DEVOID_NIC;
     this.description = opts.description ?? `offline trace ${path}`;
@@ -142,9 +174,9 @@ export class MapiDevice {
   /** Opens a capture file as an offline device (MFF_PCAP: pcap or pcapng). */
   static offline(path: string, opts: DeviceOptions = {}): MapiDevice {
     if (typeof path !== 'string' || path === '') throw new MapiError(6157, 'argument 1 (path) must be a non-empty string');
-    let source: CaptureSource;
+    let source: DirectPcapFile | CaptureSource;
     try {
-      source = openCaptureFile(path);
+      source = DirectPcapFile.open(path) ?? openCaptureFile(path);
     } catch (e) {
       throw new MapiError(6155, `argument 1 (path): cannot open ${JSON.stringify(path)} as a capture: ${(e as Error).message}`);
     }
@@ -236,6 +268,13 @@ export class MapiDevice {
           reset: access.reset ? (local) => access.reset!(inst.config, at(local)) : undefined,
         };
       },
+      resultOf: (fd, fid) => {
+        const inst = this.flows.find((f) => f.fd === fd && f.status !== FLOW_CLOSED)?.instance(fid);
+        if (!inst) return `flow ${String(fd)} of device ${this.name} has no function ${String(fid)} (apply it first)`;
+        references.push(inst);
+        const read = () => inst.def.result?.(inst.config, this.instanceState(inst), this.resultContext(inst)) ?? { res: null, size: 0 };
+        return { label: `${inst.def.name} (fid ${inst.fid} of flow ${fd})`, name: inst.def.name, read };
+      },
     };
   }
 
@@ -280,7 +319,9 @@ export class MapiDevice {
 
   /** Packets that reached a function and packets it passed (MAPI's funcstats). */
   functionCounts(inst: FunctionInstance): { pkts: bigint; passed: bigint } {
-    return { pkts: read64(this.state, inst.countersBase), passed: read64(this.state, inst.countersBase + 2) };
+    const first = this.flows.find((f) => f.functions[0] === inst);
+    const pkts = first?.packetsBefore !== undefined ? this.packets - first.packetsBefore : read64(this.state, inst.countersBase);
+    return { pkts, passed: read64(this.state, inst.countersBase + 2) };
   }
 
   /** Starts reading the trace; packets are processed in batches between other work. */
@@ -304,7 +345,7 @@ export class MapiDevice {
       for (const f of flow.functions) f.def.cleanup?.(f.config);
     }
     this.flows.length = 0;
-    this.source.close();
+    this.closeTrace();
     this.resolveDone();
     this.wake();
   }
@@ -313,7 +354,7 @@ export class MapiDevice {
   read(flow: MapiFlow, fid: number): { res: unknown; ts: bigint; size: number } {
     const inst = this.instanceOf(flow, fid);
     const value: MapiValue = inst.def.result
-      ? inst.def.result(inst.config, this.state.subarray(inst.stateBase, inst.stateBase + inst.stateWords), { nanoseconds: this.nanoseconds })
+      ? inst.def.result(inst.config, this.state.subarray(inst.stateBase, inst.stateBase + inst.stateWords), this.resultContext(inst))
       : { res: null, size: 0 };
     return { ...value, ts: this.lastPacketMicros() };
   }
@@ -346,7 +387,11 @@ export class MapiDevice {
   private finishInstance(f: FunctionInstance): void {
     if (f.finished) return;
     f.finished = true;
-    f.def.finish?.(f.config, this.instanceState(f), { nanoseconds: this.nanoseconds });
+    f.def.finish?.(f.config, this.instanceState(f), this.resultContext(f));
+  }
+
+  private resultContext(f: FunctionInstance) {
+    return { nanoseconds: this.nanoseconds, memory: this.mem.subarray(f.memBase, f.memBase + f.memoryCells) };
   }
 
   private instanceState(f: FunctionInstance): Uint32Array {
@@ -380,14 +425,23 @@ export class MapiDevice {
       this.queuedRebuild = undefined;   // from here on, a new request needs a new compile
       try {
         if (this.status === DEVICE_DELETED) return;
-        const { program, externs } = this.buildProgram();
-        const problems = validateProgram(program);
-        if (problems.length) throw new Error(`internal error: the device program is invalid: ${problems.slice(0, 3).join('; ')}`);
+        const built = this.buildProgram();
+        const tail = this.buildCookedProgram();
         // binaryen is loaded only when a device compiles (importing fplc must not pay for it).
         const { compileWasm } = await import('../../codegen/wasm/index.js');
-        // The same IR passes as compileProgram (exact with faults), then the backend.
-        const mod = compileWasm(membershipSets(regroupDisjunctions(program)), { batchBytes: DEVICE_BATCH_BYTES });
-        this.filter = await CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
+        const load = async ({ program, externs }: { program: Program; externs: ExternImpl[] }) => {
+          const problems = validateProgram(program);
+          if (problems.length) throw new Error(`internal error: the device program is invalid: ${problems.slice(0, 3).join('; ')}`);
+          // The same IR passes as compileProgram (exact with faults), then the backend.
+          // Flows differing by one constant dispatch through a search tree; flows share their locals.
+          const mod = compileWasm(shareLocals(dispatchFlows(membershipSets(regroupDisjunctions(program)))), { batchBytes: DEVICE_BATCH_BYTES });
+          return CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
+        };
+        this.filter = await load(built);
+        const active = this.flows.filter((f) => f.status === FLOW_ACTIVE).flatMap((f) => f.functions);
+        this.buffers = active.filter((f) => f.def === TO_BUFFER);
+        this.cookers = active.filter((f) => f.def.cooked);
+        this.cookedFilter = tail ? await load(tail) : undefined;
       } finally {
         this.pendingCompiles--;
         this.schedule();
@@ -400,31 +454,68 @@ export class MapiDevice {
 
   /** The device program: every active flow's chain, in flow order. */
   buildProgram(): { program: Program; externs: ExternImpl[] } {
-    const externs: ExternImpl[] = [];
-    const programExterns: Extern[] = [];
-    let locals = 0;
-    let labels = 0;
+    const b = this.programBuilder();
+    const count = b.local();
     const body: Stmt[] = [
       { k: 'setstate', i: S_TSSEC, value: { k: 'meta', m: 'tssec' } },
       { k: 'setstate', i: S_TSFRAC, value: { k: 'meta', m: 'tsfrac' } },
       // The device's 64-bit packet count.
-      { k: 'setlocal', n: locals, value: bin('add', { k: 'state', i: S_PACKETS }, c(1)) },
-      { k: 'if', cond: bin('eq', { k: 'local', n: locals }, c(0)), then: { k: 'setstate', i: S_PACKETS + 1, value: bin('add', { k: 'state', i: S_PACKETS + 1 }, c(1)) } },
-      { k: 'setstate', i: S_PACKETS, value: { k: 'local', n: locals++ } },
+      { k: 'setlocal', n: count, value: bin('add', { k: 'state', i: S_PACKETS }, c(1)) },
+      { k: 'if', cond: bin('eq', { k: 'local', n: count }, c(0)), then: { k: 'setstate', i: S_PACKETS + 1, value: bin('add', { k: 'state', i: S_PACKETS + 1 }, c(1)) } },
+      { k: 'setstate', i: S_PACKETS, value: { k: 'local', n: count } },
     ];
-    const active = this.flows.filter((f) => f.status === FLOW_ACTIVE);
-    active.forEach((flow) => {
+    for (const flow of this.flows) {
+      if (flow.status !== FLOW_ACTIVE) continue;
+      // No packet runs between this build and its module's start (the device waits for compiles).
+      flow.packetsBefore ??= this.packets;
+      body.push(b.flowBlock(flow.functions, false));
+    }
+    body.push({ k: 'return', value: c(1) });
+    return b.finish(body);
+  }
+
+  /**
+   * The program run on the units a function such as COOKING emits (`def.cooked`): for each such
+   * instance, the steps after it in its flow, selected by the instance's first state word, which
+   * is 1 while its units run (drainCooked). Undefined when no such instance has steps after it.
+   */
+  buildCookedProgram(): { program: Program; externs: ExternImpl[] } | undefined {
+    const b = this.programBuilder();
+    const body: Stmt[] = [];
+    for (const flow of this.flows) {
+      if (flow.status !== FLOW_ACTIVE) continue;
+      flow.functions.forEach((inst, k) => {
+        const rest = flow.functions.slice(k + 1);
+        if (!inst.def.cooked || rest.length === 0) return;
+        body.push({ k: 'if', cond: { k: 'state', i: inst.stateBase }, then: b.flowBlock(rest) });
+      });
+    }
+    if (body.length === 0) return undefined;
+    body.push({ k: 'return', value: c(1) });
+    return b.finish(body);
+  }
+
+  /** Lowers chains of function instances into one program: its locals, labels and externs. */
+  private programBuilder() {
+    const externs: ExternImpl[] = [];
+    const programExterns: Extern[] = [];
+    let locals = 0;
+    let labels = 0;
+    const local = () => locals++;
+    /** `block F { step_1; step_2; … }` for one flow, catching faults. */
+    const flowBlock = (instances: readonly FunctionInstance[], countFirstReached = true): Stmt => {
       const flowLabel = labels++;
       const steps: Stmt[] = [];
-      for (const inst of flow.functions) {
+      for (const inst of instances) {
         let externCount = 0;
         const at: MapiLowerContext = {
           linkType: this.linkType,
           nanoseconds: this.nanoseconds,
           stateBase: inst.stateBase,
           regBase: inst.regBase,
+          memBase: inst.memBase,
           exitFlow: { k: 'exit', label: flowLabel },
-          local: () => locals++,
+          local,
           inline: (p) => {
             const r = inlineProgram(p, {
               regBase: inst.regBase, localBase: locals, labelBase: labels, memBase: inst.memBase, stateBase: inst.stateBase, flowLabel,
@@ -442,16 +533,42 @@ export class MapiDevice {
           },
         };
         // MAPI's funcstats around the step: reached before it, passed after it (a filter that drops exits the flow).
-        steps.push(add64State(inst.countersBase, c(1), at.local()), inst.def.lower(inst.config, at), add64State(inst.countersBase + 2, c(1), at.local()));
+        const reached = inst === instances[0] && !countFirstReached ? [] : [add64State(inst.countersBase, c(1), at.local())];
+        steps.push(...reached, inst.def.lower(inst.config, at), add64State(inst.countersBase + 2, c(1), at.local()));
       }
-      body.push({ k: 'block', label: flowLabel, body: { k: 'seq', body: steps }, catchFaults: true });
-    });
-    body.push({ k: 'return', value: c(1) });
-    const program: Program = {
-      body: { k: 'seq', body }, linkType: this.linkType, registers: MAX_REGISTERS, memoryCells: DEVICE_MEMORY_CELLS,
-      locals, stateWords: DEVICE_STATE_WORDS, externs: programExterns, fuel: DEVICE_FUEL, source: { language: 'chain' },
+      return { k: 'block', label: flowLabel, body: { k: 'seq', body: steps }, catchFaults: true };
     };
-    return { program, externs };
+    const finish = (body: Stmt[]): { program: Program; externs: ExternImpl[] } => ({
+      program: {
+        body: { k: 'seq', body }, linkType: this.linkType, registers: MAX_REGISTERS, memoryCells: DEVICE_MEMORY_CELLS,
+        locals, stateWords: DEVICE_STATE_WORDS, externs: programExterns, fuel: DEVICE_FUEL, source: { language: 'chain' },
+      },
+      externs,
+    });
+    return { local, flowBlock, finish };
+  }
+
+  /**
+   * Runs the units that functions such as COOKING emitted during the last batch through the
+   * rest of their flows. Units emitted while doing so (a COOKING after a COOKING) run in the next round.
+   */
+  private drainCooked(): void {
+    for (let round = 0; round < 16; round++) {
+      let ran = false;
+      for (const f of this.cookers) {
+        const records = f.def.cooked!(f.config).take();
+        if (!records) continue;
+        ran = true;
+        if (!this.cookedFilter) continue;
+        this.state[f.stateBase] = 1;
+        try {
+          this.cookedFilter.runRecords(records);
+        } finally {
+          this.state[f.stateBase] = 0;
+        }
+      }
+      if (!ran) return;
+    }
   }
 
   // ---- processing ----
@@ -468,13 +585,7 @@ export class MapiDevice {
   /** Paused while the module is being rebuilt, or while a TO_BUFFER holds a full ring. */
   private paused(): boolean {
     if (this.pendingCompiles > 0) return true;
-    for (const flow of this.flows) {
-      if (flow.status !== FLOW_ACTIVE) continue;
-      for (const f of flow.functions) {
-        if (f.def === TO_BUFFER && (f.config as ToBufferConfig).queue.length >= RING_PACKETS) return true;
-      }
-    }
-    return false;
+    return this.buffers.some((f) => (f.config as ToBufferConfig).queue.length >= RING_PACKETS);
   }
 
   /** Processes one batch. */
@@ -485,18 +596,12 @@ export class MapiDevice {
       void this.rebuild();
       return;
     }
-    const filter = this.filter;
-    let processed = false;
     try {
-      const r = filter.runSource(this.source, () => {
-        processed = true;
-        return false;   // one batch per tick: other work (readers, connects) runs in between
-      });
-      if (!processed) {
-        if (r.error) this.error = r.error as CaptureError;
+      if (!this.runBatch(this.filter)) {
         this.finish();
         return;
       }
+      this.drainCooked();
     } catch (e) {
       this.error = e as Error;
       this.finish();
@@ -506,10 +611,47 @@ export class MapiDevice {
     this.schedule();
   }
 
+  /** Runs the next batch of the trace (one per tick: readers and connects run in between); false at its end. */
+  private runBatch(filter: CompiledFilter): boolean {
+    if (this.direct) {
+      const b = filter.runDirectBatch(this.direct, this.carry, () => undefined);
+      this.directPackets += b.packets;
+      if (!b.fallback) {
+        this.carry = b.carry;
+        return !b.end;
+      }
+      // From the record the direct path cannot take on, the general reader gives exact results and errors.
+      this.direct.close();
+      this.direct = undefined;
+      this.general = openCaptureFile(this.path);
+      this.skip = this.directPackets;
+      if (b.packets > 0) return true;
+    }
+    let processed = false;
+    const r = filter.runSource(this.general!, () => {
+      processed = true;
+      return false;
+    }, this.skip);
+    this.skip = 0;
+    if (!processed && r.error) this.error = r.error as CaptureError;
+    return processed;
+  }
+
+  private closeTrace(): void {
+    this.direct?.close();
+    this.general?.close();
+  }
+
   private finish(): void {
     if (this.status !== DEVICE_READING) return;
     this.status = DEVICE_FINISHED;
-    this.source.close();
+    this.closeTrace();
+    try {
+      for (const f of this.cookers) f.def.cooked!(f.config).flush();
+      this.drainCooked();
+    } catch (e) {
+      this.error ??= e as Error;
+    }
     for (const flow of this.flows) for (const f of flow.functions) this.finishInstance(f);
     for (const flow of this.flows) if (flow.status === FLOW_ACTIVE) flow.status = FLOW_FINISHED;
     this.resolveDone();

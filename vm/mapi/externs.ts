@@ -18,6 +18,7 @@
  *   through `MAPI_EXTERN_IMPLS`, which re-instantiates the function from that config once.
  */
 import type { Expr, Extern, Program, Stmt } from '../../lang/ir/ir.js';
+import { mapSubExprs, someExpr } from '../../lang/ir/walk.js';
 import type { ExternSignature } from '../../lang/fpl/index.js';
 import { MAPI_FUNCTIONS, mapiFunction } from '../../hostfns/mapi-library.js';
 import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext } from '../../hostfns/mapi-types.js';
@@ -58,6 +59,7 @@ function instantiate(def: MapiFunctionDef<any>, args: readonly (string | number)
 /** Why a function cannot be an extern's value, or undefined when it can. */
 function unusable(inst: Instance): string | undefined {
   const { def, config } = inst;
+  if (def.cooked) return `${def.name} emits reassembled units to the rest of a MAPI flow; an FPL program has no such flow`;
   if (def.name === 'TO_BUFFER') return 'TO_BUFFER hands packets to a MAPI flow reader; an FPL program has none (use RETURN and fpl run -w)';
   if (def.memoryCells?.(config)) {
     const p = (config as { program?: Program }).program;
@@ -196,18 +198,8 @@ function maxLabel(s: Stmt): number {
 }
 
 function usesMemory(s: Stmt): boolean {
-  const e = (x: Expr): boolean => {
-    switch (x.k) {
-      case 'mem': return true;
-      case 'load': return e(x.off);
-      case 'bin': case 'land': case 'lor': return e(x.a) || e(x.b);
-      case 'neg': case 'bnot': case 'lnot': return e(x.a);
-      case 'cond': return e(x.c) || e(x.a) || e(x.b);
-      case 'hash': return e(x.off) || e(x.len) || e(x.range);
-      case 'extern': return true;   // an extern may read or write M[]
-      default: return false;
-    }
-  };
+  // M[] is read by `mem` and possibly by an extern.
+  const e = (x: Expr): boolean => someExpr(x, (y) => y.k === 'mem' || y.k === 'extern');
   switch (s.k) {
     case 'seq': return s.body.some(usesMemory);
     case 'if': return e(s.cond) || usesMemory(s.then) || (s.else ? usesMemory(s.else) : false);
@@ -228,31 +220,13 @@ class Rewriter {
     private readonly callSite: (id: number, out: number) => Stmt, private readonly local: () => number) {}
 
   has(e: Expr): boolean {
-    switch (e.k) {
-      case 'extern': return this.isMapi(e.id) || e.args.some((a) => this.has(a));
-      case 'mem': return this.has(e.index);
-      case 'load': return this.has(e.off);
-      case 'bin': case 'land': case 'lor': return this.has(e.a) || this.has(e.b);
-      case 'neg': case 'bnot': case 'lnot': return this.has(e.a);
-      case 'cond': return this.has(e.c) || this.has(e.a) || this.has(e.b);
-      case 'hash': return this.has(e.off) || this.has(e.len) || this.has(e.range);
-      default: return false;
-    }
+    return someExpr(e, (x) => x.k === 'extern' && this.isMapi(x.id));
   }
 
   /** An expression without MAPI calls, with only the extern ids renumbered. */
   private plain(e: Expr): Expr {
-    switch (e.k) {
-      case 'extern': return { k: 'extern', id: this.renumber(e.id), args: e.args.map((a) => this.plain(a)) };
-      case 'mem': return { k: 'mem', index: this.plain(e.index) };
-      case 'load': return { ...e, off: this.plain(e.off) };
-      case 'bin': return { ...e, a: this.plain(e.a), b: this.plain(e.b) };
-      case 'land': case 'lor': return { k: e.k, a: this.plain(e.a), b: this.plain(e.b) };
-      case 'neg': case 'bnot': case 'lnot': return { k: e.k, a: this.plain(e.a) };
-      case 'cond': return { k: 'cond', c: this.plain(e.c), a: this.plain(e.a), b: this.plain(e.b) };
-      case 'hash': return { k: 'hash', off: this.plain(e.off), len: this.plain(e.len), range: this.plain(e.range) };
-      default: return e;
-    }
+    if (e.k === 'extern') return { k: 'extern', id: this.renumber(e.id), args: e.args.map((a) => this.plain(a)) };
+    return mapSubExprs(e, (x) => this.plain(x));
   }
 
   /**
@@ -292,6 +266,7 @@ class Rewriter {
       case 'neg': case 'bnot': case 'lnot': { const l = this.expr(e.a); return { pre: l.pre, v: { k: e.k, a: l.v } }; }
       case 'bin': { const { pre, vs } = this.operands([e.a, e.b]); return { pre, v: { ...e, a: vs[0]!, b: vs[1]! } }; }
       case 'hash': { const { pre, vs } = this.operands([e.off, e.len, e.range]); return { pre, v: { k: 'hash', off: vs[0]!, len: vs[1]!, range: vs[2]! } }; }
+      case 'search': { const { pre, vs } = this.operands([e.from, e.to]); return { pre, v: { ...e, from: vs[0]!, to: vs[1]! } }; }
       case 'land': case 'lor': {
         const a = this.expr(e.a);
         if (!this.has(e.b)) return { pre: a.pre, v: { k: e.k, a: a.v, b: this.plain(e.b) } };

@@ -10,6 +10,7 @@
  * which catches them (see device.ts): the step gets libpcap's meaning, the packet leaves the flow.
  */
 import type { Expr, Extern, Program, Stmt } from '../../lang/ir/ir.js';
+import { mapSubExprs } from '../../lang/ir/walk.js';
 
 export interface InlineTarget {
   regBase: number;
@@ -51,23 +52,16 @@ export function inlineProgram(p: Program, t: InlineTarget): Inlined {
 
   const expr = (e: Expr): Expr => {
     switch (e.k) {
-      case 'const': case 'meta': return e;
       case 'reg': return { k: 'reg', n: t.regBase + e.n };
       case 'local': return { k: 'local', n: t.localBase + e.n };
       case 'state': return { k: 'state', i: t.stateBase + e.i };
       case 'mem': return { k: 'mem', index: memIndex(e.index) };
-      case 'load': return { k: 'load', off: expr(e.off), size: e.size };
-      case 'field': return e;
-      case 'bin': return { k: 'bin', op: e.op, a: expr(e.a), b: expr(e.b) };
-      case 'neg': case 'bnot': case 'lnot': return { k: e.k, a: expr(e.a) };
-      case 'land': case 'lor': return { k: e.k, a: expr(e.a), b: expr(e.b) };
-      case 'cond': return { k: 'cond', c: expr(e.c), a: expr(e.a), b: expr(e.b) };
-      case 'hash': return { k: 'hash', off: expr(e.off), len: expr(e.len), range: expr(e.range) };
       case 'extern': {
         const id = externIds[e.id];
         if (id === undefined) throw new InlineError(`extern id ${e.id} is not declared by the program`);
         return { k: 'extern', id, args: e.args.map(expr) };
       }
+      default: return mapSubExprs(e, expr);
     }
   };
   const memIndex = (index: Expr): Expr => ({

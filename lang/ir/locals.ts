@@ -1,0 +1,145 @@
+/**
+ * A pass: blocks that never run at the same time share their locals.
+ *
+ * A device program gives every flow fresh locals (counter temporaries, inlined filters), so N
+ * flows use ~4N locals: WebAssembly engines zero every local at each call and cap them (V8:
+ * 50,000), and binaryen's local passes slow down with their number. Here a local used only
+ * inside one block that is not inside a `for` (the innermost such block holding every use) is
+ * renumbered so that sibling blocks reuse the same numbers.
+ *
+ * Why it is exact: such a block runs at most once per packet, so in the original its private
+ * locals are zero when it starts (nothing else touches them) and dead when it ends. In the
+ * result, the block first zeroes the ones it may read before writing; blocks sharing numbers
+ * are disjoint subtrees, so none of them runs while another one is running.
+ */
+import type { Expr, Program, Stmt } from './ir.js';
+import { forEachSubExpr, mapSubExprs } from './walk.js';
+
+type Block = Extract<Stmt, { k: 'block' }>;
+
+function exprLocals(e: Expr, f: (n: number) => void): void {
+  if (e.k === 'local') f(e.n);
+  else forEachSubExpr(e, (sub) => exprLocals(sub, f));
+}
+
+/** Locals read anywhere in a statement (expressions only; writes are not reads). */
+function stmtReads(s: Stmt, f: (n: number) => void): void {
+  switch (s.k) {
+    case 'seq': s.body.forEach((b) => stmtReads(b, f)); return;
+    case 'if': exprLocals(s.cond, f); stmtReads(s.then, f); if (s.else) stmtReads(s.else, f); return;
+    case 'for': exprLocals(s.init, f); exprLocals(s.limit, f); stmtReads(s.body, f); return;
+    case 'block': stmtReads(s.body, f); return;
+    case 'return': case 'setreg': case 'setlocal': case 'setstate': exprLocals(s.value, f); return;
+    case 'setmem': exprLocals(s.index, f); exprLocals(s.value, f); return;
+    case 'eval': exprLocals(s.e, f); return;
+    default: return;
+  }
+}
+
+interface Unit { block: Block; children: Unit[]; own: number[] }
+
+export function shareLocals(p: Program): Program {
+  // Units: blocks outside loops. For each local, the path of units around its first use,
+  // cut down to the prefix common to all its uses: its owner is the last unit of that path.
+  const paths = new Map<number, Unit[]>();
+  const roots: Unit[] = [];
+  const use = (n: number, path: Unit[]) => {
+    const had = paths.get(n);
+    if (!had) { paths.set(n, path.slice()); return; }
+    let i = 0;
+    while (i < had.length && i < path.length && had[i] === path[i]) i++;
+    had.length = i;
+  };
+  const walk = (s: Stmt, path: Unit[], inLoop: boolean): void => {
+    const reads = (e: Expr) => exprLocals(e, (n) => use(n, path));
+    switch (s.k) {
+      case 'seq': s.body.forEach((b) => walk(b, path, inLoop)); return;
+      case 'if': reads(s.cond); walk(s.then, path, inLoop); if (s.else) walk(s.else, path, inLoop); return;
+      case 'for': reads(s.init); reads(s.limit); walk(s.body, path, true); return;
+      case 'block': {
+        if (inLoop) { walk(s.body, path, inLoop); return; }
+        const unit: Unit = { block: s, children: [], own: [] };
+        (path.length ? path[path.length - 1]!.children : roots).push(unit);
+        walk(s.body, [...path, unit], inLoop);
+        return;
+      }
+      case 'setlocal': use(s.n, path); reads(s.value); return;
+      case 'return': case 'setreg': case 'setstate': reads(s.value); return;
+      case 'setmem': reads(s.index); reads(s.value); return;
+      case 'eval': reads(s.e); return;
+      default: return;
+    }
+  };
+  walk(p.body, [], false);
+  const shared: number[] = [];
+  for (const [n, path] of paths) {
+    if (path.length) path[path.length - 1]!.own.push(n); else shared.push(n);
+  }
+  if (shared.length === paths.size) return p;
+
+  // Numbers: shared locals first, then each unit's own above its parent's, siblings alike.
+  const renumber = new Map<number, number>();
+  shared.sort((a, b) => a - b).forEach((n, i) => renumber.set(n, i));
+  let locals = shared.length;
+  const zeroes = new Map<Block, number[]>();
+  const assign = (u: Unit, base: number): void => {
+    u.own.sort((a, b) => a - b).forEach((n, i) => renumber.set(n, base + i));
+    locals = Math.max(locals, base + u.own.length);
+    const z = readBeforeWrite(u.block.body, new Set(u.own));
+    if (z.length) zeroes.set(u.block, z.map((n) => renumber.get(n)!));
+    for (const c of u.children) assign(c, base + u.own.length);
+  };
+  for (const r of roots) assign(r, shared.length);
+
+  const L = (n: number) => renumber.get(n) ?? n;
+  const ex = (e: Expr): Expr => {
+    switch (e.k) {
+      case 'local': return { k: 'local', n: L(e.n) };
+      default: return mapSubExprs(e, ex);
+    }
+  };
+  const st = (s: Stmt): Stmt => {
+    switch (s.k) {
+      case 'seq': return { ...s, body: s.body.map(st) };
+      case 'if': return s.else ? { ...s, cond: ex(s.cond), then: st(s.then), else: st(s.else) } : { ...s, cond: ex(s.cond), then: st(s.then) };
+      case 'for': return { ...s, init: ex(s.init), limit: ex(s.limit), body: st(s.body) };
+      case 'block': {
+        const z = zeroes.get(s);
+        const body = st(s.body);
+        return { ...s, body: z ? { k: 'seq', body: [...z.map((n): Stmt => ({ k: 'setlocal', n, value: { k: 'const', v: 0 } })), body] } : body };
+      }
+      case 'setlocal': return { k: 'setlocal', n: L(s.n), value: ex(s.value) };
+      case 'return': case 'setreg': case 'setstate': return { ...s, value: ex(s.value) };
+      case 'setmem': return { ...s, index: ex(s.index), value: ex(s.value) };
+      case 'eval': return { ...s, e: ex(s.e) };
+      default: return s;
+    }
+  };
+  return { ...p, body: st(p.body), locals };
+}
+
+/**
+ * The locals of `own` that a block body may read before writing them: a straight-line scan of
+ * its sequences; a write counts only on that line (not inside a branch or a loop, nor after
+ * the nested block it was in, which an exit or a fault may have cut short).
+ */
+function readBeforeWrite(body: Stmt, own: ReadonlySet<number>): number[] {
+  const written = new Set<number>();
+  const early = new Set<number>();
+  const read = (n: number) => { if (own.has(n) && !written.has(n)) early.add(n); };
+  const scan = (s: Stmt): void => {
+    if (s.k === 'seq') { s.body.forEach(scan); return; }
+    if (s.k === 'block') {
+      // An exit or a caught fault may skip the rest of it: its writes do not count after it.
+      const before = [...written];
+      scan(s.body);
+      written.clear();
+      for (const n of before) written.add(n);
+      return;
+    }
+    if (s.k === 'setlocal') { exprLocals(s.value, read); written.add(s.n); return; }
+    stmtReads(s, read);
+  };
+  scan(body);
+  return [...early].sort((a, b) => a - b);
+}

@@ -1,0 +1,309 @@
+/**
+ * The flow-dispatch pass preserves semantics, faults included: random device-like programs —
+ * groups of fault-catching flow blocks whose heads are one random pure program up to a
+ * constant K_i, with side-effecting, order-revealing, sometimes faulting or returning rests —
+ * give the same results, R, M, S and fuel count through the reference interpreter before and
+ * after the pass, on random and truncated packets. Deliberately wrong variants of the output
+ * are caught by the same property, and real libpcap heads (`tcp dst port K`) are dispatched.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { dispatchFlows } from '../../lang/ir/dispatch.js';
+import { newState, runPacket } from '../../lang/ir/interp.js';
+import { shareLocals } from '../../lang/ir/locals.js';
+import { bin, c, field, type Expr, type Program, type Stmt } from '../../lang/ir/ir.js';
+import { validateProgram } from '../../lang/ir/validate.js';
+import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
+import { inlineProgram } from '../../vm/mapi/inline.js';
+import { fakeExtern, genPackets, genProgram } from './arbitrary.js';
+
+/** A small seeded generator (fast-check drives the seed). */
+class Rng {
+  constructor(private s: number) {}
+  int(n: number): number {
+    this.s = (Math.imul(this.s ^ (this.s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return ((this.s >>> 8) % n);
+  }
+  chance(p: number): boolean { return this.int(1000) < p * 1000; }
+  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)]!; }
+}
+
+/** Where a head template is instantiated: its K, its locals, its flow label and its own labels. */
+interface At { K: number; lb: number; flow: number; lab: number }
+type G<T> = (at: At) => T;
+
+const HEAD_LOCALS = 3;
+
+function genAtom(r: Rng): G<Expr> {
+  const off = r.int(70), n = r.int(HEAD_LOCALS), v = r.pick([0, 1, 2, 6, 7, 0x800]);
+  return r.pick<G<Expr>>([
+    () => ({ k: 'load', off: c(off), size: 1 }),
+    () => bin('and', { k: 'load', off: c(off), size: 1 }, c(7)),
+    () => ({ k: 'load', off: c(off), size: 2 }),
+    () => field('l4.dport'),
+    () => field('link.type'),
+    () => bin('and', field('ip4.proto'), c(7)),
+    () => ({ k: 'meta', m: 'caplen' }),
+    (at) => ({ k: 'local', n: at.lb + n }),
+    () => c(v),
+  ]);
+}
+
+/** A K-free pure expression. */
+function genPlain(r: Rng, depth: number): G<Expr> {
+  if (depth <= 0 || r.chance(0.35)) return genAtom(r);
+  const a = genPlain(r, depth - 1), b = genPlain(r, depth - 1), x = genPlain(r, depth - 1);
+  const op = r.pick(['add', 'sub', 'and', 'div', 'mod', 'eq', 'lt', 'shr'] as const);
+  return r.pick<G<Expr>>([
+    (at) => bin(op, a(at), b(at)),
+    (at) => ({ k: 'land', a: a(at), b: b(at) }),
+    (at) => ({ k: 'lor', a: a(at), b: b(at) }),
+    (at) => ({ k: 'cond', c: x(at), a: a(at), b: b(at) }),
+    (at) => ({ k: 'lnot', a: a(at) }),
+    (at) => ({ k: 'load', off: bin('and', a(at), c(63)), size: 1 }),
+    (at) => ({ k: 'hash', off: bin('and', a(at), c(31)), len: c(4), range: c(8) }),
+  ]);
+}
+
+/** An expression that may contain sites `e == K`, in any operand position. */
+function genExpr(r: Rng, depth: number): G<Expr> {
+  if (depth <= 0 || r.chance(0.3)) {
+    if (r.chance(0.6)) {
+      const e = genPlain(r, 1), flip = r.chance(0.3);
+      return (at) => (flip ? bin('eq', c(at.K), e(at)) : bin('eq', e(at), c(at.K)));
+    }
+    return genPlain(r, 1);
+  }
+  const a = genExpr(r, depth - 1), b = genExpr(r, depth - 1), x = genExpr(r, depth - 1);
+  const op = r.pick(['add', 'and', 'div', 'eq', 'ne', 'or'] as const);
+  return r.pick<G<Expr>>([
+    (at) => ({ k: 'land', a: a(at), b: b(at) }),
+    (at) => ({ k: 'lor', a: a(at), b: b(at) }),
+    (at) => ({ k: 'cond', c: x(at), a: a(at), b: b(at) }),
+    (at) => bin(op, a(at), b(at)),
+    (at) => ({ k: 'lnot', a: a(at) }),
+    (at) => ({ k: 'neg', a: a(at) }),
+    (at) => ({ k: 'load', off: bin('and', a(at), c(63)), size: 1 }),
+    (at) => ({ k: 'hash', off: bin('and', a(at), c(31)), len: bin('and', b(at), c(3)), range: c(5) }),
+  ]);
+}
+
+/** A pure head: tests, local writes, inner blocks; it may leave the flow or fall through. */
+function genHead(r: Rng, depth: number, inner: number[] = []): G<Stmt> {
+  const choice = depth <= 0 ? r.int(3) : r.int(6);
+  const e = genExpr(r, 3);
+  const n = r.int(HEAD_LOCALS);
+  const exitTo = r.int(inner.length + 1);
+  const leave = (at: At): Stmt => ({ k: 'exit', label: exitTo === 0 ? at.flow : at.lab + inner[exitTo - 1]! });
+  switch (choice) {
+    case 0: return (at) => ({ k: 'if', cond: e(at), then: { k: 'seq', body: [] }, else: leave(at) });
+    case 1: return (at) => ({ k: 'setlocal', n: at.lb + n, value: e(at) });
+    case 2: return (at) => ({ k: 'eval', e: e(at) });
+    case 3: {
+      const a = genHead(r, depth - 1, inner), b = genHead(r, depth - 1, inner);
+      return (at) => ({ k: 'if', cond: e(at), then: a(at), else: b(at) });
+    }
+    case 4: {
+      const parts = [genHead(r, depth - 1, inner), genHead(r, depth - 1, inner), genHead(r, depth - 1, inner)];
+      return (at) => ({ k: 'seq', body: parts.map((p) => p(at)) });
+    }
+    default: {
+      const label = inner.length;
+      const body = genHead(r, depth - 1, [...inner, label]);
+      const catchFaults = r.chance(0.3);
+      return (at) => ({ k: 'block', label: at.lab + label, body: body(at), ...(catchFaults ? { catchFaults: true } : {}) });
+    }
+  }
+}
+
+/** The rest of flow i: side effects that reveal which flows ran, in which order, and what the head computed. */
+function genRest(r: Rng, i: number): G<Stmt[]> {
+  const parts: G<Stmt>[] = [
+    () => ({ k: 'setreg', n: 1, value: bin('add', bin('mul', { k: 'reg', n: 1 }, c(31)), c(i + 1)) }),
+    () => ({ k: 'setstate', i, value: bin('add', { k: 'state', i }, c(1)) }),
+  ];
+  if (r.chance(0.5)) parts.push((at) => ({ k: 'setstate', i: 16 + (i % 16), value: { k: 'local', n: at.lb + r.int(HEAD_LOCALS) } }));
+  if (r.chance(0.3)) { const off = r.int(80); parts.push(() => ({ k: 'setmem', index: c(i), value: { k: 'load', off: c(off), size: 2 } })); }
+  if (r.chance(0.15)) parts.push((at) => ({ k: 'if', cond: bin('lt', { k: 'meta', m: 'caplen' }, c(40)), then: { k: 'exit', label: at.flow } }));
+  if (r.chance(0.08)) parts.push(() => ({ k: 'if', cond: bin('eq', { k: 'reg', n: 1 }, c(i)), then: { k: 'return', value: c(i + 2) } }));
+  if (r.chance(0.1)) parts.push(() => ({ k: 'for', reg: 2, init: c(0), cmp: 'lt', limit: c(3), step: 1, body: { k: 'setreg', n: 3, value: bin('add', { k: 'reg', n: 3 }, c(1)) } }));
+  return (at) => parts.map((p) => p(at));
+}
+
+/** A device-like program: flows from up to two head templates, some statements between them. */
+function genDeviceProgram(seed: number): Program {
+  const r = new Rng(seed);
+  const heads = [genHead(r, 3), genHead(r, 3)];
+  const flows = 2 + r.int(14);
+  const body: Stmt[] = [{ k: 'setreg', n: 0, value: { k: 'meta', m: 'caplen' } }];
+  const kPool = r.chance(0.5) ? 8 : 64;
+  for (let i = 0; i < flows; i++) {
+    const at: At = { K: r.int(kPool), lb: i * HEAD_LOCALS, flow: i, lab: 100 + 10 * i };
+    const head = heads[r.chance(0.85) ? 0 : 1]!(at);
+    body.push({ k: 'block', label: i, catchFaults: r.chance(0.95), body: { k: 'seq', body: [head, ...genRest(r, i)(at)] } });
+    if (r.chance(0.05)) body.push({ k: 'setreg', n: 1, value: bin('xor', { k: 'reg', n: 1 }, c(0x55)) });
+  }
+  body.push({ k: 'return', value: bin('add', { k: 'reg', n: 1 }, c(1)) });
+  return { body: { k: 'seq', body }, linkType: 1, registers: 4, memoryCells: 16, stateWords: 32, locals: flows * HEAD_LOCALS, externs: [], fuel: 20 };
+}
+
+/** Runs both programs over the same packets; the first difference (result, R, M, S, fuel), or undefined. */
+function difference(p: Program, q: Program, packetSeed: number): string | undefined {
+  const s1 = newState(p), s2 = newState(q);
+  for (const pk of genPackets(packetSeed, p.linkType, 40)) {
+    const a = runPacket(p, s1, pk.bytes, pk.wirelen, { callExtern: fakeExtern }).result;
+    const b = runPacket(q, s2, pk.bytes, pk.wirelen, { callExtern: fakeExtern }).result;
+    if (a !== b) return `result ${a} vs ${b}`;
+    for (const [what, x, y] of [['R', s1.registers, s2.registers], ['M', s1.memory, s2.memory], ['S', s1.state, s2.state]] as const) {
+      const i = x.findIndex((v, j) => v !== y[j]);
+      if (i >= 0) return `${what}[${i}] ${x[i]} vs ${y[i]}`;
+    }
+    if (s1.fuelExhausted !== s2.fuelExhausted) return 'fuel count';
+  }
+  return undefined;
+}
+
+const seeds = fc.tuple(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer());
+
+/** The property, for a transform (the pass, or a broken variant of it). */
+const keepsSemantics = (transform: (p: Program) => Program) => fc.property(seeds, ([seed, packetSeed]) => {
+  const p = genDeviceProgram(seed);
+  const q = transform(p);
+  expect(validateProgram(q)).toEqual([]);
+  const diff = difference(p, q, packetSeed);
+  if (diff) throw new Error(diff);
+});
+
+/** The probe block of the first dispatched group (flow blocks here never end with a local write; the probe ends setting its outcome). */
+function probeBlock(s: Stmt): Extract<Stmt, { k: 'block' }> | undefined {
+  if (s.k !== 'seq') return undefined;
+  return s.body.find((x): x is Extract<Stmt, { k: 'block' }> => x.k === 'block' && x.catchFaults === true && x.body.k === 'seq'
+    && x.body.body[x.body.body.length - 1]?.k === 'setlocal');
+}
+
+describe('dispatching flows that differ by a constant', () => {
+  it('keeps results, R, M, S and fuel, faults included', () => {
+    fc.assert(keepsSemantics((p) => dispatchFlows(p, { minFlows: 2 })), { numRuns: 300 });
+  });
+
+  it('dispatches most generated programs (the property is not vacuous)', () => {
+    let dispatched = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const p = genDeviceProgram(seed);
+      if (dispatchFlows(p, { minFlows: 2 }) !== p) dispatched++;
+    }
+    expect(dispatched).toBeGreaterThan(100);
+  });
+
+  it('catches a probe that lets faults end the packet', () => {
+    const broken = (p: Program): Program => {
+      const q = structuredClone(dispatchFlows(p, { minFlows: 2 }));
+      const b = probeBlock(q.body);
+      if (b) delete b.catchFaults;
+      return q;
+    };
+    const r = fc.check(keepsSemantics(broken), { numRuns: 400 });
+    expect(r.failed).toBe(true);
+  });
+
+  it('catches flows dispatched in the wrong order', () => {
+    const swap = (s: Stmt): void => {
+      if (s.k === 'if' && s.then.k === 'seq' && s.then.body.length === 2 && s.then.body.every((x) => x.k === 'if')) s.then.body.reverse();
+      if (s.k === 'if') swap(s.then);
+      if (s.k === 'seq') s.body.forEach(swap);
+    };
+    const broken = (p: Program): Program => {
+      const q = structuredClone(dispatchFlows(p, { minFlows: 2 }));
+      swap(q.body);
+      return q;
+    };
+    const r = fc.check(keepsSemantics(broken), { numRuns: 400 });
+    expect(r.failed).toBe(true);
+  });
+
+  it('leaves flows alone whose heads read state or write it', () => {
+    const flow = (i: number, head: Stmt): Stmt => ({ k: 'block', label: i, catchFaults: true, body: { k: 'seq', body: [head, { k: 'setstate', i, value: c(1) }] } });
+    const readsReg = (i: number): Stmt => ({ k: 'if', cond: bin('eq', { k: 'reg', n: 0 }, c(i)), then: { k: 'seq', body: [] }, else: { k: 'exit', label: i } });
+    const writes = (i: number): Stmt => ({ k: 'seq', body: [{ k: 'setreg', n: 0, value: c(i) }, { k: 'if', cond: bin('eq', field('l4.dport'), c(i)), then: { k: 'seq', body: [] }, else: { k: 'exit', label: i } }] });
+    for (const head of [readsReg, writes]) {
+      const p: Program = { body: { k: 'seq', body: Array.from({ length: 8 }, (_, i) => flow(i, head(i))) }, linkType: 1, registers: 1, memoryCells: 1, stateWords: 8, locals: 0, externs: [], fuel: 1 };
+      expect(dispatchFlows(p)).toBe(p);
+    }
+  });
+});
+
+describe('sharing the locals of blocks that never run together', () => {
+  it('keeps results, R, M, S and fuel on device-like programs, dispatched or not', () => {
+    fc.assert(keepsSemantics((p) => shareLocals(dispatchFlows(p, { minFlows: 2 }))), { numRuns: 150 });
+    fc.assert(keepsSemantics(shareLocals), { numRuns: 100 });
+  });
+
+  it('keeps results, R, M, S and fuel on random programs', () => {
+    fc.assert(fc.property(seeds, ([seed, packetSeed]) => {
+      const p = genProgram(seed, { linkType: 1, externs: true });
+      const q = shareLocals(p);
+      expect(validateProgram(q)).toEqual([]);
+      const diff = difference(p, q, packetSeed);
+      if (diff) throw new Error(diff);
+    }), { numRuns: 300 });
+  });
+
+  it('needs the zeroing: without it the same property fails', () => {
+    const unzeroed = (s: Stmt): Stmt => {
+      if (s.k === 'block' && s.body.k === 'seq') {
+        const body = s.body.body;
+        let i = 0;
+        while (body[i]?.k === 'setlocal' && (body[i] as { value: Expr }).value.k === 'const') i++;
+        return { ...s, body: { k: 'seq', body: body.slice(i).map(unzeroed) } };
+      }
+      if (s.k === 'seq') return { ...s, body: s.body.map(unzeroed) };
+      if (s.k === 'if') return { ...s, then: unzeroed(s.then), ...(s.else ? { else: unzeroed(s.else) } : {}) };
+      if (s.k === 'block') return { ...s, body: unzeroed(s.body) };
+      return s;
+    };
+    const r = fc.check(keepsSemantics((p) => { const q = shareLocals(p); return { ...q, body: unzeroed(q.body) }; }), { numRuns: 300 });
+    expect(r.failed).toBe(true);
+  });
+
+  it('gives N flows a constant number of locals', () => {
+    const p = pcapFlows(Array.from({ length: 300 }, (_, i) => `tcp dst port ${i + 1}`));
+    const q = shareLocals(p);
+    expect(p.locals).toBe(300);
+    expect(q.locals).toBeLessThan(20);
+  });
+});
+
+/** A device-like program from libpcap expressions, inlined as MAPI's BPF_FILTER does, each followed by a counter. */
+function pcapFlows(exprs: readonly string[]): Program {
+  let locals = 0, labels = exprs.length;
+  const body: Stmt[] = exprs.map((expr, i) => {
+    const { program } = compilePcapFilter(expr, { linkType: 1, snaplen: 262144 });
+    const r = inlineProgram(program, { regBase: 0, localBase: locals, labelBase: labels, memBase: 0, stateBase: 0, flowLabel: i, externId: () => 0 });
+    locals += r.locals;
+    labels += r.labels;
+    const tmp = locals++;   // a counter step's temporary, as MAPI's counters have
+    return { k: 'block', label: i, catchFaults: true, body: { k: 'seq', body: [r.step,
+      { k: 'setlocal', n: tmp, value: bin('add', { k: 'state', i }, c(1)) }, { k: 'setstate', i, value: { k: 'local', n: tmp } }] } };
+  });
+  return { body: { k: 'seq', body }, linkType: 1, registers: 4, memoryCells: 1, stateWords: exprs.length, locals, externs: [], fuel: 1 };
+}
+
+describe('dispatching libpcap flows', () => {
+  it('counts like the flows one by one (tcp/udp ports, hosts)', () => {
+    fc.assert(fc.property(fc.constantFrom('tcp dst port', 'udp port', 'dst host 10.0.0.', 'port'), fc.array(fc.nat(100), { minLength: 4, maxLength: 30 }), fc.integer(),
+      (shape, ks, packetSeed) => {
+        const exprs = ks.map((kv) => (shape.endsWith('.') ? `${shape}${kv % 256}` : `${shape} ${kv === 0 ? 80 : kv}`));
+        const p = pcapFlows(exprs);
+        const q = dispatchFlows(p);
+        expect(validateProgram(q)).toEqual([]);
+        if (new Set(exprs).size === exprs.length) expect(q).not.toBe(p);   // distinct constants: one group
+        expect(difference(p, q, packetSeed)).toBeUndefined();
+      }), { numRuns: 25 });
+  });
+
+  it('keeps the program linear in the number of flows', () => {
+    const size = (p: Program) => JSON.stringify(p.body).length;
+    const ratio = (n: number) => size(dispatchFlows(pcapFlows(Array.from({ length: n }, (_, i) => `tcp dst port ${i + 1}`)))) / n;
+    expect(ratio(600) / ratio(60)).toBeLessThan(1.3);
+  });
+});
