@@ -30,11 +30,14 @@ export class Results {
       '',
       '| bench | subject | fplc | peer (same run) | ratio | goal |',
       '|---|---|---|---|---|---|',
-      ...this.rows.map((r) => `| ${r.bench} | ${r.subject} | ${r.fplc} | ${r.peer} | ${r.ratio} | ${r.goal} |`),
+      ...this.rows.map((r) => `| ${[r.bench, r.subject, r.fplc, r.peer, r.ratio, r.goal].map(cell).join(' | ')} |`),
     ];
     return lines.join('\n');
   }
 }
+
+/** A table cell: a `|` (in an expression) would end the cell. */
+const cell = (text: string): string => text.replaceAll('|', '\\|');
 
 export const BEGIN = '<!-- bench-results:begin -->';
 export const END = '<!-- bench-results:end -->';
