@@ -27,6 +27,12 @@ import { argError, isInt, s, setS, type MapiFunctionDef, type MapiU64Source } fr
 export const TYPE_CHAR = 0, TYPE_INT = 1, TYPE_UNSIGNED_LONG_LONG = 2, TR_POLL = 64, TR_MW = 128;
 export const EQUAL_BOUND = 0, GT_BOUND = 1, LT_BOUND = 2, EQUAL_D_BOUND = 4, GT_D_BOUND = 8, LT_D_BOUND = 16;
 /** Events kept for `next()` that it has not returned yet (older ones are dropped). */
+/** No more events: waiting readers get null. */
+function endEvents(config: ThresholdConfig): void {
+  config.ended = true;
+  while (config.waiters.length) config.waiters.shift()!(null);
+}
+
 export const THRESHOLD_QUEUE = 1024;
 
 export interface ThresholdEvent { timestamp: bigint; value: bigint }
@@ -113,14 +119,8 @@ export const THRESHOLD: MapiFunctionDef<ThresholdConfig> = {
       store64(b + PREV, locals64(lo, hi)), setS(b + HAVE_PREV, c(1)),
     );
   },
-  finish: (config) => {
-    config.ended = true;
-    while (config.waiters.length) config.waiters.shift()!(null);
-  },
-  cleanup: (config) => {
-    config.ended = true;
-    while (config.waiters.length) config.waiters.shift()!(null);
-  },
+  finish: (config) => endEvents(config),
+  cleanup: (config) => endEvents(config),
   result: (config, state) => {
     const res: ThresholdResult = {
       events: state[EVENTS]!,

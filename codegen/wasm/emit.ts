@@ -78,20 +78,29 @@ export class FilterEmitter {
 
   // ---- statements -------------------------------------------------------------------------
 
+  /**
+   * The two arms of a branch on `cond`: each is emitted knowing the outcome of `cond`, from the
+   * facts before the branch; after it, only what holds on both arms is known.
+   */
+  private branches<A, B>(cond: Expr, whenTrue: () => A, whenFalse: () => B): [A, B] {
+    const before = this.known;
+    this.assume(cond, true);
+    const a = whenTrue();
+    const afterTrue = this.known;
+    this.known = before;
+    this.assume(cond, false);
+    const b = whenFalse();
+    this.known = meet(afterTrue, this.known);
+    return [a, b];
+  }
+
   private stmt(s: Stmt): X {
     const m = this.m;
     switch (s.k) {
       case 'seq': return m.block(null, s.body.map((b) => this.stmt(b)));
       case 'if': {
         const cond = this.expr(s.cond);
-        const k0 = this.known;
-        this.assume(s.cond, true);
-        const then = this.stmt(s.then);
-        const kThen = this.known;
-        this.known = k0;
-        this.assume(s.cond, false);
-        const other = s.else ? this.stmt(s.else) : undefined;
-        this.known = meet(kThen, this.known);
+        const [then, other] = this.branches(s.cond, () => this.stmt(s.then), () => (s.else ? this.stmt(s.else) : undefined));
         return m.if(cond, then, other);
       }
       case 'for': return this.forLoop(s);
@@ -210,14 +219,7 @@ export class FilterEmitter {
       }
       case 'cond': {
         const c = this.expr(e.c);
-        const k0 = this.known;
-        this.assume(e.c, true);
-        const a = this.expr(e.a);
-        const kA = this.known;
-        this.known = k0;
-        this.assume(e.c, false);
-        const b = this.expr(e.b);
-        this.known = meet(kA, this.known);
+        const [a, b] = this.branches(e.c, () => this.expr(e.a), () => this.expr(e.b));
         return m.if(c, a, b);
       }
       case 'hash': return this.hash(e);

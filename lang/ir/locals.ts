@@ -13,7 +13,7 @@
  * are disjoint subtrees, so none of them runs while another one is running.
  */
 import type { Expr, Program, Stmt } from './ir.js';
-import { forEachSubExpr, mapSubExprs } from './walk.js';
+import { forEachSubExpr, mapSubExprs, mapSubStmts } from './walk.js';
 
 type Block = Extract<Stmt, { k: 'block' }>;
 
@@ -100,19 +100,13 @@ export function shareLocals(p: Program): Program {
   };
   const st = (s: Stmt): Stmt => {
     switch (s.k) {
-      case 'seq': return { ...s, body: s.body.map(st) };
-      case 'if': return s.else ? { ...s, cond: ex(s.cond), then: st(s.then), else: st(s.else) } : { ...s, cond: ex(s.cond), then: st(s.then) };
-      case 'for': return { ...s, init: ex(s.init), limit: ex(s.limit), body: st(s.body) };
       case 'block': {
         const z = zeroes.get(s);
         const body = st(s.body);
         return { ...s, body: z ? { k: 'seq', body: [...z.map((n): Stmt => ({ k: 'setlocal', n, value: { k: 'const', v: 0 } })), body] } : body };
       }
       case 'setlocal': return { k: 'setlocal', n: L(s.n), value: ex(s.value) };
-      case 'return': case 'setreg': case 'setstate': return { ...s, value: ex(s.value) };
-      case 'setmem': return { ...s, index: ex(s.index), value: ex(s.value) };
-      case 'eval': return { ...s, e: ex(s.e) };
-      default: return s;
+      default: return mapSubStmts(s, st, ex);
     }
   };
   return { ...p, body: st(p.body), locals };

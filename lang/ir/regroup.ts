@@ -13,26 +13,9 @@
  * point. Only maximal runs of adjacent guarded terms are regrouped: terms are never moved
  * across an unguarded term.
  */
-import type { Expr, Program, Stmt } from './ir.js';
-import { callsExtern, mapSubExprs } from './walk.js';
+import type { Expr, Program } from './ir.js';
+import { balancedChain as chain, callsExtern, flattenChain as flatten, mapStmtExprs, mapSubExprs } from './walk.js';
 
-
-function flatten(e: Expr, k: 'land' | 'lor', out: Expr[] = []): Expr[] {
-  // Iterative on the left spine (front ends build long left-leaning chains).
-  const stack: Expr[] = [e];
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (x.k === k) { stack.push(x.b, x.a); } else out.push(x);
-  }
-  return out;
-}
-
-/** xs joined by k as a balanced tree (and/or are associative, short-circuit order included): depth log n. */
-function chain(k: 'land' | 'lor', xs: readonly Expr[], from = 0, to = xs.length): Expr {
-  if (to - from === 1) return xs[from]!;
-  const mid = (from + to) >>> 1;
-  return { k, a: chain(k, xs, from, mid), b: chain(k, xs, mid, to) };
-}
 
 interface Guarded { atom: string; c: number; guard: Expr; rest: Expr[] }
 
@@ -93,19 +76,7 @@ export function regroupExpr(e: Expr): Expr {
   }
 }
 
-function regroupStmt(s: Stmt): Stmt {
-  switch (s.k) {
-    case 'seq': return { ...s, body: s.body.map(regroupStmt) };
-    case 'if': return { ...s, cond: regroupExpr(s.cond), then: regroupStmt(s.then), ...(s.else ? { else: regroupStmt(s.else) } : {}) };
-    case 'for': return { ...s, init: regroupExpr(s.init), limit: regroupExpr(s.limit), body: regroupStmt(s.body) };
-    case 'block': return { ...s, body: regroupStmt(s.body) };
-    case 'return': case 'setreg': case 'setlocal': case 'setstate': return { ...s, value: regroupExpr(s.value) };
-    case 'setmem': return { ...s, index: regroupExpr(s.index), value: regroupExpr(s.value) };
-    case 'eval': return { ...s, e: regroupExpr(s.e) };
-    default: return s;
-  }
-}
 
 export function regroupDisjunctions(p: Program): Program {
-  return { ...p, body: regroupStmt(p.body) };
+  return { ...p, body: mapStmtExprs(p.body, regroupExpr) };
 }

@@ -17,7 +17,7 @@
  */
 import type { Expr, Program, Stmt } from './ir.js';
 import { lowerField } from './fields.js';
-import { mapSubExprs } from './walk.js';
+import { balancedChain as balanced, flattenChain as flatten, mapStmtExprs, mapSubExprs } from './walk.js';
 import { splitOffset } from './offsets.js';
 
 /** Runs shorter than this stay chains (a few compares beat the length test and the lookup). */
@@ -111,21 +111,6 @@ function equalityTerm(e: Expr, linkType: number): Term | undefined {
   return reach && { atom, key: JSON.stringify(atom), c, reach };
 }
 
-function flatten(e: Expr, k: 'lor' | 'land'): Expr[] {
-  const out: Expr[] = [];
-  const stack: Expr[] = [e];
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (x.k === k) stack.push(x.b, x.a); else out.push(x);
-  }
-  return out;
-}
-
-function balanced(k: 'lor' | 'land', xs: readonly Expr[], from = 0, to = xs.length): Expr {
-  if (to - from === 1) return xs[from]!;
-  const mid = (from + to) >>> 1;
-  return { k, a: balanced(k, xs, from, mid), b: balanced(k, xs, mid, to) };
-}
 
 /** Set membership over the terms (grouped by atom, in order of first appearance): a disjunction of `inset`s. */
 function sets(run: readonly Term[]): Expr {
@@ -197,21 +182,7 @@ function rewrite(e: Expr, linkType: number): Expr {
   }
 }
 
-function rewriteStmt(s: Stmt, linkType: number): Stmt {
-  const r = (x: Expr) => rewrite(x, linkType);
-  const rs = (x: Stmt) => rewriteStmt(x, linkType);
-  switch (s.k) {
-    case 'seq': return { ...s, body: s.body.map(rs) };
-    case 'if': return { ...s, cond: r(s.cond), then: rs(s.then), ...(s.else ? { else: rs(s.else) } : {}) };
-    case 'for': return { ...s, init: r(s.init), limit: r(s.limit), body: rs(s.body) };
-    case 'block': return { ...s, body: rs(s.body) };
-    case 'return': case 'setreg': case 'setlocal': case 'setstate': return { ...s, value: r(s.value) };
-    case 'setmem': return { ...s, index: r(s.index), value: r(s.value) };
-    case 'eval': return { ...s, e: r(s.e) };
-    default: return s;
-  }
-}
 
 export function membershipSets(p: Program): Program {
-  return { ...p, body: rewriteStmt(p.body, p.linkType) };
+  return { ...p, body: mapStmtExprs(p.body, (e) => rewrite(e, p.linkType)) };
 }

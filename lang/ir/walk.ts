@@ -1,8 +1,8 @@
 /**
- * The one place that knows which expressions an IR expression contains. Passes that only need
- * to visit or rebuild sub-expressions use these, so a new node kind is taught here once.
+ * The one place that knows which expressions and statements an IR node contains. Passes that
+ * only need to visit or rebuild the parts of a node use these, so a new node kind is taught here once.
  */
-import type { Expr } from './ir.js';
+import type { Expr, Stmt } from './ir.js';
 
 /** Calls `f` on each direct sub-expression of `e`, in evaluation order. */
 export function forEachSubExpr(e: Expr, f: (sub: Expr) => void): void {
@@ -46,3 +46,43 @@ export function someExpr(e: Expr, p: (x: Expr) => boolean): boolean {
 
 /** Whether `e` calls an extern anywhere (the only IR expression with side effects). */
 export const callsExtern = (e: Expr): boolean => someExpr(e, (x) => x.k === 'extern');
+
+/**
+ * `s` with each direct sub-statement replaced by `fs` of it and each of its own expressions by
+ * `fe` of it (statements without parts are returned as they are).
+ */
+export function mapSubStmts(s: Stmt, fs: (sub: Stmt) => Stmt, fe: (e: Expr) => Expr): Stmt {
+  switch (s.k) {
+    case 'seq': return { ...s, body: s.body.map(fs) };
+    case 'if': return s.else ? { ...s, cond: fe(s.cond), then: fs(s.then), else: fs(s.else) } : { ...s, cond: fe(s.cond), then: fs(s.then) };
+    case 'for': return { ...s, init: fe(s.init), limit: fe(s.limit), body: fs(s.body) };
+    case 'block': return { ...s, body: fs(s.body) };
+    case 'return': case 'setreg': case 'setlocal': case 'setstate': return { ...s, value: fe(s.value) };
+    case 'setmem': return { ...s, index: fe(s.index), value: fe(s.value) };
+    case 'eval': return { ...s, e: fe(s.e) };
+    case 'break': case 'exit': return s;
+  }
+}
+
+/** Every expression of a statement tree rewritten by `fe` (which handles its own sub-expressions). */
+export function mapStmtExprs(s: Stmt, fe: (e: Expr) => Expr): Stmt {
+  return mapSubStmts(s, (sub) => mapStmtExprs(sub, fe), fe);
+}
+
+/** The operands of a chain of `k` (a && b && …), left to right; iterative, for long left-leaning chains. */
+export function flattenChain(e: Expr, k: 'land' | 'lor'): Expr[] {
+  const out: Expr[] = [];
+  const stack: Expr[] = [e];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.k === k) stack.push(x.b, x.a); else out.push(x);
+  }
+  return out;
+}
+
+/** xs[from..to) joined by `k` as a balanced tree (depth log n, same left-to-right order). */
+export function balancedChain(k: 'land' | 'lor', xs: readonly Expr[], from = 0, to = xs.length): Expr {
+  if (to - from === 1) return xs[from]!;
+  const mid = (from + to) >>> 1;
+  return { k, a: balancedChain(k, xs, from, mid), b: balancedChain(k, xs, mid, to) };
+}

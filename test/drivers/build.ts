@@ -168,3 +168,9 @@ export function readAll(src: CaptureSource, batchBytes = 1 << 20, dstOff = 0): R
 
 export const bytesOf = (...v: number[]) => Uint8Array.from(v);
 export const seq = (n: number, start = 0) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
+
+/** `n` deterministic record sizes from empty to 70,000 bytes: many batch chunks, many carried partial records. */
+export function recordSizes(n: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return [0, 1, 60, 1514, 9000, 70000][s % 6]!; });
+}

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Device } from '../../vm/mapi/index.js';
-import { buildPcap } from '../drivers/build.js';
+import { buildPcap, recordSizes } from '../drivers/build.js';
 import { corpusDir, haveCorpus, requires } from '../support/env.js';
 import { readRecords, tempDir } from './helpers.js';
 import { openCaptureFile } from '../../drivers/capture.js';
@@ -39,14 +39,9 @@ async function device(path: string) {
   return out;
 }
 
-function sizes(n: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return [0, 1, 60, 1514, 9000, 70000][s % 6]!; });
-}
-
 describe('device trace reading', () => {
   it('reads in place across batches, and from records the direct path cannot take, through the general reader', async () => {
-    const packets = sizes(600, 5).map((len, i) => ({ sec: i, frac: 0, data: new Uint8Array(len).fill(i & 0xff) }));
+    const packets = recordSizes(600, 5).map((len, i) => ({ sec: i, frac: 0, data: new Uint8Array(len).fill(i & 0xff) }));
     for (const snaplen of [262144, 8000]) {
       const { bytes, offsets } = buildPcap({ linkType: 1, snaplen }, packets);
       const whole = join(tmp, `s${snaplen}.pcap`);
@@ -61,7 +56,7 @@ describe('device trace reading', () => {
   }, 60_000);
 
   it('keeps the carried partial record when a flow connects mid-trace', async () => {
-    const packets = sizes(3000, 11).map((len, i) => ({ sec: i, frac: 0, data: new Uint8Array(len).fill(1) }));
+    const packets = recordSizes(3000, 11).map((len, i) => ({ sec: i, frac: 0, data: new Uint8Array(len).fill(1) }));
     const path = join(tmp, 'mid.pcap');
     writeFileSync(path, buildPcap({ linkType: 1, snaplen: 262144 }, packets).bytes);
     const dev = await Device.offline(path);

@@ -62,18 +62,22 @@ export function tcpdumpCount(path: string, expr: string): number | undefined {
 }
 
 /** An Ethernet/IPv4 frame with a transport header and payload (checksums left 0). */
-export function ipv4Frame(proto: number, payload: Uint8Array, opts: { sport?: number; dport?: number; ihl?: number; tcpHl?: number } = {}): Uint8Array {
+export function ipv4Frame(proto: number, payload: Uint8Array, opts: {
+  sport?: number; dport?: number; ihl?: number; tcpHl?: number;
+  /** Addresses (default 10.0.0.1 → 10.0.0.2), the IPv4 id, the TCP flags. */
+  src?: readonly number[]; dst?: readonly number[]; id?: number; flags?: number;
+} = {}): Uint8Array {
   const ihl = opts.ihl ?? 5;
   const l4len = proto === 6 ? (opts.tcpHl ?? 5) * 4 : proto === 17 || proto === 1 ? 8 : 0;
   const total = 14 + ihl * 4 + l4len + payload.length;
   const f = new Uint8Array(total);
   const dv = new DataView(f.buffer);
   dv.setUint16(12, 0x0800);
-  f[14] = 0x40 | ihl; dv.setUint16(16, total - 14); f[22] = 64; f[23] = proto;
-  f.set([10, 0, 0, 1], 26); f.set([10, 0, 0, 2], 30);
+  f[14] = 0x40 | ihl; dv.setUint16(16, total - 14); dv.setUint16(18, opts.id ?? 0); f[22] = 64; f[23] = proto;
+  f.set(opts.src ?? [10, 0, 0, 1], 26); f.set(opts.dst ?? [10, 0, 0, 2], 30);
   const l4 = 14 + ihl * 4;
   if (proto === 6 || proto === 17) { dv.setUint16(l4, opts.sport ?? 1234); dv.setUint16(l4 + 2, opts.dport ?? 80); }
-  if (proto === 6) f[l4 + 12] = (opts.tcpHl ?? 5) << 4;
+  if (proto === 6) { f[l4 + 12] = (opts.tcpHl ?? 5) << 4; f[l4 + 13] = opts.flags ?? 0; }
   f.set(payload, l4 + l4len);
   return f;
 }

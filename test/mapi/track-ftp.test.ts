@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Device } from '../../vm/mapi/index.js';
 import { parseFtpAnnouncement } from '../../hostfns/ftp-announce.js';
 import { DATA_SLOTS } from '../../hostfns/mapi-track-ftp.js';
-import { tempDir, writePcap } from './helpers.js';
+import { ipv4Frame, tempDir, writePcap } from './helpers.js';
 
 const SYN = 0x02, ACK = 0x10, PSH_ACK = 0x18, FIN_ACK = 0x11;
 const CLIENT = '192.168.7.2', SERVER = '198.51.100.9', OTHER = '10.1.1.1';
@@ -18,15 +18,7 @@ const ipU32 = (a: string) => ipBytes(a).reduce((x, b) => ((x << 8) | b) >>> 0, 0
 
 /** Ethernet/IPv4/TCP; the IPv4 id carries the packet's index so the test can tell packets apart. */
 function tcpFrame(id: number, src: string, dst: string, sport: number, dport: number, flags: number, text = ''): Uint8Array {
-  const payload = Buffer.from(text, 'latin1');
-  const f = new Uint8Array(14 + 20 + 20 + payload.length);
-  const dv = new DataView(f.buffer);
-  dv.setUint16(12, 0x0800);
-  f[14] = 0x45; dv.setUint16(16, 40 + payload.length); dv.setUint16(18, id); f[22] = 64; f[23] = 6;
-  f.set(ipBytes(src), 26); f.set(ipBytes(dst), 30);
-  dv.setUint16(34, sport); dv.setUint16(36, dport); f[46] = 0x50; f[47] = flags;
-  f.set(payload, 54);
-  return f;
+  return ipv4Frame(6, Buffer.from(text, 'latin1'), { id, src: ipBytes(src), dst: ipBytes(dst), sport, dport, flags });
 }
 
 interface Step { at: number; src: string; dst: string; sport: number; dport: number; flags?: number; text?: string; pass: boolean }

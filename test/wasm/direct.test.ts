@@ -12,7 +12,7 @@ import { bin, c, load, ret, seq, type Program } from '../../lang/ir/ir.js';
 import { compileProgram } from '../../vm/compile.js';
 import { runFile } from '../../vm/run-file.js';
 import { LinkTypeMismatchError } from '../../vm/filter.js';
-import { buildPcap } from '../drivers/build.js';
+import { buildPcap, recordSizes } from '../drivers/build.js';
 import { corpusDir, haveCorpus, requires } from '../support/env.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fplc-direct-'));
@@ -35,14 +35,9 @@ async function both(path: string, linkType: number) {
   return out;
 }
 
-function sizes(n: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return [0, 1, 60, 1514, 9000, 70000][s % 6]!; });
-}
-
 describe('direct pcap reading', () => {
   it('agrees with the general reader across chunk boundaries', async () => {
-    const packets = sizes(400, 7).map((len, i) => ({ sec: i, frac: 0, data: Uint8Array.from({ length: len }, (_, j) => (i * 7 + j) & 0xff) }));
+    const packets = recordSizes(400, 7).map((len, i) => ({ sec: i, frac: 0, data: Uint8Array.from({ length: len }, (_, j) => (i * 7 + j) & 0xff) }));
     const path = join(tmp, 'mixed.pcap');
     writeFileSync(path, buildPcap({ linkType: 1, snaplen: 262144 }, packets).bytes);
     const [direct, general] = await both(path, 1);
@@ -51,7 +46,7 @@ describe('direct pcap reading', () => {
   });
 
   it('hands records cut to the snaplen and truncated tails to the general reader', async () => {
-    const packets = sizes(300, 3).map((len, i) => ({ sec: i, frac: 0, data: Uint8Array.from({ length: len }, (_, j) => (i + j) & 0xff) }));
+    const packets = recordSizes(300, 3).map((len, i) => ({ sec: i, frac: 0, data: Uint8Array.from({ length: len }, (_, j) => (i + j) & 0xff) }));
     const { bytes, offsets } = buildPcap({ linkType: 1, snaplen: 8000 }, packets);
     const path = join(tmp, 'snap.pcap');
     writeFileSync(path, bytes);

@@ -614,7 +614,7 @@ export class MapiDevice {
   /** Runs the next batch of the trace (one per tick: readers and connects run in between); false at its end. */
   private runBatch(filter: CompiledFilter): boolean {
     if (this.direct) {
-      const b = filter.runDirectBatch(this.direct, this.carry, () => undefined);
+      const b = filter.runDirectBatch(this.direct, this.carry, ignoreBatch);
       this.directPackets += b.packets;
       if (!b.fallback) {
         this.carry = b.carry;
@@ -664,6 +664,9 @@ export class MapiDevice {
     for (const resolve of w) resolve();
   }
 }
+
+/** The device reads results from its state words, not from the per-packet verdicts. */
+const ignoreBatch = (): undefined => undefined;
 
 /** The layout every module of a device has (compileWasm computes the same from the program). */
 function deviceLayout(linkType: number) {

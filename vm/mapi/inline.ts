@@ -10,7 +10,7 @@
  * which catches them (see device.ts): the step gets libpcap's meaning, the packet leaves the flow.
  */
 import type { Expr, Extern, Program, Stmt } from '../../lang/ir/ir.js';
-import { mapSubExprs } from '../../lang/ir/walk.js';
+import { mapSubExprs, mapSubStmts } from '../../lang/ir/walk.js';
 
 export interface InlineTarget {
   regBase: number;
@@ -70,10 +70,7 @@ export function inlineProgram(p: Program, t: InlineTarget): Inlined {
 
   const stmt = (s: Stmt): Stmt => {
     switch (s.k) {
-      case 'seq': return { k: 'seq', body: s.body.map(stmt) };
-      case 'if': return s.else ? { k: 'if', cond: expr(s.cond), then: stmt(s.then), else: stmt(s.else) } : { k: 'if', cond: expr(s.cond), then: stmt(s.then) };
       case 'for': return { ...s, reg: t.regBase + s.reg, init: expr(s.init), limit: expr(s.limit), body: stmt(s.body) };
-      case 'break': return s;
       case 'block': return { ...s, label: t.labelBase + s.label, body: stmt(s.body) };
       case 'exit': return { k: 'exit', label: t.labelBase + s.label };
       case 'return': return { k: 'if', cond: expr(s.value), then: { k: 'exit', label: stepLabel }, else: { k: 'exit', label: t.flowLabel } };
@@ -81,7 +78,7 @@ export function inlineProgram(p: Program, t: InlineTarget): Inlined {
       case 'setmem': return { k: 'setmem', index: memIndex(s.index), value: expr(s.value) };
       case 'setlocal': return { k: 'setlocal', n: t.localBase + s.n, value: expr(s.value) };
       case 'setstate': return { k: 'setstate', i: t.stateBase + s.i, value: expr(s.value) };
-      case 'eval': return { k: 'eval', e: expr(s.e) };
+      default: return mapSubStmts(s, stmt, expr);   // seq, if, eval, break
     }
   };
 
