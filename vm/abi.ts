@@ -12,6 +12,7 @@
  *   stateOff host-function state (stateBytes), 64-byte aligned
  *   batchOff packet batch (batchBytes), 64 KiB aligned: pcap records back to back
  *   resultsOff one u32 result per record of the batch
+ *   indexOff  one u32 record offset per record of the batch (run_index's descriptors)
  *
  * A batch record is a pcap record in little-endian byte order: u32 ts_sec, u32 ts_frac
  * (µs or ns, as the capture says), u32 caplen, u32 wirelen, then caplen bytes. Drivers
@@ -24,6 +25,16 @@
  * CTRL_RECORD_LIMIT, and leaves the offset where it stopped in CTRL_BATCH_STOP: a pcap file
  * read straight into the batch area is filtered in place, and the runtime carries the partial
  * record at the end of a chunk over to the next one.
+ *
+ * Second entry point: `run_index(start, end, index, count, out) -> n` runs the records whose
+ * offsets are the u32 entries index[0..count) (each the offset of a 16-byte record header; any
+ * order, repeats allowed), one `filter` call per entry, result i stored at out + 4i. The records
+ * are independent of each other, so the CPU overlaps them (`run` must load a record's caplen
+ * before it knows where the next one starts). The same safety as `run`: it stops before the first
+ * entry whose record does not lie whole inside [start, end) or whose caplen exceeds
+ * CTRL_RECORD_LIMIT, and before an entry or result slot that lies outside the memory; it stores
+ * the address of the first entry it did not run (index + 4n) in CTRL_BATCH_STOP and returns n.
+ * The runtime keeps a staged index in the index area (indexOff, room for one entry per result).
  */
 export { LINK_TYPES, linkTypeInfo, linkTypeName, resolveLinkType, DLT_EN10MB } from '../lang/ir/linktypes.js';
 
@@ -34,7 +45,7 @@ export const PAGE_BYTES = 65536;
 export const CTRL_FUEL_EXHAUSTED = 0;   // packets that ran out of loop fuel (the module increments it)
 export const CTRL_FUEL_LIMIT = 4;       // loop iterations allowed per packet (the runtime sets it)
 export const CTRL_PACKETS = 8;          // packets processed since reset (the module increments it)
-export const CTRL_BATCH_STOP = 12;      // where the last `run` stopped (the module writes it)
+export const CTRL_BATCH_STOP = 12;      // where the last `run` stopped: a record offset; for run_index an entry address (the module writes it)
 export const CTRL_RECORD_LIMIT = 16;    // largest caplen `run` accepts (the runtime sets it)
 export const CTRL_BYTES = 64;
 
@@ -64,6 +75,8 @@ export interface ModuleMeta {
   batchOff: number;
   batchBytes: number;
   resultsOff: number;
+  /** The index area (batchBytes/4 bytes) for run_index; absent in modules without run_index. */
+  indexOff?: number;
   /** Initial (and maximum) memory size in 64 KiB pages. */
   pages: number;
   externs: ExternMeta[];
@@ -82,11 +95,13 @@ export function layout(opts: { linkType: number; registers: number; memoryCells:
   const batchOff = align(stateOff + stateBytes, PAGE_BYTES);
   const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   const resultsOff = batchOff + batchBytes;
-  // At most one record per RECORD_HEADER_BYTES of batch, so results need batchBytes/4 bytes.
-  const end = resultsOff + batchBytes / 4;
+  // At most one record per RECORD_HEADER_BYTES of batch, so results need batchBytes/4 bytes;
+  // the index holds one u32 per record too.
+  const indexOff = resultsOff + batchBytes / 4;
+  const end = indexOff + batchBytes / 4;
   return {
     abi: ABI_VERSION, linkType: opts.linkType, registers: opts.registers, memoryCells: opts.memoryCells,
-    fuel: opts.fuel, memOff: MEM_OFF, stateOff, stateBytes, batchOff, batchBytes, resultsOff,
+    fuel: opts.fuel, memOff: MEM_OFF, stateOff, stateBytes, batchOff, batchBytes, resultsOff, indexOff,
     pages: Math.ceil(end / PAGE_BYTES), externs: opts.externs ?? [],
     ...(opts.language ? { language: opts.language } : {}),
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),

@@ -68,7 +68,9 @@ export function readModuleMeta(module: WebAssembly.Module): ModuleMeta {
   }
   if (meta.registers > MAX_REGISTERS || meta.memOff + meta.memoryCells * 4 > meta.batchOff || meta.batchBytes % 4 !== 0 ||
       meta.batchOff + meta.batchBytes > meta.resultsOff || meta.resultsOff + meta.batchBytes / 4 > meta.pages * PAGE_BYTES ||
-      meta.pages > 65536 || !Array.isArray(meta.externs)) {
+      meta.pages > 65536 || !Array.isArray(meta.externs) ||
+      (meta.indexOff !== undefined && (!Number.isSafeInteger(meta.indexOff) || meta.indexOff % 4 !== 0 ||
+        meta.indexOff < meta.resultsOff + meta.batchBytes / 4 || meta.indexOff + meta.batchBytes / 4 > meta.pages * PAGE_BYTES))) {
     throw new Error('the module\'s metadata describes an inconsistent memory layout');
   }
   return meta;
@@ -83,7 +85,9 @@ export class CompiledFilter {
   private readonly bytes: Uint8Array;
   private readonly words: Uint32Array;
   private readonly run: (start: number, end: number, out: number) => number;
+  private readonly runIndex: ((start: number, end: number, index: number, count: number, out: number) => number) | undefined;
   private staged = 0;
+  private stagedEntries = 0;
 
   private constructor(readonly wasm: Uint8Array, readonly meta: ModuleMeta, instance: WebAssembly.Instance,
     mem: WebAssembly.Memory, warnings: readonly Diagnostic[]) {
@@ -93,6 +97,10 @@ export class CompiledFilter {
     this.memory = new Uint32Array(mem.buffer, meta.memOff, meta.memoryCells);
     this.state = new Uint32Array(mem.buffer, meta.stateOff, meta.stateBytes / 4);
     this.run = instance.exports.run as (start: number, end: number, out: number) => number;
+    // Modules compiled before the index entry existed have neither run_index nor an index area.
+    this.runIndex = meta.indexOff !== undefined && typeof instance.exports.run_index === 'function'
+      ? instance.exports.run_index as (start: number, end: number, index: number, count: number, out: number) => number
+      : undefined;
     this.warnings = warnings;
     this.fuel = meta.fuel;
     this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;
@@ -276,12 +284,67 @@ export class CompiledFilter {
     if (records.length > this.meta.batchBytes) throw new RangeError(`stageRecords: ${records.length} bytes do not fit the ${this.meta.batchBytes}-byte batch area`);
     this.bytes.set(records, this.meta.batchOff);
     this.staged = records.length;
+    this.stagedEntries = 0;   // an index staged before named other records
     return this.staged;
   }
 
   /** Runs the staged records (one WebAssembly call); the results view is valid until the next run. */
   runStaged(): Uint32Array {
     return this.runBatchArea(this.staged);
+  }
+
+  /**
+   * Stages records like stageRecords and, once, an index of their offsets in the index area, so
+   * that `runStagedIndex` runs them the way libpcap's loop gets packets: from a precomputed
+   * descriptor per packet rather than by walking the records (see run_index in vm/abi.ts).
+   * Returns the number of records. The records must be well formed.
+   */
+  stageIndexedRecords(records: Uint8Array): number {
+    this.stageRecords(records);
+    const offsets: number[] = [];
+    for (let off = 0; off < records.length;) {
+      if (off + RECORD_HEADER_BYTES > records.length) throw new RangeError(`stageIndexedRecords: the record at byte ${off} has no whole header`);
+      const next = off + RECORD_HEADER_BYTES + readU32LE(records, off + 8);
+      if (next > records.length) throw new RangeError(`stageIndexedRecords: the record at byte ${off} overruns the buffer`);
+      offsets.push(off);
+      off = next;
+    }
+    return this.stageIndex(offsets);
+  }
+
+  /**
+   * Replaces the staged index: the offsets, relative to the staged records, of the records
+   * `runStagedIndex` runs, in that order (any order, repeats allowed). An entry that names no
+   * whole staged record stops the run there. Returns the number of entries.
+   */
+  stageIndex(offsets: ArrayLike<number>): number {
+    const { batchOff, batchBytes } = this.meta;
+    const indexOff = this.indexArea();
+    const capacity = batchBytes / RECORD_HEADER_BYTES;   // the index area is batchBytes/4 bytes
+    if (offsets.length > capacity) throw new RangeError(`stageIndex: ${offsets.length} entries do not fit the index area (${capacity})`);
+    for (let i = 0; i < offsets.length; i++) {
+      const off = offsets[i]!;
+      if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) throw new RangeError(`stageIndex: entry ${i} (${off}) is not a u32 offset`);
+      this.words[indexOff / 4 + i] = (batchOff + off) >>> 0;
+    }
+    this.stagedEntries = offsets.length;
+    return offsets.length;
+  }
+
+  /** Runs the staged index over the staged records (one WebAssembly call); the results view is valid until the next run. */
+  runStagedIndex(): Uint32Array {
+    const { batchOff, resultsOff } = this.meta;
+    const indexOff = this.indexArea();
+    this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;
+    const n = this.runIndex!(batchOff, batchOff + this.staged, indexOff, this.stagedEntries, resultsOff);
+    return this.words.subarray(resultsOff / 4, resultsOff / 4 + n);
+  }
+
+  private indexArea(): number {
+    if (this.runIndex === undefined || this.meta.indexOff === undefined) {
+      throw new Error('this module has no run_index entry (it was compiled by an older fplc): compile it again');
+    }
+    return this.meta.indexOff;
   }
 
   /**

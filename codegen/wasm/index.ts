@@ -5,14 +5,16 @@
  *   (import "env" "extern_<id>" (func (param recordOff args…) (result i32)))   one per extern
  *   (func $filter (param pkt caplen) (result i32))                            see emit.ts
  *   (func (export "run") (param start end out) (result i32))                  the batch loop
+ *   (func (export "run_index") (param start end index count out) (result i32)) the loop over an index
  *   custom section "fplc": the ModuleMeta as JSON
  *
  * One call of `run` walks the pcap records of a batch and stores one u32 result per record;
- * the per-packet function is normally inlined into that loop by the optimizer.
+ * `run_index` does the same for records named by an index of offsets. The per-packet function
+ * is normally inlined into both loops by the optimizer.
  */
 import binaryen from 'binaryen';
 import type { Program } from '../../lang/ir/ir.js';
-import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CUSTOM_SECTION, MAX_CAPLEN, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
+import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CUSTOM_SECTION, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
 import { FilterEmitter } from './emit.js';
 
 export interface WasmOptions {
@@ -74,6 +76,9 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     if (filter.searches.used) m.setFeatures(m.getFeatures() | binaryen.Features.SIMD128);
     addRun(m);
     m.addFunctionExport('run', 'run');
+    addRunIndex(m);
+    m.addFunctionExport('run_index', 'run_index');
+    addBatchLoop(m, Math.min(meta.pages * PAGE_BYTES, 0xffffffff));
     if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');
     if (opts.optimize !== false) {
       if (irSize(program.body) > LARGE_PROGRAM_NODES) {
@@ -111,33 +116,82 @@ function externArity(program: Program, id: number): number {
 }
 
 /**
+ * The batch loop both entry points share, so the per-packet function has one caller and the
+ * optimizer inlines it once (a second copy would double the optimizer's work on every filter):
+ *
+ *   batch(start, end, index, count, out, indexed) -> n
+ *
+ * indexed = 0, the walk (`run`): the first record is at start, each next one right after it.
+ * indexed = 1 (`run_index`): record i is at the offset in index entry i. The branch on `indexed`
+ * is the same every iteration, so in indexed mode nothing carries from one packet to the next
+ * and the CPU overlaps them; the walk must load each caplen before it knows where the next
+ * record is. Either way the loop stops before a record that does not lie whole in
+ * [start, end), whose caplen exceeds CTRL_RECORD_LIMIT, or whose index entry or result slot
+ * lies outside the memory (`memBytes`, fixed: the memory is imported with initial = maximum
+ * pages). CTRL_BATCH_STOP gets the record offset (walk) or entry address (index) it stopped at.
+ */
+function addBatchLoop(m: binaryen.Module, memBytes: number): void {
+  const START = 0, END = 1, INDEX = 2, COUNT = 3, OUT = 4, INDEXED = 5;
+  const N = 6, P = 7, REL = 8, CAPLEN = 9, ROOM = 10, LIMIT = 11;
+  const get = (i: number) => m.local.get(i, I32);
+  const k = (v: number) => m.i32.const(v | 0);
+  // Local `a` = min_u(a, b), through the scratch local `tmp` (a node may not appear twice in a tree).
+  const minInto = (a: number, b: binaryen.ExpressionRef, tmp: number) => m.block(null, [
+    m.local.set(tmp, b),
+    m.local.set(a, m.select(m.i32.lt_u(get(a), get(tmp)), get(a), get(tmp))),
+  ]);
+  // u32 slots from `base` on that lie inside the memory: (memBytes - base) / 4, or 0.
+  const slotsFrom = (base: number) =>
+    m.select(m.i32.gt_u(get(base), k(memBytes)), k(0), m.i32.shr_u(m.i32.sub(k(memBytes), get(base)), k(2)));
+  const body = m.block(null, [
+    m.local.set(P, get(START)),
+    m.local.set(LIMIT, m.i32.load(CTRL_RECORD_LIMIT, 4, k(0))),
+    minInto(END, k(memBytes), REL),
+    m.if(get(INDEXED), minInto(COUNT, slotsFrom(INDEX), REL)),
+    minInto(COUNT, slotsFrom(OUT), REL),
+    m.block('done', [
+      // A header fits only if end - start >= 16 (without wrapping); ROOM is then the largest
+      // offset from start at which a header may begin.
+      m.br('done', m.i32.gt_u(get(START), get(END))),
+      m.br('done', m.i32.lt_u(m.i32.sub(get(END), get(START)), k(RECORD_HEADER_BYTES))),
+      m.local.set(ROOM, m.i32.sub(m.i32.sub(get(END), get(START)), k(RECORD_HEADER_BYTES))),
+      m.loop('next', m.block(null, [
+        m.br('done', m.i32.ge_u(get(N), get(COUNT))),
+        m.if(get(INDEXED), m.local.set(P, m.i32.load(0, 4, m.i32.add(get(INDEX), m.i32.shl(get(N), k(2)))))),
+        // p - start wraps to a huge value when p < start, so one unsigned compare checks both ends.
+        m.local.set(REL, m.i32.sub(get(P), get(START))),
+        m.br('done', m.i32.gt_u(get(REL), get(ROOM))),
+        m.local.set(CAPLEN, m.i32.load(8, 1, get(P))),
+        m.br('done', m.i32.gt_u(get(CAPLEN), get(LIMIT))),
+        m.br('done', m.i32.gt_u(get(CAPLEN), m.i32.sub(get(ROOM), get(REL)))),
+        m.i32.store(0, 4, m.i32.add(get(OUT), m.i32.shl(get(N), k(2))),
+          m.call('filter', [m.i32.add(get(P), k(RECORD_HEADER_BYTES)), get(CAPLEN)], I32)),
+        m.local.set(N, m.i32.add(get(N), k(1))),
+        m.local.set(P, m.i32.add(m.i32.add(get(P), k(RECORD_HEADER_BYTES)), get(CAPLEN))),
+        m.br('next'),
+      ])),
+    ]),
+    m.i32.store(CTRL_BATCH_STOP, 4, k(0), m.select(get(INDEXED), m.i32.add(get(INDEX), m.i32.shl(get(N), k(2))), get(P))),
+    m.i32.store(CTRL_PACKETS, 4, k(0), m.i32.add(m.i32.load(CTRL_PACKETS, 4, k(0)), get(N))),
+    get(N),
+  ], I32);
+  m.addFunction('batch', binaryen.createType([I32, I32, I32, I32, I32, I32]), I32, [I32, I32, I32, I32, I32, I32], body);
+}
+
+/**
  * run(start, end, out) -> count: one `filter` call per record, results stored at out[i]. Stops
  * before a record that is not whole inside [start, end) or whose caplen exceeds the limit in
  * CTRL_RECORD_LIMIT, and stores the offset where it stopped in CTRL_BATCH_STOP.
  */
 function addRun(m: binaryen.Module): void {
-  const START = 0, END = 1, OUT = 2, P = 3, N = 4, CAPLEN = 5, NEXT = 6, LIMIT = 7;
   const get = (i: number) => m.local.get(i, I32);
-  const body = m.block(null, [
-    m.local.set(P, get(START)),
-    m.local.set(LIMIT, m.i32.load(CTRL_RECORD_LIMIT, 4, m.i32.const(0))),
-    m.block('done', [m.loop('next', m.block(null, [
-      // The header must be inside the batch (end - p >= 16, without wrapping), then the data.
-      m.br('done', m.i32.lt_u(m.i32.sub(get(END), get(P)), m.i32.const(RECORD_HEADER_BYTES))),
-      m.br('done', m.i32.gt_u(get(P), get(END))),
-      m.local.set(CAPLEN, m.i32.load(8, 1, get(P))),
-      m.br('done', m.i32.gt_u(get(CAPLEN), get(LIMIT))),
-      m.local.set(NEXT, m.i32.add(m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN))),
-      m.br('done', m.i32.gt_u(get(NEXT), get(END))),
-      m.i32.store(0, 4, m.i32.add(get(OUT), m.i32.shl(get(N), m.i32.const(2))),
-        m.call('filter', [m.i32.add(get(P), m.i32.const(RECORD_HEADER_BYTES)), get(CAPLEN)], I32)),
-      m.local.set(N, m.i32.add(get(N), m.i32.const(1))),
-      m.local.set(P, get(NEXT)),
-      m.br('next'),
-    ]))]),
-    m.i32.store(CTRL_BATCH_STOP, 4, m.i32.const(0), get(P)),
-    m.i32.store(CTRL_PACKETS, 4, m.i32.const(0), m.i32.add(m.i32.load(CTRL_PACKETS, 4, m.i32.const(0)), get(N))),
-    get(N),
-  ], I32);
-  m.addFunction('run', binaryen.createType([I32, I32, I32]), I32, [I32, I32, I32, I32, I32], body);
+  m.addFunction('run', binaryen.createType([I32, I32, I32]), I32, [],
+    m.call('batch', [get(0), get(1), m.i32.const(0), m.i32.const(-1), get(2), m.i32.const(0)], I32));
+}
+
+/** run_index(start, end, index, count, out) -> n: the records named by index[0..count); see vm/abi.ts. */
+function addRunIndex(m: binaryen.Module): void {
+  const get = (i: number) => m.local.get(i, I32);
+  m.addFunction('run_index', binaryen.createType([I32, I32, I32, I32, I32]), I32, [],
+    m.call('batch', [get(0), get(1), get(2), get(3), get(4), m.i32.const(1)], I32));
 }

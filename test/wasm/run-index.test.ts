@@ -1,0 +1,253 @@
+/**
+ * run_index, the batch entry that takes a precomputed index of record offsets (vm/abi.ts):
+ * it must give exactly what `run` gives on the same records, in any index order, and on bad
+ * entries stop exactly where the spec says — never trapping, never running a record that is
+ * not whole inside [start, end). The oracle for the edge cases is a plain model of the spec
+ * over a copy of the memory, with the reference interpreter judging each packet.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { newState, runPacket } from '../../lang/ir/interp.js';
+import { bin, c, load, ret, seq, type Expr, type Program, type Stmt } from '../../lang/ir/ir.js';
+import { compileWasm } from '../../codegen/wasm/index.js';
+import { compileFilter, compileProgram } from '../../vm/compile.js';
+import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, REGS_OFF } from '../../vm/abi.js';
+import { corpusTrace } from '../../bench/trace.js';
+import { benchExpressions } from '../../vm/bench.js';
+import { TYPICAL_FILTERS } from '../../bench/filter-cost.js';
+import { haveCorpus, requires } from '../support/env.js';
+import { toRecords, type RecordPacket } from '../support/records.js';
+
+const meta = (m: 'caplen' | 'wirelen' | 'tssec' | 'tsfrac'): Expr => ({ k: 'meta', m });
+const reg = (n: number): Expr => ({ k: 'reg', n });
+const setreg = (n: number, value: Expr): Stmt => ({ k: 'setreg', n, value });
+
+/** Counts the packets it runs in R[0] and returns something of every part of the record (0 on an empty packet: the load faults). */
+const probe: Program = {
+  body: seq(setreg(0, bin('add', reg(0), c(1))),
+    ret(bin('xor', bin('add', meta('tssec'), bin('shl', meta('tsfrac'), c(8))), bin('add', meta('wirelen'), bin('shl', load(0, 1), c(24)))))),
+  linkType: 1, registers: 1, memoryCells: 16, locals: 0, externs: [], fuel: 100,
+};
+
+/** The probe compiled with the smallest batch area, instantiated on a memory of its own. */
+function rawModule() {
+  const { wasm, meta: m } = compileWasm(probe, { batchBytes: MAX_CAPLEN + RECORD_HEADER_BYTES });
+  const memory = new WebAssembly.Memory({ initial: m.pages, maximum: m.pages });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), { env: { memory } });
+  return {
+    meta: m,
+    memBytes: m.pages * PAGE_BYTES,
+    bytes: new Uint8Array(memory.buffer),
+    words: new Uint32Array(memory.buffer),
+    runIndex: instance.exports.run_index as (start: number, end: number, index: number, count: number, out: number) => number,
+  };
+}
+type Raw = ReturnType<typeof rawModule>;
+
+/**
+ * The spec of run_index over `mem` (a copy of the memory, updated as the module would): the
+ * results it must produce and where it must stop.
+ */
+function model(mem: Uint8Array, args: { start: number; end: number; index: number; count: number; out: number; limit: number }) {
+  const view = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+  const end = Math.min(args.end, mem.length);
+  const state = newState(probe);
+  const results: number[] = [];
+  for (let i = 0; i < args.count; i++) {
+    const entry = args.index + 4 * i, slot = args.out + 4 * i;
+    if (entry + 4 > mem.length || slot + 4 > mem.length) break;
+    const p = view.getUint32(entry, true);
+    if (p < args.start || p + RECORD_HEADER_BYTES > end) break;
+    const caplen = view.getUint32(p + 8, true);
+    if (caplen > args.limit || p + RECORD_HEADER_BYTES + caplen > end) break;
+    const packet = mem.slice(p + RECORD_HEADER_BYTES, p + RECORD_HEADER_BYTES + caplen);
+    const r = runPacket(probe, state, packet, view.getUint32(p + 12, true),
+      { timestamp: [view.getUint32(p, true), view.getUint32(p + 4, true)] }).result;
+    view.setUint32(slot, r, true);
+    results.push(r);
+  }
+  return { results, stop: args.index + 4 * results.length };
+}
+
+/** Runs run_index and the model from the same memory and requires the same results, stop, counters and memory. */
+function agree(raw: Raw, args: { start: number; end: number; index: number; count: number; out: number; limit: number }): number {
+  raw.words[CTRL_RECORD_LIMIT / 4] = args.limit;
+  raw.words[CTRL_PACKETS / 4] = 0;
+  raw.words[REGS_OFF / 4] = 0;
+  const before = raw.bytes.slice();
+  const want = model(before, args);
+  const n = raw.runIndex(args.start >>> 0, args.end >>> 0, args.index >>> 0, args.count >>> 0, args.out >>> 0);
+  expect(n).toBe(want.results.length);
+  expect(raw.words[CTRL_BATCH_STOP / 4]).toBe(want.stop >>> 0);
+  expect(raw.words[CTRL_PACKETS / 4]).toBe(n);
+  expect(raw.words[REGS_OFF / 4]).toBe(n);   // R[0]: the packets the filter really ran
+  for (let i = 0; i < n; i++) expect(new DataView(raw.bytes.buffer).getUint32(args.out + 4 * i, true)).toBe(want.results[i]);
+  // Nothing but the result slots, R[0] and the CTRL words changed.
+  if (n > 0) before.set(raw.bytes.subarray(args.out, args.out + 4 * n), args.out);
+  before.set(raw.bytes.subarray(0, 64), 0);
+  before.set(raw.bytes.subarray(REGS_OFF, REGS_OFF + 4), REGS_OFF);
+  expect(Buffer.compare(before, raw.bytes)).toBe(0);
+  return n;
+}
+
+const packetArb = fc.record({
+  bytes: fc.uint8Array({ maxLength: 40 }),
+  wirelen: fc.nat({ max: 100 }),
+  ts: fc.tuple(fc.nat(), fc.nat()),
+}) as fc.Arbitrary<RecordPacket>;
+
+/** Writes records at `base` (the batch area plus `shift`); returns their absolute offsets and the end. */
+function place(raw: Raw, packets: RecordPacket[], shift: number): { offsets: number[]; base: number; end: number } {
+  raw.bytes.fill(0xa5);   // poison: anything read outside the records is noticed by the model
+  const base = raw.meta.batchOff + shift;
+  const records = toRecords(packets);
+  raw.bytes.set(records, base);
+  const offsets: number[] = [];
+  let off = base;
+  for (const p of packets) { offsets.push(off); off += RECORD_HEADER_BYTES + p.bytes.length; }
+  return { offsets, base, end: base + records.length };
+}
+
+function writeIndex(raw: Raw, at: number, entries: number[]): void {
+  const view = new DataView(raw.bytes.buffer);
+  entries.forEach((e, i) => { if (at + 4 * i + 4 <= raw.memBytes) view.setUint32(at + 4 * i, e >>> 0, true); });
+}
+
+describe('run_index', () => {
+  it('gives run\'s results on corpus packets for the typical filters, in order, reversed and repeated', async () => {
+    if (!requires('the tcpdump capture corpus', haveCorpus)) return;
+    const { records, packets } = corpusTrace(1, 3000, 1 << 20);
+    const offsets: number[] = [];
+    for (let off = 0; off < records.length; off += RECORD_HEADER_BYTES + new DataView(records.buffer).getUint32(off + 8, true)) offsets.push(off);
+    expect(offsets.length).toBe(packets);
+    for (const expr of [...TYPICAL_FILTERS, 'len > 100', 'ether[0] & 1 = 0 and ip[2:2] > 60']) {
+      const f = await compileFilter(expr, { language: 'pcap', linkType: 1 });
+      f.stageRecords(records);
+      const walked = f.runStaged().slice();
+      expect(walked.length, expr).toBe(packets);
+      expect(f.stageIndexedRecords(records)).toBe(packets);
+      expect([...f.runStagedIndex()], expr).toEqual([...walked]);
+      const reversed = offsets.map((_, i) => offsets[offsets.length - 1 - i]!);
+      f.stageIndex(reversed);
+      expect([...f.runStagedIndex()], expr).toEqual([...walked].reverse());
+      const picks = offsets.map((_, i) => (i * 7919) % packets);   // repeats and skips
+      f.stageIndex(picks.map((j) => offsets[j]!));
+      expect([...f.runStagedIndex()], expr).toEqual(picks.map((j) => walked[j]));
+    }
+  }, 60_000);
+
+  it('runs the entries in index order (state carries from one entry to the next)', async () => {
+    const f = await compileProgram({ ...probe, body: seq(setreg(0, bin('add', reg(0), c(1))), ret(bin('add', bin('shl', reg(0), c(8)), load(0, 1)))) });
+    const records = toRecords([10, 11, 12].map((b) => ({ bytes: Uint8Array.of(b), wirelen: 1 })));
+    f.stageRecords(records);
+    f.stageIndex([34, 0, 34, 17]);
+    expect([...f.runStagedIndex()]).toEqual([(1 << 8) + 12, (2 << 8) + 10, (3 << 8) + 12, (4 << 8) + 11]);
+    expect(f.registers[0]).toBe(4);
+    expect(f.packetsProcessed).toBe(4);
+    f.stageIndex([0, 17, 51, 0]);   // 51 is the end of the staged records: the run stops there
+    expect([...f.runStagedIndex()]).toEqual([(5 << 8) + 10, (6 << 8) + 11]);
+  });
+
+  it('fpl bench reports the indexed and the walking figure (a smoke run: the numbers are not judged)', async () => {
+    const [row] = await benchExpressions(new URL('../../samples/web.pcap', import.meta.url).pathname, ['tcp port 80'], { rounds: 1 });
+    expect(Object.keys(row!).sort()).toEqual(['compile_ms', 'expr', 'libpcap_ns_per_pkt', 'ns_per_pkt', 'ns_per_pkt_records', 'packets']);
+    expect(row!.packets).toBe(191);
+    expect(row!.ns_per_pkt).toBeGreaterThan(0);
+    expect(row!.ns_per_pkt_records).toBeGreaterThan(0);
+  });
+
+  it('rejects an index that does not fit or is not made of u32 offsets', async () => {
+    const f = await compileProgram(probe, { batchBytes: MAX_CAPLEN + RECORD_HEADER_BYTES });
+    expect(() => f.stageIndex([0, -1])).toThrow(/entry 1/);
+    expect(() => f.stageIndex([0.5])).toThrow(/entry 0/);
+    expect(() => f.stageIndex(new Array(f.meta.batchBytes / RECORD_HEADER_BYTES + 1).fill(0))).toThrow(/do not fit/);
+    expect(() => f.stageIndexedRecords(Uint8Array.of(1, 2, 3))).toThrow(/no whole header/);
+  });
+
+  describe('stops exactly at the first bad entry, without trapping', () => {
+    const raw = rawModule();
+    const packets: RecordPacket[] = [3, 0, 5, 40, 2].map((n, i) => ({ bytes: Uint8Array.from({ length: n }, (_, j) => i * 16 + j), wirelen: n + 1, ts: [i, 7] }));
+    const limit = MAX_CAPLEN;
+    const setup = (shift = 0) => {
+      const at = place(raw, packets, shift);
+      return { ...at, index: raw.meta.resultsOff - 64 * 1024, out: raw.meta.resultsOff };
+    };
+    const run = (s: ReturnType<typeof setup>, entries: number[], over: Partial<Parameters<typeof agree>[1]> = {}) => {
+      writeIndex(raw, over.index ?? s.index, entries);
+      return agree(raw, { start: s.base, end: s.end, index: s.index, count: entries.length, out: s.out, limit, ...over });
+    };
+
+    it('good entries in any order, at unaligned offsets, through an unaligned index', () => {
+      for (const shift of [0, 1, 2, 3]) {
+        const s = setup(shift);
+        const o = s.offsets;
+        expect(run(s, [o[4]!, o[0]!, o[3]!, o[3]!, o[1]!, o[2]!])).toBe(6);
+        expect(run(s, [o[2]!, o[0]!], { index: s.index + shift })).toBe(2);
+      }
+    });
+
+    it('an offset before start, at or past end, or a header overlapping end', () => {
+      const s = setup(1);
+      const o = s.offsets;
+      expect(run(s, [o[0]!, s.base - 1, o[1]!])).toBe(1);
+      expect(run(s, [o[0]!, o[1]!, s.end])).toBe(2);
+      expect(run(s, [o[2]!, s.end - 8])).toBe(1);
+      expect(run(s, [o[2]!, 0xffffffff])).toBe(1);
+      expect(run(s, [o[1]!], { start: o[1]! + 1 })).toBe(0);
+    });
+
+    it('a record whose bytes overlap end, or whose caplen exceeds the limit', () => {
+      const s = setup(2);
+      const o = s.offsets;
+      expect(run(s, [o[0]!, o[4]!, o[3]!], { end: s.end - 1 })).toBe(1);   // the last record (o[4]) is one byte short
+      expect(run(s, [o[0]!, o[2]!, o[3]!, o[4]!], { limit: 39 })).toBe(2);  // o[3] carries 40 bytes
+      expect(run(s, [o[3]!], { limit: 40 })).toBe(1);
+    });
+
+    it('an offset into the middle of a record runs only if what it reads as a record lies inside', () => {
+      const s = setup(3);
+      for (let p = s.base; p < s.end; p++) run(s, [p, s.offsets[0]!]);
+    });
+
+    it('an index, result area or end that runs off the memory', () => {
+      const s = setup(0);
+      const o = s.offsets;
+      expect(run(s, [o[0]!, o[1]!, o[2]!], { index: raw.memBytes - 8 })).toBe(2);
+      expect(run(s, [o[0]!, o[1]!, o[2]!], { index: raw.memBytes - 7 })).toBe(1);
+      expect(run(s, [o[0]!, o[1]!], { index: raw.memBytes + 100 })).toBe(0);
+      expect(run(s, [o[0]!, o[1]!, o[2]!], { out: raw.memBytes - 4 })).toBe(1);
+      expect(run(s, [o[0]!, o[1]!, o[2]!], { out: 0xfffffffc })).toBe(0);
+      expect(run(s, [o[0]!, o[1]!], { end: 0xffffffff })).toBe(2);
+      expect(run(s, [o[0]!], { start: s.end, end: s.base })).toBe(0);
+      expect(run(s, [o[0]!], { count: 0 })).toBe(0);
+      expect(agree(raw, { start: 0, end: 0xffffffff, index: s.index, count: 0xffffffff, out: s.out, limit })).toBeLessThan(70000);
+    });
+  });
+
+  it('matches the spec on random records, windows, limits and index entries', () => {
+    const raw = rawModule();
+    const entryArb = (n: number) => fc.oneof(
+      { arbitrary: fc.nat({ max: Math.max(0, n - 1) }).map((j) => ({ record: j })), weight: 6 },
+      { arbitrary: fc.integer({ min: -24, max: 300 }).map((d) => ({ near: d })), weight: 2 },
+      { arbitrary: fc.nat().map((v) => ({ any: v * 2 })), weight: 1 },
+    );
+    fc.assert(fc.property(
+      fc.array(packetArb, { minLength: 1, maxLength: 12 }).chain((packets) => fc.record({
+        packets: fc.constant(packets),
+        shift: fc.nat({ max: 3 }),
+        entries: fc.array(entryArb(packets.length), { maxLength: 20 }),
+        startSkip: fc.oneof(fc.constant(0), fc.nat({ max: 20 })),
+        endCut: fc.oneof(fc.constant(0), fc.nat({ max: 20 })),
+        limit: fc.oneof(fc.constant(MAX_CAPLEN), fc.nat({ max: 45 })),
+        where: fc.constantFrom('apart', 'unaligned', 'memory end', 'results at memory end'),
+      })),
+      ({ packets, shift, entries, startSkip, endCut, limit, where }) => {
+        const at = place(raw, packets, shift);
+        const list = entries.map((e) => ('record' in e ? at.offsets[e.record]! : 'near' in e ? at.base + e.near : e.any));
+        const index = where === 'memory end' ? raw.memBytes - 4 * Math.floor(list.length / 2) - 2 : raw.meta.resultsOff - 4096 + (where === 'unaligned' ? 1 : 0);
+        writeIndex(raw, index, list);
+        const out = where === 'results at memory end' ? raw.memBytes - 4 * Math.floor(list.length / 3) - 1 : raw.meta.resultsOff;
+        agree(raw, { start: at.base + startSkip, end: at.end - endCut, index, count: list.length, out, limit });
+      }), { numRuns: 150 });
+  });
+});
