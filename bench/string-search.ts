@@ -8,6 +8,12 @@
  * (letters, digits, spaces, punctuation: what a text protocol's bytes look like to a scanner);
  * one packet in 64 has a pattern planted at a random place, so matches are rare and most bytes
  * are scanned to the end. Every engine's match count is checked against the others.
+ *
+ * Two scenarios: one STR_SEARCH whose pattern has N alternatives (`a||b||…`, compiled as one
+ * program), and N flows on one MAPI device, each STR_SEARCH of one word + PKT_COUNTER, reading
+ * the pcap file ngrep reads (what a monitoring application does; the IR pass searchmerge.ts
+ * makes the flows share one scan per packet). For the flows, every flow's count is checked
+ * against memmem's count of its word, and ngrep's (any word) against memmem's.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,12 +30,17 @@ const FRAME = 1514;
 const TEXT = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789      .,:;-_/=?&';
 
 export interface SearchRow {
+  /** One STR_SEARCH with `patterns` alternatives, or `patterns` flows of one word each. */
+  scenario: 'alternatives' | 'flows';
   patterns: number;
   payloadBytes: number;
   fplcGBs: number;
   memmemGBs: number;
   ngrepGBs?: number;
+  /** Matching packets per copy of the trace (flows: summed over the flows; ngrep: any word). */
   matches: { fplc: number; memmem: number; ngrep?: number };
+  /** Whether every engine agrees (flows: each flow with memmem, ngrep with memmem's any-word count). */
+  agree: boolean;
 }
 
 class Rng {
@@ -125,7 +136,7 @@ function ngrep(path: string, patterns: string[], rounds: number): { seconds: num
   return { seconds, matches };
 }
 
-export async function stringSearchBench(opts: { packets?: number; rounds?: number; patternCounts?: number[] } = {}): Promise<SearchRow[]> {
+export async function stringSearchBench(opts: { packets?: number; rounds?: number; patternCounts?: number[]; flowCounts?: number[] } = {}): Promise<SearchRow[]> {
   const packets = opts.packets ?? 2700;   // 4 MB of records: one batch
   const rounds = opts.rounds ?? 20;
   const rows: SearchRow[] = [];
@@ -156,7 +167,7 @@ export async function stringSearchBench(opts: { packets?: number; rounds?: numbe
       });
 
       const row: SearchRow = {
-        patterns: count, payloadBytes, fplcGBs: payloadBytes / fplcSeconds / 1e9, memmemGBs: payloadBytes / memmemSeconds / 1e9,
+        scenario: 'alternatives', patterns: count, payloadBytes, agree: fplcMatches === memmemMatches, fplcGBs: payloadBytes / fplcSeconds / 1e9, memmemGBs: payloadBytes / memmemSeconds / 1e9,
         matches: { fplc: fplcMatches, memmem: memmemMatches },
       };
       if (haveNgrep()) {
@@ -167,26 +178,95 @@ export async function stringSearchBench(opts: { packets?: number; rounds?: numbe
         const r = ngrep(path, patterns, 3);
         row.ngrepGBs = (payloadBytes * repeat) / r.seconds / 1e9;
         row.matches.ngrep = r.matches / repeat;
+        row.agree &&= row.matches.ngrep === fplcMatches;
       }
       rows.push(row);
     }
+    for (const count of opts.flowCounts ?? [100]) rows.push(await flowsRow(count, packets, Math.max(2, Math.ceil(rounds / 7)), dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 }
 
+/**
+ * `count` flows on one device, flow i = STR_SEARCH(word i, 54, 0) + PKT_COUNTER, over a pcap
+ * file of the trace repeated 10 times; timed from start to finished (compiling is not counted).
+ */
+async function flowsRow(count: number, packets: number, rounds: number, dir: string): Promise<SearchRow> {
+  const { Device } = await import('../vm/mapi/index.js');
+  const patterns = words(new Rng(count + 7), count);
+  const frames = trace(0xf10 + count, packets, patterns);
+  const repeat = 10;
+  const path = join(dir, `p5-flows-${count}.pcap`);
+  pcapFile(path, frames, repeat);
+  const payloadBytes = packets * (FRAME - HEADERS);
+
+  let fplcSeconds = Infinity;
+  let counts: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const dev = await Device.offline(path);
+    try {
+      const flows = patterns.map((p) => {
+        const flow = dev.flow();
+        flow.apply('STR_SEARCH', p, HEADERS, 0);
+        return { flow, counter: flow.apply('PKT_COUNTER') };
+      });
+      await Promise.all(flows.map((f) => f.flow.connect()));
+      const t0 = performance.now();
+      await dev.start();
+      await dev.finished();
+      fplcSeconds = Math.min(fplcSeconds, (performance.now() - t0) / 1000);
+      counts = flows.map((f) => Number(f.flow.read(f.counter)));
+    } finally {
+      dev.delete();
+    }
+  }
+
+  // memmem: every flow searches every packet for its word.
+  const views = frames.map((f) => Buffer.from(f.buffer, f.byteOffset + HEADERS, f.length - HEADERS));
+  const needles = patterns.map((p) => Buffer.from(p, 'latin1'));
+  let perWord: number[] = [];
+  let any = 0;
+  const memmemSeconds = best(3, () => {
+    perWord = needles.map(() => 0);
+    any = 0;
+    for (const v of views) {
+      let hit = false;
+      needles.forEach((n, i) => { if (v.indexOf(n) >= 0) { perWord[i]!++; hit = true; } });
+      if (hit) any++;
+    }
+  });
+  const sum = (xs: number[]) => xs.reduce((n, v) => n + v, 0);
+  const row: SearchRow = {
+    scenario: 'flows', patterns: count, payloadBytes,
+    fplcGBs: (payloadBytes * repeat) / fplcSeconds / 1e9, memmemGBs: payloadBytes / memmemSeconds / 1e9,
+    matches: { fplc: sum(counts) / repeat, memmem: sum(perWord) },
+    agree: counts.length === count && counts.every((n, i) => n === perWord[i]! * repeat),
+  };
+  if (haveNgrep()) {
+    const r = ngrep(path, patterns, 3);
+    row.ngrepGBs = (payloadBytes * repeat) / r.seconds / 1e9;
+    row.matches.ngrep = r.matches / repeat;
+    row.agree &&= row.matches.ngrep === any;
+  }
+  return row;
+}
+
+/** How a row names its scenario in tables. */
+export const scenarioName = (r: SearchRow): string =>
+  r.scenario === 'flows' ? `${r.patterns} flows, 1 pattern each` : `${r.patterns} pattern${r.patterns > 1 ? 's' : ''}`;
+
 export function printStringSearch(rows: SearchRow[]): void {
   console.log('P5 string search, GB/s of TCP payload per core (1460-byte random-text payloads, best round)');
-  console.log('patterns    fplc (WASM)   memmem (Buffer.indexOf)   ngrep        fplc/memmem   matches fplc/memmem/ngrep');
+  console.log('scenario                    fplc (WASM)   memmem (Buffer.indexOf)   ngrep        fplc/memmem   matches fplc/memmem/ngrep');
   for (const r of rows) {
     const ngrep = r.ngrepGBs === undefined ? 'not installed' : `${r.ngrepGBs.toFixed(2)} GB/s`;
     const ratio = (r.fplcGBs / r.memmemGBs).toFixed(1);
-    console.log(`${String(r.patterns).padStart(8)}    ${r.fplcGBs.toFixed(2).padStart(6)} GB/s   ${r.memmemGBs.toFixed(2).padStart(10)} GB/s           ` +
+    console.log(`${scenarioName(r).padEnd(24)}    ${r.fplcGBs.toFixed(2).padStart(6)} GB/s   ${r.memmemGBs.toFixed(2).padStart(10)} GB/s           ` +
       `${ngrep.padEnd(13)}${ratio.padStart(6)}×        ${r.matches.fplc}/${r.matches.memmem}/${r.matches.ngrep ?? '-'}`);
   }
 }
 
 /** Whether every engine found the same packets (ngrep counts packets as it prints them). */
-export const searchAgrees = (rows: SearchRow[]): boolean =>
-  rows.every((r) => r.matches.fplc === r.matches.memmem && (r.matches.ngrep === undefined || r.matches.ngrep === r.matches.fplc));
+export const searchAgrees = (rows: SearchRow[]): boolean => rows.every((r) => r.agree);

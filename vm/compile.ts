@@ -11,6 +11,7 @@ import { resolveLinkType } from '../lang/ir/linktypes.js';
 import { validateProgram } from '../lang/ir/validate.js';
 import { regroupDisjunctions } from '../lang/ir/regroup.js';
 import { membershipSets } from '../lang/ir/sets.js';
+import { mergeSearches } from '../lang/ir/searchmerge.js';
 import { externTable } from '../hostfns/registry.js';
 import { MAX_CAPLEN, type ExternImpl } from './abi.js';
 import { CompiledFilter } from './filter.js';
@@ -108,7 +109,8 @@ export async function compileProgram(program: Program, opts: { snaplen?: number;
   if (problems.length) throw new RangeError(`invalid IR program: ${problems.slice(0, 5).join('; ')}`);
   const { compileWasm } = await import('../codegen/wasm/index.js');
   // IR passes that keep the fault semantics (see each pass), then the backend.
-  const mod = compileWasm(membershipSets(regroupDisjunctions(program)), {
+  // Searches over one region share one scan (searchmerge.ts).
+  const mod = compileWasm(mergeSearches(membershipSets(regroupDisjunctions(program))), {
     ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),

@@ -141,8 +141,12 @@ export class FilterEmitter {
         return m.i32.store(MEM_OFF, 4, addr, this.expr(s.value));
       }
       case 'setlocal': return m.local.set(this.firstLocal + s.n, this.expr(s.value));
-      case 'setstate': return m.i32.store(this.stateOff + 4 * s.i, 4, m.i32.const(0), this.expr(s.value));
+      case 'setstate': {
+        const addr = this.stateAddr(s.i, s.at);   // `at` before the value, as the IR says
+        return m.i32.store(addr.offset, 4, addr.ptr, this.expr(s.value));
+      }
       case 'eval': return m.drop(this.expr(s.e));
+      case 'searchall': return this.searchAll(s);
     }
   }
 
@@ -194,7 +198,10 @@ export class FilterEmitter {
         const at = { tssec: 0, tsfrac: 4, wirelen: 12 }[e.m];
         return m.i32.load(0, 1, m.i32.sub(this.get(P_PKT), m.i32.const(RECORD_HEADER_BYTES - at)));
       }
-      case 'state': return m.i32.load(this.stateOff + 4 * e.i, 4, m.i32.const(0));
+      case 'state': {
+        const addr = this.stateAddr(e.i, e.at);
+        return m.i32.load(addr.offset, 4, addr.ptr);
+      }
       case 'load': return this.load(e.off, e.size);
       case 'field': return this.expr(this.lowered(e));
       case 'bin': return this.binary(e.op, e.a, e.b);
@@ -228,12 +235,35 @@ export class FilterEmitter {
         const x = this.temp();
         return m.block(null, [m.local.set(x, this.expr(e.e)), this.sets.test(x, e.set)], I32);
       }
+      case 'lookup': {
+        const x = this.temp();
+        return m.block(null, [m.local.set(x, this.expr(e.e)), this.sets.lookup(x, e.keys, e.values)], I32);
+      }
       case 'extern': {
         const args = e.args.map((a) => this.expr(a));
         return m.call(externImportName(e.id),
           [m.i32.sub(this.get(P_PKT), m.i32.const(RECORD_HEADER_BYTES)), ...args], I32);
       }
     }
+  }
+
+  /**
+   * Where S[i] or S[i + at] lives: a constant address, or the checked word index times 4 (a
+   * word outside S[] is a fault, as the IR says).
+   */
+  private stateAddr(i: number, at: Expr | undefined): { offset: number; ptr: X } {
+    const m = this.m;
+    if (!at) return { offset: this.stateOff + 4 * i, ptr: m.i32.const(0) };
+    const w = this.temp();
+    const words = this.program.stateWords ?? 0;
+    return {
+      offset: this.stateOff,
+      ptr: m.block(null, [
+        m.local.set(w, m.i32.add(this.k(i), this.expr(at))),
+        m.if(m.i32.ge_u(this.get(w), this.k(words)), this.fault()),
+        m.i32.shl(this.get(w), m.i32.const(2)),
+      ], I32),
+    };
   }
 
   private lowered(e: Extract<Expr, { k: 'field' }>): Expr {
@@ -425,6 +455,22 @@ export class FilterEmitter {
         ], I32);
       }
     }
+  }
+
+  /** L[into..] = which patterns lie whole in [from, min(to, caplen)), one bit each (search.ts). */
+  private searchAll(s: Extract<Stmt, { k: 'searchall' }>): X {
+    const m = this.m;
+    const from = this.temp(), end = this.temp();
+    const fn = this.searches.allFunctionFor(s.patterns);
+    return m.block(null, [
+      m.local.set(from, this.expr(s.from)),
+      m.local.set(end, this.expr(s.to)),
+      m.if(m.i32.gt_u(this.get(end), this.get(P_CAPLEN)), m.local.set(end, this.get(P_CAPLEN))),
+      // An empty region (from >= end) is passed as [0, 0), which writes every word 0.
+      m.if(m.i32.ge_u(this.get(from), this.get(end)), m.call(fn.name, [this.k(0), this.k(0)], binaryen.none),
+        m.call(fn.name, [m.i32.add(this.get(P_PKT), this.get(from)), m.i32.add(this.get(P_PKT), this.get(end))], binaryen.none)),
+      ...fn.words.map((g, i) => m.local.set(this.firstLocal + s.into + i, m.global.get(g, I32))),
+    ]);
   }
 
   /** 1 if a pattern lies whole in [from, min(to, caplen)); never a fault. */

@@ -1,5 +1,5 @@
 /**
- * Lowering of `inset` (set membership, ir.ts) to WebAssembly whose cost does not grow with the set:
+ * Lowering of `inset` (set membership, ir.ts) and `lookup` (the same with a value per key) to WebAssembly whose cost does not grow with the set:
  *
  * - a few values: `x == c1 | x == c2 | …`, without branches;
  * - values within 64 of each other: a bit test in a 64-bit constant;
@@ -13,6 +13,7 @@
  * in code rather than in a data segment.
  */
 import binaryen from 'binaryen';
+import { LOOKUP_MISS } from '../../lang/ir/ir.js';
 
 type X = binaryen.ExpressionRef;
 const I32 = binaryen.i32;
@@ -96,16 +97,48 @@ export class InSetEmitter {
     return m.if(inRange, set.length <= SMALL_SET ? anyOf(m, get, set) : m.call(this.lookupFunction(set), [get()], I32), m.i32.const(0));
   }
 
-  private lookupFunction(set: readonly number[]): string {
-    const key = set.join(',');
+  /**
+   * The IR's `lookup`: values[j] when local `x` holds keys[j], else LOOKUP_MISS (keys ascending,
+   * distinct); never a fault. Same plans as `test`, choosing a value instead of 0 or 1, and a
+   * consecutive run of keys whose values step evenly (flows on ports 1…N) is one subtraction.
+   */
+  lookup(x: number, keys: readonly number[], values: readonly number[]): X {
+    const m = this.m;
+    const get = () => m.local.get(x, I32);
+    const n = keys.length;
+    if (n <= TINY_SET) return selectOf(m, get, keys, values, 0, n);
+    const lo = keys[0]!, span = keys[n - 1]! - lo;
+    const d = () => m.i32.sub(get(), m.i32.const(lo | 0));
+    const inRange = () => m.i32.le_u(d(), m.i32.const(span | 0));
+    const step = (values[1]! - values[0]!) | 0;
+    if (span === n - 1 && values.every((v, j) => ((v - values[0]!) | 0) === Math.imul(j, step))) {
+      const value = m.i32.add(m.i32.const(values[0]! | 0), m.i32.mul(d(), m.i32.const(step)));
+      return m.select(inRange(), value, m.i32.const(LOOKUP_MISS | 0));
+    }
+    return m.if(inRange(), n <= SMALL_SET ? selectOf(m, get, keys, values, 0, n) : m.call(this.lookupFunction(keys, values), [get()], I32),
+      m.i32.const(LOOKUP_MISS | 0));
+  }
+
+  private lookupFunction(keys: readonly number[], values?: readonly number[]): string {
+    const key = values ? `${keys.join(',')}:${values.join(',')}` : keys.join(',');
     let name = this.functions.get(key);
     if (!name) {
-      name = `inset${this.functions.size}`;
+      name = `${values ? 'lookup' : 'inset'}${this.functions.size}`;
       this.functions.set(key, name);
-      this.m.addFunction(name, binaryen.createType([I32]), I32, [], hashedLookup(this.m, set, name));
+      this.m.addFunction(name, binaryen.createType([I32]), I32, [], hashedLookup(this.m, keys, values, name));
     }
     return name;
   }
+}
+
+/**
+ * values[j] for the key x equals (keys[from..to)), else LOOKUP_MISS, as a chain of `select`s
+ * (no branches: the compares are cheaper than a mispredicted jump).
+ */
+function selectOf(m: binaryen.Module, get: () => X, keys: readonly number[], values: readonly number[], from: number, to: number): X {
+  let e: X = m.i32.const(LOOKUP_MISS | 0);
+  for (let j = to - 1; j >= from; j--) e = m.select(m.i32.eq(get(), m.i32.const(keys[j]! | 0)), m.i32.const(values[j]! | 0), e);
+  return e;
 }
 
 /** x == c1 | x == c2 | …, without branches, as a balanced tree of `or`s (an empty set gives 0). */
@@ -117,21 +150,26 @@ function anyOf(m: binaryen.Module, get: () => X, values: readonly number[], from
 }
 
 /**
- * The body of `(x) -> x ∈ set` (x: local 0): the bucket `(x * mul) >>> (32 - bits)` through
- * one br_table, then the bucket's values compared without branches.
+ * The body of `(x) -> x ∈ set` (x: local 0), or with `values` of `(x) -> its value or
+ * LOOKUP_MISS`: the bucket `(x * mul) >>> (32 - bits)` through one br_table, then the bucket's
+ * values compared without branches.
  */
-function hashedLookup(m: binaryen.Module, set: readonly number[], label: string): X {
+function hashedLookup(m: binaryen.Module, set: readonly number[], values: readonly number[] | undefined, label: string): X {
   const get = () => m.local.get(0, I32);
   const plan = planHash(set);
+  const valueOf = values ? new Map(set.map((k, j) => [k, values[j]!])) : undefined;
+  const answer = (bucket: readonly number[]): X =>
+    valueOf ? selectOf(m, get, bucket, bucket.map((k) => valueOf.get(k)!), 0, bucket.length) : anyOf(m, get, bucket);
+  const missValue = valueOf ? LOOKUP_MISS | 0 : 0;
   const out = label, miss = `${label}_miss`;
   const used = plan.buckets.map((b, h) => (b.length ? h : -1)).filter((h) => h >= 0);
   const target = new Map(used.map((h, i) => [h, `${label}_b${i}`]));
   const hash = m.i32.shr_u(m.i32.mul(get(), m.i32.const(plan.mul | 0)), m.i32.const(32 - plan.bits));
   const names = plan.buckets.map((_, h) => target.get(h) ?? miss);
   // block out [ block b_last [ … block b_0 [ block miss [ br_table ] ; return 0 ] ; return bucket 0 … ] ; bucket last ]
-  let inner: X = m.block(target.get(used[0]!)!, [m.block(miss, [m.switch(names, miss, hash)]), m.return(m.i32.const(0))]);
+  let inner: X = m.block(target.get(used[0]!)!, [m.block(miss, [m.switch(names, miss, hash)]), m.return(m.i32.const(missValue))]);
   for (let i = 1; i < used.length; i++) {
-    inner = m.block(target.get(used[i]!)!, [inner, m.return(anyOf(m, get, plan.buckets[used[i - 1]!]!))]);
+    inner = m.block(target.get(used[i]!)!, [inner, m.return(answer(plan.buckets[used[i - 1]!]!))]);
   }
-  return m.block(out, [inner, anyOf(m, get, plan.buckets[used[used.length - 1]!]!)], I32);
+  return m.block(out, [inner, answer(plan.buckets[used[used.length - 1]!]!)], I32);
 }

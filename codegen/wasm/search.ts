@@ -34,8 +34,8 @@ const BUCKETS = 8;
 /** The scan may load up to this many bytes past `end`. */
 const OVERREAD = 32;
 
-// The search function's parameters and locals.
-const START = 0, END = 1, LAST = 2, AT = 3, MASK = 4, BM = 5, Q = 6, V = 7;
+// The search function's parameters and locals (searchall's add LEFT and its words W0, W1, …).
+const START = 0, END = 1, LAST = 2, AT = 3, MASK = 4, BM = 5, Q = 6, V = 7, LEFT = 8, W0 = 9;
 
 /**
  * The patterns a search really needs to look for: duplicates go, and so does a pattern that
@@ -86,13 +86,87 @@ export function teddyTables(buckets: readonly (readonly Uint8Array[])[], fingerp
   return { lo, hi };
 }
 
+/** A searchall function: its name and the globals it leaves its result words in. */
+export interface SearchAllFunction { name: string; words: string[] }
+
 export class SearchEmitter {
   private readonly names = new Map<string, string>();
+  private readonly allNames = new Map<string, SearchAllFunction>();
 
   constructor(private readonly m: binaryen.Module) {}
 
   /** Whether any search function was emitted (the module then needs the SIMD feature). */
-  get used(): boolean { return this.names.size > 0; }
+  get used(): boolean { return this.names.size > 0 || this.allNames.size > 0; }
+
+  /**
+   * The function that records which of `patterns` occur (emitted on first use):
+   *
+   *   searchall_<n>(start, end): bit j % 32 of global words[j / 32] = patterns[j] occurs whole in memory [start, end)
+   *
+   * Every word is written on every call. The scan is the multi-pattern one, except that a
+   * verified candidate sets its pattern's bits instead of returning; a pattern already found is
+   * not verified again, and the scan stops once every pattern is found.
+   */
+  allFunctionFor(patterns: readonly Uint8Array[]): SearchAllFunction {
+    const key = patterns.map((p) => Buffer.from(p).toString('hex')).join(',');
+    let fn = this.allNames.get(key);
+    if (fn === undefined) {
+      const name = `searchall_${this.allNames.size}`;
+      fn = { name, words: Array.from({ length: Math.ceil(patterns.length / 32) }, (_, i) => `${name}_w${i}`) };
+      this.allNames.set(key, fn);
+      this.emitAll(fn, patterns);
+    }
+    return fn;
+  }
+
+  private emitAll(fn: SearchAllFunction, patterns: readonly Uint8Array[]): void {
+    const m = this.m;
+    // Identical patterns are looked for once and set every bit they stand for.
+    const bitsOf = new Map<string, { p: Uint8Array; bits: number[] }>();
+    patterns.forEach((p, j) => {
+      const k = Buffer.from(p).toString('hex');
+      const entry = bitsOf.get(k) ?? { p, bits: [] };
+      entry.bits.push(j);
+      bitsOf.set(k, entry);
+    });
+    const entries = [...bitsOf.values()];
+    const byPattern = new Map(entries.map((e) => [e.p, e.bits]));
+    const distinct = entries.map((e) => e.p);
+    const minLen = Math.min(...distinct.map((p) => p.length));
+    const word = (j: number) => W0 + (j >>> 5);
+    const bit = (j: number) => this.k(1 << (j & 31));
+    const setBits = (bits: number[]): X[] => bits.map((j) => m.local.set(word(j), m.i32.or(this.get(word(j)), bit(j))));
+    const done = 'all_done';
+    const onCandidate = (p: Uint8Array): X => {
+      const bits = byPattern.get(p)!;
+      return m.if(m.i32.eqz(m.i32.and(this.get(word(bits[0]!)), bit(bits[0]!))),
+        m.if(this.fitsAndMatches(p, minLen), m.block(null, [
+          ...setBits(bits),
+          m.local.set(LEFT, m.i32.sub(this.get(LEFT), this.k(1))),
+          m.br(done, m.i32.eqz(this.get(LEFT))),
+        ])));
+    };
+    const roomy = m.i64.le_u(
+      m.i64.add(m.i64.extend_u(this.get(END)), m.i64.const(BigInt(OVERREAD))),
+      m.i64.shl(m.i64.extend_u(m.memory.size('mem')), m.i64.const(16n)));
+    const scan = distinct.length === 1
+      // One pattern: the single-pattern search function says whether it occurs.
+      ? m.if(m.call(this.functionFor(distinct), [this.get(START), this.get(END)], I32), m.block(null, setBits(entries[0]!.bits)))
+      : m.if(roomy, this.multiScan(distinct, minLen, onCandidate), this.plainScan(distinct, minLen, onCandidate));
+    const body = m.block(null, [
+      m.block(done, [
+        m.br(done, m.i32.le_u(this.get(END), this.get(START))),
+        m.br(done, m.i32.lt_u(m.i32.sub(this.get(END), this.get(START)), this.k(minLen))),
+        m.local.set(LAST, m.i32.sub(this.get(END), this.k(minLen))),
+        m.local.set(LEFT, this.k(distinct.length)),
+        scan,
+      ]),
+      ...fn.words.map((g, i) => m.global.set(g, this.get(W0 + i))),
+    ]);
+    for (const g of fn.words) m.addGlobal(g, I32, true, this.k(0));
+    m.addFunction(fn.name, binaryen.createType([I32, I32]), binaryen.none,
+      [I32, I32, I32, I32, I32, V128, I32, ...fn.words.map(() => I32)], body);
+  }
 
   /** The name of the function that searches for `patterns` (emitted on first use). */
   functionFor(patterns: readonly Uint8Array[]): string {
@@ -168,8 +242,12 @@ export class SearchEmitter {
     return this.blockLoop('single', prefilter, candidates, verify);
   }
 
-  /** Several patterns: nibble-table fingerprints per bucket, then the bucket's patterns verified. */
-  private multiScan(patterns: Uint8Array[], minLen: number): X {
+  /**
+   * Several patterns: nibble-table fingerprints per bucket, then the bucket's patterns verified;
+   * `onCandidate(p)` is what a candidate position Q does for pattern p (default: return 1 if p is there).
+   */
+  private multiScan(patterns: Uint8Array[], minLen: number,
+    onCandidate: (p: Uint8Array) => X = (p) => this.m.if(this.fitsAndMatches(p, minLen), this.m.return(this.k(1)))): X {
     const m = this.m;
     const buckets = bucketsOf(patterns);
     const fingerprint = Math.min(FINGERPRINT, Math.max(...patterns.map((p) => p.length)));
@@ -188,19 +266,19 @@ export class SearchEmitter {
     const verify = m.block(null, buckets.map((bucket, b) => m.block(null, [
       m.local.set(BM, m.i32.and(this.get(MASK),
         m.i8x16.bitmask(m.i8x16.ne(m.v128.and(this.get(V, V128), m.v128.const(new Array(16).fill(1 << b))), zero())))),
-      this.eachBit(`bucket${b}`, BM, m.block(null, bucket.map((p) =>
-        m.if(this.fitsAndMatches(p, minLen), m.return(this.k(1)))))),
+      this.eachBit(`bucket${b}`, BM, m.block(null, bucket.map(onCandidate))),
     ])));
     return this.blockLoop('multi', prefilter!, candidates, verify);
   }
 
   /** Byte by byte, every position, every pattern: for regions at the very end of the memory. */
-  private plainScan(patterns: Uint8Array[], minLen: number): X {
+  private plainScan(patterns: Uint8Array[], minLen: number,
+    onCandidate: (p: Uint8Array) => X = (p) => this.m.if(this.fitsAndMatches(p, minLen), this.m.return(this.k(1)))): X {
     const m = this.m;
     return m.block(null, [
       m.local.set(Q, this.get(START)),
       m.loop('plain', m.block(null, [
-        ...patterns.map((p) => m.if(this.fitsAndMatches(p, minLen), m.return(this.k(1)))),
+        ...patterns.map(onCandidate),
         m.local.set(Q, m.i32.add(this.get(Q), this.k(1))),
         m.br('plain', m.i32.le_u(this.get(Q), this.get(LAST))),
       ])),

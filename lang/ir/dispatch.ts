@@ -1,5 +1,5 @@
 /**
- * A pass: many flows that differ by one constant are dispatched through a search tree instead
+ * A pass: many flows that differ by one constant are dispatched through a table lookup instead
  * of running N filters per packet.
  *
  * A device program runs, for each flow, `block F_i (faults leave it) { head_i; rest_i… }`.
@@ -10,10 +10,10 @@
  *   probe:    the head once, with every site test taken as false, recording each e_j it meets
  *             (v_j) and whether the head would complete (O = 1) or leave the flow (exit F,
  *             a fault: O = 0);
- *   lookup:   q_j = the position of the flow whose K is v_j (a search tree over the sorted K),
- *             or NONE; for each q_j found, the head once more with K = v_j: c_j = it completes;
- *   dispatch: a tree over flow positions that runs, in the original order, `block F_i { rest_i }`
- *             for every flow i whose head completes: i = q_j with c_j, or any other i when O = 1.
+ *   lookup:   q_j = the position of the flow whose K is v_j (a `lookup` table from the Ks), or
+ *             NONE; for each q_j found, the head once more with K = v_j: c_j = it completes;
+ *   dispatch: runs, in the original order, `block F_i { rest_i }` for every flow i whose head
+ *             completes: i = q_j with c_j, or any other i when O = 1.
  *
  * Why it is exact. A head is pure (it reads the packet, its metadata and locals private to its
  * head; it writes only those locals; no registers, memory, state, externs, loops or returns),
@@ -26,16 +26,25 @@
  * within a group), and c_j is how its own head ends. Each rest then runs as before, in order,
  * in a fault-catching block with the flow's label. Heads contain no loops, so no fuel is spent.
  *
- * Code stays linear in the number of flows: one probe and one head per site, one search tree
- * per site, and per flow its rest and two guards. A packet that matches no flow costs the
- * probe plus log2 N comparisons per site.
+ * Two forms of dispatch:
+ * - shared: when O is provably 0 (outcome.ts: the head cannot complete with its site tests
+ *   false, as for `tcp dst port K`) and the rests are one program up to constants and state
+ *   words (template.ts: N flows with the same chain), only found flows can run, so the code
+ *   runs one copy of the rest per site, in position order, with the flow's constants and state
+ *   words computed from its position. Code and cost per packet no longer grow with N.
+ * - per flow: otherwise, a tree over flow positions guards each flow's own rest. Code stays
+ *   linear in N (per flow its rest and two guards); a packet that matches no flow costs the
+ *   probe, a lookup per site and log2 N tests.
  */
 import type { Expr, Program, Stmt } from './ir.js';
+import { LOOKUP_MISS } from './ir.js';
+import { mayComplete } from './outcome.js';
+import { Templater } from './template.js';
 import { forEachSubExpr } from './walk.js';
 
 /** Groups smaller than this stay as they are (the probe and trees cost more than a few heads). */
 export const MIN_DISPATCH_FLOWS = 4;
-const NONE = 0xffffffff;
+const NONE = LOOKUP_MISS;
 
 type Block = Extract<Stmt, { k: 'block' }>;
 type Eq = Extract<Expr, { k: 'bin' }>;
@@ -51,6 +60,8 @@ interface Candidate {
   eqs: { node: Eq; inner: number[] }[];
   /** Locals the head uses (they must not be used outside its block). */
   locals: Set<number>;
+  /** Whether a local is used by this flow's block only. */
+  isPrivate: (n: number) => boolean;
 }
 
 const constOf = (e: Eq): { k: number; other: Expr } | undefined =>
@@ -61,7 +72,7 @@ const constOf = (e: Eq): { k: number; other: Expr } | undefined =>
  * The head's shape with labels and locals renumbered by first appearance and `eq` constants
  * replaced by placeholders; undefined when the head is not pure enough to be probed.
  */
-function canonical(head: Stmt, flowLabel: number): Omit<Candidate, 'block' | 'head' | 'rest'> | undefined {
+function canonical(head: Stmt, flowLabel: number): Omit<Candidate, 'block' | 'head' | 'rest' | 'isPrivate'> | undefined {
   const labels = new Map<number, number>([[flowLabel, -1]]);
   const localIds = new Map<number, number>();
   const consts: number[] = [];
@@ -124,7 +135,7 @@ function canonical(head: Stmt, flowLabel: number): Omit<Candidate, 'block' | 'he
   return bad ? undefined : { key: JSON.stringify(shape), consts, eqs, locals: new Set(localIds.keys()) };
 }
 
-function candidate(s: Stmt): Candidate | undefined {
+function candidate(s: Stmt, isPrivate: (n: number) => boolean): Candidate | undefined {
   if (s.k !== 'block' || !s.catchFaults) return undefined;
   const head = s.body.k === 'seq' ? s.body.body[0] : s.body;
   if (!head) return undefined;
@@ -133,7 +144,7 @@ function candidate(s: Stmt): Candidate | undefined {
   const rest = s.body.k === 'seq' ? s.body.body.slice(1) : [];
   let readsHead = false;
   for (const r of rest) scan(r, (n) => { if (c.locals.has(n)) readsHead = true; }, () => undefined);
-  return readsHead ? undefined : { block: s, head, rest, ...c };
+  return readsHead ? undefined : { block: s, head, rest, ...c, isPrivate };
 }
 
 // ---- whole-program facts ----
@@ -144,7 +155,8 @@ function forEachChild(s: Stmt, onStmt: (s: Stmt) => void, onExpr: (e: Expr) => v
     case 'if': onExpr(s.cond); onStmt(s.then); if (s.else) onStmt(s.else); return;
     case 'for': onExpr(s.init); onExpr(s.limit); onStmt(s.body); return;
     case 'block': onStmt(s.body); return;
-    case 'return': case 'setreg': case 'setlocal': case 'setstate': onExpr(s.value); return;
+    case 'return': case 'setreg': case 'setlocal': onExpr(s.value); return;
+    case 'setstate': if (s.at) onExpr(s.at); onExpr(s.value); return;
     case 'setmem': onExpr(s.index); onExpr(s.value); return;
     case 'eval': onExpr(s.e); return;
     default: return;
@@ -189,14 +201,15 @@ export function dispatchFlows(p: Program, opts: { minFlows?: number } = {}): Pro
   const out: Stmt[] = [];
   let changed = false;
   let i = 0;
+  const candidateAt = (at: number) => candidate(top[at]!, (n) => owner.get(n) === at);
   while (i < top.length) {
-    const first = candidate(top[i]!);
+    const first = candidateAt(i);
     const ok = (c: Candidate | undefined, at: number): c is Candidate => !!c && [...c.locals].every((n) => owner.get(n) === at);
     if (!ok(first, i)) { out.push(top[i]!); i++; continue; }
     const run: Candidate[] = [first];
     let j = i + 1;
     for (; j < top.length; j++) {
-      const c = candidate(top[j]!);
+      const c = candidateAt(j);
       if (!ok(c, j) || c.key !== first.key) break;
       run.push(c);
     }
@@ -245,22 +258,26 @@ const lorAll = (xs: Expr[]): Expr => xs.reduce((a, b) => ({ k: 'lor', a, b }));
 
 function dispatchGroup(g: Group, fresh: Fresh): Stmt[] {
   const template = g.flows[0]!;
-  const outcome = fresh.local();
+  const siteOf = new Map<Expr, number>(g.sites.map((s, j) => [template.eqs[s]!.node, j]));
+  // When no flow's head can complete unless the lookup finds it, and the rests are one program
+  // up to constants, the found flows run one shared copy of it; otherwise each rest is kept.
+  const shared = mayComplete(template.head, new Set(siteOf.keys())) ? undefined : sharedRest(g.flows);
+  const outcome = shared ? undefined : fresh.local();
   const values = g.sites.map(() => fresh.local());
   const met = g.sites.map(() => fresh.local());
   const found = g.sites.map(() => fresh.local());
   const completes = g.sites.map(() => fresh.local());
-  const siteOf = new Map<Expr, number>(g.sites.map((s, j) => [template.eqs[s]!.node, j]));
   const probeLabel = fresh.label();
   const probe = new Probe(template.block.label, probeLabel, siteOf, { values, met }, fresh);
   const body: Stmt[] = [
-    setL(outcome, k(0)), ...met.map((m) => setL(m, k(0))),
-    { k: 'block', label: probeLabel, catchFaults: true, body: { k: 'seq', body: [probe.stmt(template.head), setL(outcome, k(1))] } },
+    ...(outcome !== undefined ? [setL(outcome, k(0))] : []), ...met.map((m) => setL(m, k(0))),
+    { k: 'block', label: probeLabel, catchFaults: true, body: { k: 'seq', body: [probe.stmt(template.head), ...(outcome !== undefined ? [setL(outcome, k(1))] : [])] } },
   ];
-  // Position of each K, sorted by K, for the search trees.
+  // Position of each K, as a table from K (the backend lowers it like a set: one subtraction for consecutive Ks).
   const byK = g.ks.map((kv, pos) => ({ kv, pos })).sort((a, b) => a.kv - b.kv);
+  const table = { keys: byK.map((x) => x.kv), values: byK.map((x) => x.pos) };
   values.forEach((v, j) => {
-    body.push(setL(found[j]!, { k: 'cond', c: L(met[j]!), a: search(L(v), byK), b: k(NONE) }));
+    body.push(setL(found[j]!, { k: 'cond', c: L(met[j]!), a: { k: 'lookup', e: L(v), ...table }, b: k(NONE) }));
     // The found flow's own head (its K is v_j): does it complete?
     const label = fresh.label();
     const head = new Probe(template.block.label, label, siteOf, { k: L(v) }, fresh).stmt(template.head);
@@ -269,20 +286,98 @@ function dispatchGroup(g: Group, fresh: Fresh): Stmt[] {
       then: { k: 'block', label, catchFaults: true, body: { k: 'seq', body: [head, setL(completes[j]!, k(1))] } },
     });
   });
+  if (shared) {
+    body.push(...inOrder(shared, found, completes, fresh));
+    return body;
+  }
   const rests = g.flows.map((f): Stmt => ({ ...f.block, body: { k: 'seq', body: f.rest } }));
-  body.push(positions(rests, L(outcome), found.map((q, j) => ({ q: L(q), ok: L(completes[j]!) }))));
+  body.push(positions(rests, L(outcome!), found.map((q, j) => ({ q: L(q), ok: L(completes[j]!) }))));
   return body;
 }
 
-/** The position of the flow whose K equals x, or NONE: a balanced tree of `<` tests. */
-function search(x: Expr, sorted: readonly { kv: number; pos: number }[], from = 0, to = sorted.length): Expr {
-  if (to - from <= 3) {
-    let e: Expr = k(NONE);
-    for (let i = to - 1; i >= from; i--) e = { k: 'cond', c: { k: 'bin', op: 'eq', a: x, b: k(sorted[i]!.kv) }, a: k(sorted[i]!.pos), b: e };
-    return e;
-  }
-  const mid = (from + to) >>> 1;
-  return { k: 'cond', c: { k: 'bin', op: 'lt', a: x, b: k(sorted[mid]!.kv) }, a: search(x, sorted, from, mid), b: search(x, sorted, mid, to) };
+/** One copy of the flows' rests, for the flow whose position is in a local. */
+type SharedRest = (position: number, fresh: Fresh) => Stmt[];
+
+/**
+ * The group's rests as one program whose varying constants and state words are computed from
+ * the flow's position q: `base + q * step` when they step evenly from flow to flow (a counter's
+ * words, flow after flow), else a table from q. Undefined when the rests differ in more than that.
+ */
+function sharedRest(flows: readonly Candidate[]): SharedRest | undefined {
+  const shapes = flows.map((f) => {
+    const slots: number[] = [];
+    const keep = (_slot: number, v: number) => { slots.push(v); return undefined; };
+    const t = new Templater(f.block.label, f.isPrivate, { konst: keep, state: keep });
+    f.rest.forEach((r) => t.stmt(r));
+    return { key: t.key, slots };
+  });
+  if (shapes.some((x) => x.key !== shapes[0]!.key)) return undefined;
+  const varying = new Map<number, number[]>();
+  shapes[0]!.slots.forEach((_, slot) => {
+    const vs = shapes.map((x) => x.slots[slot]!);
+    if (vs.some((v) => v !== vs[0])) varying.set(slot, vs);
+  });
+  const first = flows[0]!;
+  return (q, fresh) => {
+    const pre: Stmt[] = [];
+    const byStep = new Map<number, number>();
+    const computed = new Map<number, { base: number; at: Expr }>();
+    for (const [slot, vs] of varying) {
+      const step = (vs[1]! - vs[0]!) >>> 0;
+      if (vs.every((v, i) => ((v - vs[0]!) >>> 0) === (Math.imul(i, step) >>> 0))) {
+        let l = byStep.get(step);
+        if (l === undefined) {
+          l = fresh.local();
+          byStep.set(step, l);
+          pre.push(setL(l, { k: 'bin', op: 'mul', a: L(q), b: k(step) }));
+        }
+        computed.set(slot, { base: vs[0]!, at: L(l) });
+      } else {
+        const l = fresh.local();
+        pre.push(setL(l, { k: 'lookup', e: L(q), keys: vs.map((_, i) => i), values: vs }));
+        computed.set(slot, { base: 0, at: L(l) });
+      }
+    }
+    const labels = new Map<number, number>();
+    const label = (l: number) => {
+      let x = labels.get(l);
+      if (x === undefined) { x = fresh.label(); labels.set(l, x); }
+      return x;
+    };
+    const t = new Templater(first.block.label, first.isPrivate, {
+      konst: (slot) => {
+        const x = computed.get(slot);
+        return x && (x.base === 0 ? x.at : { k: 'bin', op: 'add', a: k(x.base), b: x.at });
+      },
+      state: (slot) => { const x = computed.get(slot); return x && { i: x.base, at: x.at }; },
+      label,
+    });
+    const rest = first.rest.map((r) => t.stmt(r));
+    // Each copy starts as a flow block did: its private locals zero.
+    const zero = t.privateLocals.map((n) => setL(n, k(0)));
+    return [...pre, ...zero, { k: 'block', label: label(first.block.label), catchFaults: true, body: { k: 'seq', body: rest } }];
+  };
+}
+
+/**
+ * Runs the shared rest for each flow found at a site whose head completes, in flow order and
+ * once per flow (two sites may find the same flow): round r picks the smallest position above
+ * the last one run.
+ */
+function inOrder(shared: SharedRest, found: readonly number[], completes: readonly number[], fresh: Fresh): Stmt[] {
+  const last = fresh.local(), next = fresh.local();
+  const plus1 = (q: number): Expr => ({ k: 'bin', op: 'add', a: L(q), b: k(1) });
+  const round = (r: number): Stmt[] => {
+    const pick: Stmt[] = found.map((q, j) => ({
+      k: 'if',
+      cond: { k: 'land', a: L(completes[j]!), b: { k: 'land', a: { k: 'bin', op: 'gt', a: plus1(q), b: L(last) }, b: { k: 'bin', op: 'lt', a: plus1(q), b: L(next) } } },
+      then: setL(next, plus1(q)),
+    }));
+    const q = fresh.local();
+    const run: Stmt[] = [setL(last, L(next)), setL(q, { k: 'bin', op: 'sub', a: L(next), b: k(1) }), ...shared(q, fresh), ...(r + 1 < found.length ? round(r + 1) : [])];
+    return [setL(next, k(NONE)), ...pick, { k: 'if', cond: { k: 'bin', op: 'ne', a: L(next), b: k(NONE) }, then: { k: 'seq', body: run } }];
+  };
+  return [setL(last, k(0)), ...round(0)];
 }
 
 /**

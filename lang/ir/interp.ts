@@ -10,6 +10,7 @@
  * - locals are zeroed per packet, registers and memory persist in the caller's state.
  */
 import type { BinOp, Expr, Program, RelOp, Stmt } from './ir.js';
+import { LOOKUP_MISS } from './ir.js';
 import { lowerField } from './fields.js';
 
 export interface InterpState {
@@ -119,14 +120,19 @@ export function searchRegion(packet: Uint8Array, from: number, to: number, patte
 
 /** Whether `v` is in `set` (ascending): binary search. */
 export function inSortedSet(set: readonly number[], v: number): boolean {
+  return sortedIndex(set, v) >= 0;
+}
+
+/** The position of `v` in an ascending array, or -1. */
+export function sortedIndex(set: readonly number[], v: number): number {
   let lo = 0, hi = set.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const x = set[mid]!;
-    if (x === v) return true;
+    if (x === v) return mid;
     if (x < v) lo = mid + 1; else hi = mid;
   }
-  return false;
+  return -1;
 }
 
 /** Lowered field expressions, per node and link type (lowering is pure, so caching is safe). */
@@ -153,6 +159,14 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
     return packet.subarray(off, off + len);
   };
 
+  /** The word S[i + at] stands for; a word outside S[] is a fault. */
+  const stateIndex = (i: number, at: Expr | undefined): number => {
+    if (!at) return i;
+    const w = (i + ev(at)) >>> 0;
+    if (w >= state.state.length) throw new Stop(0);
+    return w;
+  };
+
   const ev = (e: Expr): number => {
     switch (e.k) {
       case 'const': return e.v >>> 0;
@@ -167,7 +181,7 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
           case 'tsfrac': return (opts.timestamp?.[1] ?? 0) >>> 0;
         }
         break;
-      case 'state': return state.state[e.i]!;
+      case 'state': return state.state[stateIndex(e.i, e.at)]!;
       case 'load': {
         let v = 0;
         for (const b of bytesAt(ev(e.off), e.size)) v = v * 256 + b;   // big-endian
@@ -200,6 +214,10 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
         return searchRegion(packet, from, to, e.patterns) ? 1 : 0;
       }
       case 'inset': return inSortedSet(e.set, ev(e.e)) ? 1 : 0;
+      case 'lookup': {
+        const j = sortedIndex(e.keys, ev(e.e));
+        return j < 0 ? LOOKUP_MISS : e.values[j]! >>> 0;
+      }
       case 'extern': {
         const args = e.args.map(ev);
         if (!opts.callExtern) {
@@ -255,8 +273,22 @@ export function runPacket(program: Program, state: InterpState, packet: Uint8Arr
         return;
       }
       case 'setlocal': locals[s.n] = ev(s.value); return;
-      case 'setstate': state.state[s.i] = ev(s.value); return;
+      case 'setstate': {
+        const i = stateIndex(s.i, s.at);   // `at` first, then the value
+        state.state[i] = ev(s.value);
+        return;
+      }
       case 'eval': ev(s.e); return;
+      case 'searchall': {
+        const from = ev(s.from);
+        const to = ev(s.to);
+        const words = new Uint32Array(Math.ceil(s.patterns.length / 32));
+        s.patterns.forEach((p, j) => {
+          if (searchRegion(packet, from, to, [p])) words[j >>> 5]! |= 1 << (j & 31);
+        });
+        locals.set(words, s.into);
+        return;
+      }
     }
   };
 

@@ -41,8 +41,12 @@ export type Expr =
   | { k: 'reg'; n: number }                         // R[n]
   | { k: 'mem'; index: Expr }                       // M[index & (memoryCells-1)]
   | { k: 'local'; n: number }                       // L[n]
-  /** Word i of the host-function state area (S[0..stateWords)): counters, tables, previous timestamps. */
-  | { k: 'state'; i: number }
+  /**
+   * Word i of the host-function state area (S[0..stateWords)): counters, tables, previous
+   * timestamps. With `at`, word i + at (computed modulo 2^32; a word outside S[] is a fault):
+   * how flows that share one copy of their code each reach their own state (dispatch.ts).
+   */
+  | { k: 'state'; i: number; at?: Expr }
   | { k: 'meta'; m: MetaName }
   /** Big-endian load of `size` bytes at frame offset `off` (from the first captured byte). */
   | { k: 'load'; off: Expr; size: 1 | 2 | 4 }
@@ -76,6 +80,12 @@ export type Expr =
    * lower it to a hashed lookup, so its cost does not grow with the set.
    */
   | { k: 'inset'; e: Expr; set: readonly number[] }
+  /**
+   * Table lookup: values[j] when the value of `e` is keys[j], else 0xffffffff. `keys` holds
+   * distinct u32 constants in ascending order, `values` as many u32 constants. Faults only as `e`
+   * does; backends lower it like `inset`, so its cost does not grow with the table.
+   */
+  | { k: 'lookup'; e: Expr; keys: readonly number[]; values: readonly number[] }
   /** Call of a registered extern (see Extern below); `args` are evaluated left to right first. */
   | { k: 'extern'; id: number; args: Expr[] };
 
@@ -102,7 +112,15 @@ export type Stmt =
   | { k: 'setreg'; n: number; value: Expr }
   | { k: 'setmem'; index: Expr; value: Expr }       // index evaluated before value
   | { k: 'setlocal'; n: number; value: Expr }
-  | { k: 'setstate'; i: number; value: Expr }
+  | { k: 'setstate'; i: number; value: Expr; at?: Expr }   // S[i (+ at)] = value; `at` is evaluated first
+  /**
+   * One scan for many patterns (the pass searchmerge.ts makes it from `search` nodes sharing a
+   * region): for each j, bit (j % 32) of L[into + floor(j / 32)] is set iff patterns[j] occurs
+   * whole inside the packet bytes [from, min(to, caplen)) — the region rule of `search` — and
+   * every other bit of those ceil(n / 32) locals is cleared. `from` is evaluated before `to`;
+   * faults only as they do. `patterns`: non-empty byte strings, at least one.
+   */
+  | { k: 'searchall'; from: Expr; to: Expr; patterns: Uint8Array[]; into: number }
   | { k: 'eval'; e: Expr };
 
 /**
@@ -137,6 +155,9 @@ export interface Program {
   /** Where it came from, for metadata and messages. */
   source?: { language: 'fpl' | 'pcap' | 'cbpf' | 'chain'; text?: string; file?: string };
 }
+
+/** What `lookup` gives for a value that is not one of its keys. */
+export const LOOKUP_MISS = 0xffffffff;
 
 export const DEFAULT_FUEL = 65536;
 export const DEFAULT_MEMORY_CELLS = 1024;

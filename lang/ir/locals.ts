@@ -29,12 +29,18 @@ function stmtReads(s: Stmt, f: (n: number) => void): void {
     case 'if': exprLocals(s.cond, f); stmtReads(s.then, f); if (s.else) stmtReads(s.else, f); return;
     case 'for': exprLocals(s.init, f); exprLocals(s.limit, f); stmtReads(s.body, f); return;
     case 'block': stmtReads(s.body, f); return;
-    case 'return': case 'setreg': case 'setlocal': case 'setstate': exprLocals(s.value, f); return;
+    case 'return': case 'setreg': case 'setlocal': exprLocals(s.value, f); return;
+    case 'setstate': if (s.at) exprLocals(s.at, f); exprLocals(s.value, f); return;
     case 'setmem': exprLocals(s.index, f); exprLocals(s.value, f); return;
     case 'eval': exprLocals(s.e, f); return;
+    case 'searchall': exprLocals(s.from, f); exprLocals(s.to, f); return;
     default: return;
   }
 }
+
+/** The locals a `searchall` overwrites, in order (they must stay consecutive). */
+const searchallWords = (s: Extract<Stmt, { k: 'searchall' }>): number[] =>
+  Array.from({ length: Math.ceil(s.patterns.length / 32) }, (_, i) => s.into + i);
 
 interface Unit { block: Block; children: Unit[]; own: number[] }
 
@@ -64,13 +70,22 @@ export function shareLocals(p: Program): Program {
         return;
       }
       case 'setlocal': use(s.n, path); reads(s.value); return;
-      case 'return': case 'setreg': case 'setstate': reads(s.value); return;
+      case 'return': case 'setreg': reads(s.value); return;
+      case 'setstate': if (s.at) reads(s.at); reads(s.value); return;
       case 'setmem': reads(s.index); reads(s.value); return;
       case 'eval': reads(s.e); return;
+      case 'searchall': reads(s.from); reads(s.to); wordSets.push(searchallWords(s)); searchallWords(s).forEach((n) => use(n, path)); return;
       default: return;
     }
   };
+  const wordSets: number[][] = [];
   walk(p.body, [], false);
+  // A searchall's words must stay consecutive: give them all the owner of the outermost one.
+  for (const words of wordSets) {
+    const first = words[0]!;
+    for (const n of words) use(first, paths.get(n)!);
+    for (const n of words) use(n, paths.get(first)!);
+  }
   const shared: number[] = [];
   for (const [n, path] of paths) {
     if (path.length) path[path.length - 1]!.own.push(n); else shared.push(n);
@@ -106,6 +121,12 @@ export function shareLocals(p: Program): Program {
         return { ...s, body: z ? { k: 'seq', body: [...z.map((n): Stmt => ({ k: 'setlocal', n, value: { k: 'const', v: 0 } })), body] } : body };
       }
       case 'setlocal': return { k: 'setlocal', n: L(s.n), value: ex(s.value) };
+      case 'searchall': {
+        // Its words share every use (it writes them all), so they land in one unit, in order.
+        const words = searchallWords(s);
+        if (words.some((n, i) => L(n) !== L(s.into) + i)) throw new Error('internal: the words of a searchall were not renumbered together');
+        return { ...s, from: ex(s.from), to: ex(s.to), into: L(s.into) };
+      }
       default: return mapSubStmts(s, st, ex);
     }
   };
@@ -132,6 +153,7 @@ function readBeforeWrite(body: Stmt, own: ReadonlySet<number>): number[] {
       return;
     }
     if (s.k === 'setlocal') { exprLocals(s.value, read); written.add(s.n); return; }
+    if (s.k === 'searchall') { stmtReads(s, read); searchallWords(s).forEach((n) => written.add(n)); return; }
     stmtReads(s, read);
   };
   scan(body);

@@ -73,7 +73,7 @@ export function printExpr(e: Expr): string {
     case 'mem': return `M[${printExpr(e.index)}]`;
     case 'local': return `L${e.n}`;
     case 'meta': return e.m;
-    case 'state': return `S[${e.i}]`;
+    case 'state': return stateWord(e.i, e.at);
     case 'load': return `load${e.size}[${printExpr(e.off)}]`;
     case 'field': return e.shift ? `${e.name}@+${e.shift}` : e.name;
     case 'bin':
@@ -93,9 +93,14 @@ export function printExpr(e: Expr): string {
     case 'hash': return `hash(${printExpr(e.off)}, ${printExpr(e.len)}, ${printExpr(e.range)})`;
     case 'search': return `search(${printExpr(e.from)}, ${printExpr(e.to)}, ${e.patterns.map(printPattern).join(', ')})`;
     case 'inset': return `${wrap(printExpr(e.e), prec(e.e) <= PREC_IN)} in {${e.set.map(num).join(', ')}}`;
+    case 'lookup': return `lookup(${printExpr(e.e)}, {${e.keys.map((key, j) => `${num(key)}: ${num(e.values[j]!)}`).join(', ')}})`;
     case 'extern': return `extern#${e.id}(${e.args.map(printExpr).join(', ')})`;
   }
 }
+
+/** S[i], or S[i + at] with `at` in parentheses unless it binds tighter than `+`. */
+const stateWord = (i: number, at: Expr | undefined): string =>
+  (at ? `S[${num(i)} + ${wrap(printExpr(at), prec(at) <= BIN_PREC.add)}]` : `S[${i}]`);
 
 /** A search pattern as a quoted string: printable ASCII as is, other bytes (and the quote and backslash) as \xHH. */
 function printPattern(p: Uint8Array): string {
@@ -156,8 +161,14 @@ function stmtLines(s: Stmt, indent: number, out: string[]): void {
     case 'setreg': out.push(`${pad}R[${s.n}] = ${printExpr(s.value)}`); return;
     case 'setmem': out.push(`${pad}M[${printExpr(s.index)}] = ${printExpr(s.value)}`); return;
     case 'setlocal': out.push(`${pad}L${s.n} = ${printExpr(s.value)}`); return;
-    case 'setstate': out.push(`${pad}S[${s.i}] = ${printExpr(s.value)}`); return;
+    case 'setstate': out.push(`${pad}${stateWord(s.i, s.at)} = ${printExpr(s.value)}`); return;
     case 'eval': out.push(`${pad}eval ${printExpr(s.e)}`); return;
+    case 'searchall': {
+      const last = s.into + Math.ceil(s.patterns.length / 32) - 1;
+      const into = last === s.into ? `L${s.into}` : `L${s.into}..L${last}`;
+      out.push(`${pad}${into} = searchall(${printExpr(s.from)}, ${printExpr(s.to)}, ${s.patterns.map(printPattern).join(', ')})`);
+      return;
+    }
   }
 }
 

@@ -55,8 +55,12 @@ export function validateProgram(p: Program): string[] {
     if (!isIndex(n) || n >= p.locals) err(path, `local L${String(n)}: the program declares ${String(p.locals)} locals`);
   };
 
-  const stateIndex = (path: string, i: unknown) => {
-    if (!isIndex(i) || i >= (p.stateWords ?? 0)) err(path, `state word S[${String(i)}]: the program declares ${String(p.stateWords ?? 0)} state words`);
+  const stateIndex = (path: string, i: unknown, at: Expr | undefined) => {
+    if (at) {
+      // S[i + at]: checked when it runs (a word outside S[] is a fault).
+      if (!isU32(i)) err(path, `state word S[${String(i)} + …]: expected an integer in [0, 2^32)`);
+      expr(at, `${path}.at`);
+    } else if (!isIndex(i) || i >= (p.stateWords ?? 0)) err(path, `state word S[${String(i)}]: the program declares ${String(p.stateWords ?? 0)} state words`);
   };
 
   const expr = (e: Expr, path: string): void => {
@@ -71,7 +75,7 @@ export function validateProgram(p: Program): string[] {
       case 'meta':
         if (!['caplen', 'wirelen', 'tssec', 'tsfrac'].includes(e.m)) err(path, `meta ${String(e.m)}: expected caplen, wirelen, tssec or tsfrac`);
         return;
-      case 'state': stateIndex(path, e.i); return;
+      case 'state': stateIndex(path, e.i, e.at); return;
       case 'load':
         if (e.size !== 1 && e.size !== 2 && e.size !== 4) err(path, `load size ${String(e.size)}: expected 1, 2 or 4`);
         expr(e.off, `${path}.off`);
@@ -103,6 +107,19 @@ export function validateProgram(p: Program): string[] {
           if (!isU32(v)) err(`${path}.set[${i}]`, `${String(v)}: expected an integer in [0, 2^32)`);
           else if (i > 0 && !(v > (e.set[i - 1] as number))) err(`${path}.set[${i}]`, `${v}: expected values in ascending order, without repeats`);
         });
+        return;
+      case 'lookup':
+        expr(e.e, `${path}.e`);
+        if (!Array.isArray(e.keys) || !Array.isArray(e.values) || e.keys.length !== e.values.length) {
+          err(path, 'lookup: expected arrays of keys and values of the same length');
+        } else if (e.keys.length > MAX_SET_SIZE) err(path, `lookup: ${e.keys.length} keys, at most ${MAX_SET_SIZE} allowed`);
+        else {
+          e.keys.forEach((v, i) => {
+            if (!isU32(v)) err(`${path}.keys[${i}]`, `${String(v)}: expected an integer in [0, 2^32)`);
+            else if (i > 0 && !(v > (e.keys[i - 1] as number))) err(`${path}.keys[${i}]`, `${v}: expected keys in ascending order, without repeats`);
+          });
+          e.values.forEach((v, i) => { if (!isU32(v)) err(`${path}.values[${i}]`, `${String(v)}: expected an integer in [0, 2^32)`); });
+        }
         return;
       case 'extern':
         if (!isIndex(e.id) || e.id >= externCount) err(path, `extern #${String(e.id)}: the program declares ${externCount} externs`);
@@ -167,8 +184,20 @@ export function validateProgram(p: Program): string[] {
         return;
       case 'setmem': expr(s.index, `${path}.index`); expr(s.value, `${path}.value`); return;
       case 'setlocal': localIndex(path, s.n); expr(s.value, `${path}.value`); return;
-      case 'setstate': stateIndex(path, s.i); expr(s.value, `${path}.value`); return;
+      case 'setstate': stateIndex(path, s.i, s.at); expr(s.value, `${path}.value`); return;
       case 'eval': expr(s.e, `${path}.e`); return;
+      case 'searchall': {
+        expr(s.from, `${path}.from`); expr(s.to, `${path}.to`);
+        if (!Array.isArray(s.patterns) || s.patterns.length === 0) { err(path, 'searchall patterns: expected a non-empty array'); return; }
+        s.patterns.forEach((q, i) => {
+          if (!(q instanceof Uint8Array) || q.length === 0) err(`${path}.patterns[${i}]`, 'expected a non-empty Uint8Array');
+        });
+        const words = Math.ceil(s.patterns.length / 32);
+        if (!isIndex(s.into) || s.into + words > p.locals) {
+          err(path, `searchall into L${String(s.into)}..: ${words} locals needed, the program declares ${String(p.locals)}`);
+        }
+        return;
+      }
       default:
         err(path, `unknown statement kind ${JSON.stringify((s as { k: unknown }).k)}`);
     }

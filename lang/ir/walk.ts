@@ -14,9 +14,10 @@ export function forEachSubExpr(e: Expr, f: (sub: Expr) => void): void {
     case 'cond': f(e.c); f(e.a); f(e.b); return;
     case 'hash': f(e.off); f(e.len); f(e.range); return;
     case 'extern': e.args.forEach(f); return;
-    case 'inset': f(e.e); return;
+    case 'inset': case 'lookup': f(e.e); return;
     case 'search': f(e.from); f(e.to); return;
-    case 'const': case 'reg': case 'local': case 'state': case 'meta': case 'field': return;
+    case 'state': if (e.at) f(e.at); return;
+    case 'const': case 'reg': case 'local': case 'meta': case 'field': return;
   }
 }
 
@@ -30,9 +31,10 @@ export function mapSubExprs(e: Expr, f: (sub: Expr) => Expr): Expr {
     case 'cond': return { ...e, c: f(e.c), a: f(e.a), b: f(e.b) };
     case 'hash': return { ...e, off: f(e.off), len: f(e.len), range: f(e.range) };
     case 'extern': return { ...e, args: e.args.map(f) };
-    case 'inset': return { ...e, e: f(e.e) };
+    case 'inset': case 'lookup': return { ...e, e: f(e.e) };
     case 'search': return { ...e, from: f(e.from), to: f(e.to) };
-    case 'const': case 'reg': case 'local': case 'state': case 'meta': case 'field': return e;
+    case 'state': return e.at ? { ...e, at: f(e.at) } : e;
+    case 'const': case 'reg': case 'local': case 'meta': case 'field': return e;
   }
 }
 
@@ -57,9 +59,11 @@ export function mapSubStmts(s: Stmt, fs: (sub: Stmt) => Stmt, fe: (e: Expr) => E
     case 'if': return s.else ? { ...s, cond: fe(s.cond), then: fs(s.then), else: fs(s.else) } : { ...s, cond: fe(s.cond), then: fs(s.then) };
     case 'for': return { ...s, init: fe(s.init), limit: fe(s.limit), body: fs(s.body) };
     case 'block': return { ...s, body: fs(s.body) };
-    case 'return': case 'setreg': case 'setlocal': case 'setstate': return { ...s, value: fe(s.value) };
+    case 'return': case 'setreg': case 'setlocal': return { ...s, value: fe(s.value) };
+    case 'setstate': return s.at ? { ...s, at: fe(s.at), value: fe(s.value) } : { ...s, value: fe(s.value) };
     case 'setmem': return { ...s, index: fe(s.index), value: fe(s.value) };
     case 'eval': return { ...s, e: fe(s.e) };
+    case 'searchall': return { ...s, from: fe(s.from), to: fe(s.to) };
     case 'break': case 'exit': return s;
   }
 }

@@ -108,7 +108,7 @@ class ProgramGen {
         case 0: case 1: return { k: 'const', v: this.constant() };
         case 2: return { k: 'reg', n: r.int(DATA_REGS + 4) };
         case 3: return this.locals ? { k: 'local', n: r.int(this.locals) } : { k: 'const', v: 1 };
-        case 4: return r.chance(0.3) && this.stateWords ? { k: 'state', i: r.int(this.stateWords) }
+        case 4: return r.chance(0.3) && this.stateWords ? this.stateWord(depth)
           : { k: 'meta', m: r.pick(['caplen', 'wirelen', 'caplen', 'wirelen', 'tssec', 'tsfrac'] as const) };
         case 5: return { k: 'field', name: r.pick(this.fields), ...(r.chance(0.2) ? { shift: r.pick([4, 8]) } : {}) };
         default: return { k: 'load', off: this.offset(depth), size: r.pick([1, 2, 4] as const) };
@@ -139,7 +139,7 @@ class ProgramGen {
         len: r.chance(0.7) ? { k: 'const', v: r.int(24) } : this.expr(d),
         range: r.chance(0.7) ? { k: 'const', v: r.pick([0, 1, 7, 1024, 0xffffffff]) } : this.expr(d),
       };
-      case 9: return r.chance(0.3) ? this.inset(d) : { k: 'load', off: this.offset(d), size: r.pick([1, 2, 4] as const) };
+      case 9: return r.chance(0.3) ? (r.chance(0.6) ? this.inset(d) : this.lookup(d)) : { k: 'load', off: this.offset(d), size: r.pick([1, 2, 4] as const) };
       default: return r.chance(0.3) ? this.search(d) : { k: 'field', name: r.pick(this.fields) };
     }
   }
@@ -166,6 +166,35 @@ class ProgramGen {
   }
 
   /**
+   * A table lookup in each of the backend's forms: a few keys, a run of consecutive keys whose
+   * values step evenly (one subtraction), other runs, and hashed tables; keys as `inset`'s sets.
+   */
+  lookup(d: number): Expr {
+    const r = this.r;
+    const set = (this.inset(d) as Extract<Expr, { k: 'inset' }>);
+    let keys = set.set;
+    if (r.chance(0.4)) {
+      const lo = r.pick([0, 1, 1000, 0xffffff00, this.constant()]);
+      keys = Array.from({ length: r.pick([2, 4, 5, 50, 300]) }, (_, j) => lo + j).filter((k) => k <= 0xffffffff);
+    }
+    const v0 = r.pick([0, 7, 0xfffffff0, this.constant()]), step = r.pick([0, 1, 10, 0xffffffff]);
+    const values = keys.map((_, j) => (r.chance(0.8) ? v0 + Math.imul(j, step) : r.int(2 ** 32)) >>> 0);
+    return { k: 'lookup', e: set.e, keys, values };
+  }
+
+  /** S[i], or S[i + at] with `at` often in range (and sometimes not: a fault). */
+  stateWord(depth: number): Expr {
+    const r = this.r;
+    if (r.chance(0.6)) return { k: 'state', i: r.int(this.stateWords) };
+    return { k: 'state', i: r.int(this.stateWords), at: this.stateOffset(depth) };
+  }
+
+  stateOffset(depth: number): Expr {
+    const r = this.r;
+    return r.chance(0.7) ? this.maybeOpaque(r.pick([0, 1, 2, 0xffffffff])) : this.expr(depth + 1);
+  }
+
+  /**
    * A string search over a region near the packet's edges, for 1 to 3 short patterns of bytes
    * that shaped packets often contain (so that both outcomes occur).
    */
@@ -186,7 +215,8 @@ class ProgramGen {
         () => ({ k: 'setreg', n: r.int(DATA_REGS), value: this.expr(ctx.depth) }),
         () => ({ k: 'setmem', index: this.expr(ctx.depth), value: this.expr(ctx.depth) }),
         () => (this.locals ? { k: 'setlocal', n: r.int(this.locals), value: this.expr(ctx.depth) } : { k: 'eval', e: this.expr(ctx.depth) }),
-        () => (this.stateWords ? { k: 'setstate', i: r.int(this.stateWords), value: this.expr(ctx.depth) } : { k: 'eval', e: this.expr(ctx.depth) }),
+        () => (this.stateWords ? { k: 'setstate', i: r.int(this.stateWords), ...(r.chance(0.4) ? { at: this.stateOffset(ctx.depth) } : {}), value: this.expr(ctx.depth) }
+          : { k: 'eval', e: this.expr(ctx.depth) }),
         () => ({ k: 'eval', e: this.expr(ctx.depth) }),
         () => ({ k: 'return', value: this.expr(ctx.depth) }),
       ];

@@ -11,11 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { dispatchFlows } from '../../lang/ir/dispatch.js';
 import { newState, runPacket } from '../../lang/ir/interp.js';
 import { shareLocals } from '../../lang/ir/locals.js';
+import { mayComplete } from '../../lang/ir/outcome.js';
+import { mapStmtExprs, mapSubExprs, mapSubStmts } from '../../lang/ir/walk.js';
 import { bin, c, field, type Expr, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
 import { inlineProgram } from '../../vm/mapi/inline.js';
 import { fakeExtern, genPackets, genProgram } from './arbitrary.js';
+import { ipv4Frame } from '../mapi/helpers.js';
 
 /** A small seeded generator (fast-check drives the seed). */
 class Rng {
@@ -130,21 +133,60 @@ function genRest(r: Rng, i: number): G<Stmt[]> {
   return (at) => parts.map((p) => p(at));
 }
 
-/** A device-like program: flows from up to two head templates, some statements between them. */
-function genDeviceProgram(seed: number): Program {
+/** A head that ends as a filter on K does: `h; if (g && e == K) {} else leave the flow`. */
+function filterHead(r: Rng, h: G<Stmt>): G<Stmt> {
+  const e = genPlain(r, 2), g = genPlain(r, 1);
+  return (at) => ({ k: 'seq', body: [h(at), { k: 'if', cond: { k: 'land', a: g(at), b: bin('eq', e(at), c(at.K)) }, then: { k: 'seq', body: [] }, else: { k: 'exit', label: at.flow } }] });
+}
+
+/** Locals private to one flow's rest (after the heads' locals). */
+const REST_LOCALS = 2;
+
+/**
+ * Rests that are one program up to constants, as N flows with the same chain have: the parts
+ * are chosen once, each flow puts its own constants and state words in them — some stepping
+ * evenly from flow to flow, some not. A private local is read before it is written, so a copy
+ * that does not start with it zeroed shows.
+ */
+function genSameRests(r: Rng, flows: number): (i: number, at: At) => Stmt[] {
+  const uneven = Array.from({ length: flows }, () => r.int(16));
+  const pick = Array.from({ length: 7 }, () => r.chance(0.5));
+  const off = r.int(80);
+  return (i, at) => {
+    const p = flows * HEAD_LOCALS + i * REST_LOCALS;
+    const parts: Stmt[] = [{ k: 'setreg', n: 1, value: bin('add', bin('mul', { k: 'reg', n: 1 }, c(31)), c(i + 1)) }];
+    if (pick[0]) parts.push({ k: 'setstate', i, value: bin('add', { k: 'state', i }, c(1)) });
+    if (pick[1]) parts.push({ k: 'setstate', i: 16 + uneven[i]!, value: bin('add', { k: 'local', n: p }, { k: 'state', i: 16 + uneven[i]! }) });
+    if (pick[2]) parts.push({ k: 'setlocal', n: p, value: { k: 'meta', m: 'caplen' } }, { k: 'setmem', index: c(uneven[i]!), value: { k: 'local', n: p } });
+    if (pick[3]) parts.push({ k: 'if', cond: bin('lt', { k: 'meta', m: 'caplen' }, c(40 + i)), then: { k: 'exit', label: at.flow } });
+    if (pick[4]) parts.push({ k: 'setmem', index: c(i), value: { k: 'load', off: c(off + i), size: 2 } });
+    if (pick[5]) parts.push({ k: 'if', cond: bin('eq', { k: 'reg', n: 1 }, c(i)), then: { k: 'return', value: c(i + 2) } });
+    if (pick[6]) parts.push({ k: 'for', reg: 2, init: c(0), cmp: 'lt', limit: c(3), step: 1, body: { k: 'setstate', i: 2 * i, value: bin('add', { k: 'state', i: 2 * i }, c(1)) } });
+    return parts;
+  };
+}
+
+/**
+ * A device-like program: flows from up to two head templates, some statements between them.
+ * With `sameRests`, the rests differ only in constants and the first head is often a filter
+ * that cannot complete without its K (the shared form of dispatch).
+ */
+function genDeviceProgram(seed: number, sameRests = false): Program {
   const r = new Rng(seed);
-  const heads = [genHead(r, 3), genHead(r, 3)];
+  const heads = [sameRests && r.chance(0.7) ? filterHead(r, genHead(r, 2)) : genHead(r, 3), genHead(r, 3)];
   const flows = 2 + r.int(14);
+  const same = sameRests ? genSameRests(r, flows) : undefined;
   const body: Stmt[] = [{ k: 'setreg', n: 0, value: { k: 'meta', m: 'caplen' } }];
   const kPool = r.chance(0.5) ? 8 : 64;
   for (let i = 0; i < flows; i++) {
     const at: At = { K: r.int(kPool), lb: i * HEAD_LOCALS, flow: i, lab: 100 + 10 * i };
-    const head = heads[r.chance(0.85) ? 0 : 1]!(at);
-    body.push({ k: 'block', label: i, catchFaults: r.chance(0.95), body: { k: 'seq', body: [head, ...genRest(r, i)(at)] } });
+    const head = heads[r.chance(sameRests ? 0.95 : 0.85) ? 0 : 1]!(at);
+    const rest = same ? same(i, at) : genRest(r, i)(at);
+    body.push({ k: 'block', label: i, catchFaults: r.chance(0.95), body: { k: 'seq', body: [head, ...rest] } });
     if (r.chance(0.05)) body.push({ k: 'setreg', n: 1, value: bin('xor', { k: 'reg', n: 1 }, c(0x55)) });
   }
   body.push({ k: 'return', value: bin('add', { k: 'reg', n: 1 }, c(1)) });
-  return { body: { k: 'seq', body }, linkType: 1, registers: 4, memoryCells: 16, stateWords: 32, locals: flows * HEAD_LOCALS, externs: [], fuel: 20 };
+  return { body: { k: 'seq', body }, linkType: 1, registers: 4, memoryCells: 16, stateWords: 32, locals: flows * (HEAD_LOCALS + REST_LOCALS), externs: [], fuel: 20 };
 }
 
 /** Runs both programs over the same packets; the first difference (result, R, M, S, fuel), or undefined. */
@@ -166,8 +208,8 @@ function difference(p: Program, q: Program, packetSeed: number): string | undefi
 const seeds = fc.tuple(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer());
 
 /** The property, for a transform (the pass, or a broken variant of it). */
-const keepsSemantics = (transform: (p: Program) => Program) => fc.property(seeds, ([seed, packetSeed]) => {
-  const p = genDeviceProgram(seed);
+const keepsSemantics = (transform: (p: Program) => Program, sameRests = false) => fc.property(seeds, ([seed, packetSeed]) => {
+  const p = genDeviceProgram(seed, sameRests);
   const q = transform(p);
   expect(validateProgram(q)).toEqual([]);
   const diff = difference(p, q, packetSeed);
@@ -232,6 +274,114 @@ describe('dispatching flows that differ by a constant', () => {
   });
 });
 
+/** Whether the pass ran some group in the shared form (its flows' own blocks are gone). */
+const sharedSome = (p: Program, q: Program): boolean => {
+  const labels = new Set<number>();
+  const visit = (x: Stmt): void => { if (x.k === 'block') labels.add(x.label); mapSubStmts(x, (y) => { visit(y); return y; }, (e) => e); };
+  visit(q.body);
+  return (p.body as Extract<Stmt, { k: 'seq' }>).body.some((x) => x.k === 'block' && x.label < 100 && !labels.has(x.label));
+};
+
+describe('flows with the same chain: one shared copy of their rests', () => {
+  it('keeps results, R, M, S and fuel, faults included', () => {
+    fc.assert(keepsSemantics((p) => dispatchFlows(p, { minFlows: 2 }), true), { numRuns: 300 });
+    fc.assert(keepsSemantics((p) => shareLocals(dispatchFlows(p, { minFlows: 2 })), true), { numRuns: 100 });
+  });
+
+  it('takes the shared form for many generated programs (the property is not vacuous)', () => {
+    let shared = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const p = genDeviceProgram(seed, true);
+      if (sharedSome(p, dispatchFlows(p, { minFlows: 2 }))) shared++;
+    }
+    expect(shared).toBeGreaterThan(60);
+  });
+
+  it('runs two found flows in flow order, each copy with its locals zeroed (and catches copies without)', () => {
+    // `tcp port K` has a site per port field: a packet from port 6 to port 3 finds two flows.
+    const rest = (i: number, tmp: number): Stmt[] => [
+      { k: 'setreg', n: 1, value: bin('add', bin('mul', { k: 'reg', n: 1 }, c(31)), c(i + 1)) },
+      { k: 'setstate', i, value: bin('add', { k: 'state', i }, bin('add', { k: 'local', n: tmp }, c(1))) },
+      { k: 'setlocal', n: tmp, value: c(100) },
+    ];
+    const p = pcapFlows(Array.from({ length: 8 }, (_, i) => `tcp port ${i + 1}`), rest);
+    const q = dispatchFlows(p);
+    expect(sharedSome(p, q)).toBe(true);
+    const packets = [ipv4Frame(6, new Uint8Array(4), { sport: 6, dport: 3 }), ipv4Frame(6, new Uint8Array(4), { sport: 2, dport: 2 }), ipv4Frame(17, new Uint8Array(4), { sport: 6, dport: 3 })];
+    const run = (prog: Program) => {
+      const st = newState(prog);
+      for (const bytes of packets) runPacket(prog, st, bytes, bytes.length);
+      return { R1: st.registers[1], S: [...st.state] };
+    };
+    const want = run(p);
+    expect(want.S.slice(0, 8)).toEqual([0, 1, 1, 0, 0, 1, 0, 0]);
+    expect(run(q)).toEqual(want);
+    const firstRestLocal = p.locals - 8;
+    const strip = (x: Stmt): Stmt => (x.k === 'seq'
+      ? { ...x, body: x.body.filter((y) => !(y.k === 'setlocal' && y.n >= firstRestLocal && y.value.k === 'const' && y.value.v === 0)).map(strip) }
+      : mapSubStmts(x, strip, (e) => e));
+    expect(run({ ...q, body: strip(q.body) })).not.toEqual(want);
+  });
+
+  it('gives a shared group the same code for 50 flows as for 500 (only its lookup tables grow)', () => {
+    const size = (n: number) => JSON.stringify(dispatchFlows(pcapFlows(Array.from({ length: n }, (_, i) => `tcp dst port ${i + 1}`))).body,
+      (key, v: unknown) => (key === 'keys' || key === 'values' ? undefined : v)).length;
+    expect(size(500)).toBeLessThan(size(50) * 1.2);
+  });
+});
+
+describe('whether a head can complete with its K tests false', () => {
+  const K = 1000;   // outside the generators' constants, so `== K` tests are exactly the sites
+  const sitesOf = (s: Stmt): Set<Expr> => {
+    const out = new Set<Expr>();
+    const ex = (e: Expr): Expr => {
+      if (e.k === 'bin' && e.op === 'eq' && ((e.a.k === 'const' && e.a.v === K) || (e.b.k === 'const' && e.b.v === K))) out.add(e);
+      return mapSubExprs(e, ex);
+    };
+    const st = (x: Stmt): Stmt => mapSubStmts(x, st, ex);
+    st(s);
+    return out;
+  };
+
+  it('is a proof: a head it says cannot complete never does, on any packet', () => {
+    let proofs = 0;
+    fc.assert(fc.property(seeds, ([seed, packetSeed]) => {
+      const r = new Rng(seed);
+      const at: At = { K, lb: 0, flow: 1, lab: 10 };
+      const head = (r.chance(0.5) ? filterHead(r, genHead(r, 2)) : genHead(r, 3))(at);
+      const sites = sitesOf(head);
+      if (mayComplete(head, sites)) return;
+      proofs++;
+      const falsify = (x: Stmt): Stmt => mapStmtExprs(x, function f(e: Expr): Expr { return sites.has(e) ? c(0) : mapSubExprs(e, f); });
+      const p: Program = {
+        body: { k: 'seq', body: [{ k: 'block', label: 1, catchFaults: true, body: { k: 'seq', body: [falsify(head), { k: 'return', value: c(7) }] } }, { k: 'return', value: c(3) }] },
+        linkType: 1, registers: 1, memoryCells: 1, locals: HEAD_LOCALS, externs: [], fuel: 1,
+      };
+      const state = newState(p);
+      for (const pk of genPackets(packetSeed, 1, 30)) expect(runPacket(p, state, pk.bytes, pk.wirelen).result).toBe(3);
+    }), { numRuns: 400 });
+    expect(proofs).toBeGreaterThan(40);
+  });
+
+  it('proves libpcap port and host filters, and not a filter that passes other traffic', () => {
+    const head = (expr: string): { head: Stmt; sites: Set<Expr> } => {
+      const p = pcapFlows([expr.replace('K', String(K))]);
+      const block = (p.body as Extract<Stmt, { k: 'seq' }>).body[0] as Extract<Stmt, { k: 'block' }>;
+      const h = (block.body as Extract<Stmt, { k: 'seq' }>).body[0]!;
+      return { head: h, sites: sitesOf(h) };
+    };
+    for (const e of ['tcp dst port K', 'udp port K', 'port K and tcp']) {
+      const h = head(e);
+      expect(h.sites.size).toBeGreaterThan(0);
+      expect(mayComplete(h.head, h.sites), e).toBe(false);
+    }
+    for (const e of ['tcp dst port K or udp', 'not tcp dst port K']) {
+      const h = head(e);
+      expect(mayComplete(h.head, h.sites), e).toBe(true);
+    }
+  });
+});
+
 describe('sharing the locals of blocks that never run together', () => {
   it('keeps results, R, M, S and fuel on device-like programs, dispatched or not', () => {
     fc.assert(keepsSemantics((p) => shareLocals(dispatchFlows(p, { minFlows: 2 }))), { numRuns: 150 });
@@ -273,19 +423,25 @@ describe('sharing the locals of blocks that never run together', () => {
   });
 });
 
-/** A device-like program from libpcap expressions, inlined as MAPI's BPF_FILTER does, each followed by a counter. */
-function pcapFlows(exprs: readonly string[]): Program {
+/** A counter step, as MAPI's PKT_COUNTER has: S[i] += 1 through a temporary. */
+const counter = (i: number, tmp: number): Stmt[] => [
+  { k: 'setlocal', n: tmp, value: bin('add', { k: 'state', i }, c(1)) }, { k: 'setstate', i, value: { k: 'local', n: tmp } }];
+
+/**
+ * A device-like program from libpcap expressions, inlined as MAPI's BPF_FILTER does, each
+ * followed by `rest` (flow i, a local of its own; default a counter). The rests' locals come last.
+ */
+function pcapFlows(exprs: readonly string[], rest: (i: number, tmp: number) => Stmt[] = counter): Program {
   let locals = 0, labels = exprs.length;
-  const body: Stmt[] = exprs.map((expr, i) => {
+  const steps = exprs.map((expr, i) => {
     const { program } = compilePcapFilter(expr, { linkType: 1, snaplen: 262144 });
     const r = inlineProgram(program, { regBase: 0, localBase: locals, labelBase: labels, memBase: 0, stateBase: 0, flowLabel: i, externId: () => 0 });
     locals += r.locals;
     labels += r.labels;
-    const tmp = locals++;   // a counter step's temporary, as MAPI's counters have
-    return { k: 'block', label: i, catchFaults: true, body: { k: 'seq', body: [r.step,
-      { k: 'setlocal', n: tmp, value: bin('add', { k: 'state', i }, c(1)) }, { k: 'setstate', i, value: { k: 'local', n: tmp } }] } };
+    return r.step;
   });
-  return { body: { k: 'seq', body }, linkType: 1, registers: 4, memoryCells: 1, stateWords: exprs.length, locals, externs: [], fuel: 1 };
+  const body: Stmt[] = steps.map((step, i) => ({ k: 'block', label: i, catchFaults: true, body: { k: 'seq', body: [step, ...rest(i, locals + i)] } }));
+  return { body: { k: 'seq', body }, linkType: 1, registers: 4, memoryCells: 1, stateWords: exprs.length, locals: locals + exprs.length, externs: [], fuel: 1 };
 }
 
 describe('dispatching libpcap flows', () => {

@@ -133,12 +133,27 @@ function parseExpr(text: string): Expr {
       const inner = cond();
       take(']');
       if (t === 'R') return { k: 'reg', n: (inner as { v: number }).v };
-      if (t === 'S') return { k: 'state', i: (inner as { v: number }).v };
+      if (t === 'S') {
+        // S[i] or S[i + at]
+        if (inner.k === 'bin' && inner.op === 'add' && inner.a.k === 'const') return { k: 'state', i: inner.a.v, at: inner.b };
+        return { k: 'state', i: (inner as { v: number }).v };
+      }
       if (t === 'M') return { k: 'mem', index: inner };
       return { k: 'load', off: inner, size: Number(t.slice(4)) as 1 | 2 | 4 };
     }
     if (t === 'hash') { const [off, len, range] = args(); return { k: 'hash', off: off!, len: len!, range: range! }; }
     if (t.startsWith('extern#')) return { k: 'extern', id: Number(t.slice(7)), args: args() };
+    if (t === 'lookup') {
+      take('(');
+      const e = cond();
+      take(',');
+      take('{');
+      const keys: number[] = [], values: number[] = [];
+      while (peek() !== '}') { keys.push(Number(take())); take(':'); values.push(Number(take())); if (peek() === ',') take(','); }
+      take('}');
+      take(')');
+      return { k: 'lookup', e, keys, values };
+    }
     if (t === 'search') {
       take('(');
       const from = cond();
@@ -197,7 +212,8 @@ function exprsOf(s: Stmt, out: Expr[]): Expr[] {
     case 'if': out.push(s.cond); exprsOf(s.then, out); if (s.else) exprsOf(s.else, out); break;
     case 'for': out.push(s.init, s.limit); exprsOf(s.body, out); break;
     case 'block': exprsOf(s.body, out); break;
-    case 'return': case 'setreg': case 'setlocal': case 'setstate': out.push(s.value); break;
+    case 'return': case 'setreg': case 'setlocal': out.push(s.value); break;
+    case 'setstate': if (s.at) out.push(s.at); out.push(s.value); break;
     case 'setmem': out.push(s.index, s.value); break;
     case 'eval': out.push(s.e); break;
     default: break;

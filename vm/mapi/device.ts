@@ -16,6 +16,7 @@ import { regroupDisjunctions } from '../../lang/ir/regroup.js';
 import { membershipSets } from '../../lang/ir/sets.js';
 import { dispatchFlows } from '../../lang/ir/dispatch.js';
 import { shareLocals } from '../../lang/ir/locals.js';
+import { mergeSearches } from '../../lang/ir/searchmerge.js';
 import { bin, c, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
@@ -434,7 +435,7 @@ export class MapiDevice {
           if (problems.length) throw new Error(`internal error: the device program is invalid: ${problems.slice(0, 3).join('; ')}`);
           // The same IR passes as compileProgram (exact with faults), then the backend.
           // Flows differing by one constant dispatch through a search tree; flows share their locals.
-          const mod = compileWasm(shareLocals(dispatchFlows(membershipSets(regroupDisjunctions(program)))), { batchBytes: DEVICE_BATCH_BYTES });
+          const mod = compileWasm(shareLocals(mergeSearches(dispatchFlows(membershipSets(regroupDisjunctions(program))))), { batchBytes: DEVICE_BATCH_BYTES });
           return CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
         };
         this.filter = await load(built);

@@ -206,7 +206,8 @@ function usesMemory(s: Stmt): boolean {
     case 'for': return e(s.init) || e(s.limit) || usesMemory(s.body);
     case 'block': return usesMemory(s.body);
     case 'setmem': return true;
-    case 'return': case 'setreg': case 'setlocal': case 'setstate': return e(s.value);
+    case 'return': case 'setreg': case 'setlocal': return e(s.value);
+    case 'setstate': return (s.at ? e(s.at) : false) || e(s.value);
     case 'eval': return e(s.e);
     default: return false;
   }
@@ -314,7 +315,11 @@ class Rewriter {
       case 'return': { const l = this.expr(s.value); return withPre(l.pre, { k: 'return', value: l.v }); }
       case 'setreg': { const l = this.expr(s.value); return withPre(l.pre, { k: 'setreg', n: s.n, value: l.v }); }
       case 'setlocal': { const l = this.expr(s.value); return withPre(l.pre, { k: 'setlocal', n: s.n, value: l.v }); }
-      case 'setstate': { const l = this.expr(s.value); return withPre(l.pre, { k: 'setstate', i: s.i, value: l.v }); }
+      case 'setstate': {
+        if (!s.at) { const l = this.expr(s.value); return withPre(l.pre, { k: 'setstate', i: s.i, value: l.v }); }
+        const { pre, vs } = this.operands([s.at, s.value]);
+        return withPre(pre, { k: 'setstate', i: s.i, at: vs[0]!, value: vs[1]! });
+      }
       case 'setmem': { const { pre, vs } = this.operands([s.index, s.value]); return withPre(pre, { k: 'setmem', index: vs[0]!, value: vs[1]! }); }
       case 'eval': { const l = this.expr(s.e); return withPre(l.pre, { k: 'eval', e: l.v }); }
       default: return s;

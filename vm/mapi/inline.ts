@@ -54,7 +54,7 @@ export function inlineProgram(p: Program, t: InlineTarget): Inlined {
     switch (e.k) {
       case 'reg': return { k: 'reg', n: t.regBase + e.n };
       case 'local': return { k: 'local', n: t.localBase + e.n };
-      case 'state': return { k: 'state', i: t.stateBase + e.i };
+      case 'state': return e.at ? { k: 'state', i: t.stateBase + e.i, at: expr(e.at) } : { k: 'state', i: t.stateBase + e.i };
       case 'mem': return { k: 'mem', index: memIndex(e.index) };
       case 'extern': {
         const id = externIds[e.id];
@@ -77,7 +77,10 @@ export function inlineProgram(p: Program, t: InlineTarget): Inlined {
       case 'setreg': return { k: 'setreg', n: t.regBase + s.n, value: expr(s.value) };
       case 'setmem': return { k: 'setmem', index: memIndex(s.index), value: expr(s.value) };
       case 'setlocal': return { k: 'setlocal', n: t.localBase + s.n, value: expr(s.value) };
-      case 'setstate': return { k: 'setstate', i: t.stateBase + s.i, value: expr(s.value) };
+      case 'setstate': {
+        const at = s.at ? { at: expr(s.at) } : {};   // before the value, in evaluation order
+        return { k: 'setstate', i: t.stateBase + s.i, ...at, value: expr(s.value) };
+      }
       default: return mapSubStmts(s, stmt, expr);   // seq, if, eval, break
     }
   };
