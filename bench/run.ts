@@ -54,11 +54,11 @@ if (want('p3')) {
   const trace = smoke ? '/tmp/fplc-bench/smoke.pcap' : join('/tmp/fplc-bench', 'big.pcap');
   if (!existsSync(trace)) { mkdirSync(dirname(trace), { recursive: true }); writeBigTrace(trace, smoke ? 20000 : undefined); }
   const counts = smoke ? [1, 10] : [1, 100, 1000, 10000];
-  await benchFlows(trace, 1);   // warm-up: loading binaryen and the front end is not per-packet cost
+  await benchFlows(trace, 1, 1);   // warm-up: loading binaryen and the front end is not per-packet cost
   console.log(`P3 many flows on ${trace}: N flows \`tcp dst port i\` + PKT_COUNTER on one device`);
   const rows = [];
   for (const n of counts) {
-    const r = await benchFlows(trace, n);
+    const r = await benchFlows(trace, n, smoke ? 1 : 3);
     rows.push(r);
     console.log(`  ${String(n).padStart(6)} flows  ${r.ns_per_pkt.toFixed(1).padStart(8)} ns/pkt  (set-up and compile ${r.compile_ms.toFixed(0)} ms)`);
   }
