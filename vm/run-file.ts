@@ -57,18 +57,20 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
     const limit = opts.count ?? Infinity;
     const onBatch = (batch: Uint8Array, results: Uint32Array, n: number) => {
       if (done) return;
-      let off = 0;
-      for (let i = 0; i < n; i++) {
+      // Locals in the loop (not the closure's variables), so that it stays a tight scan for non-zero results.
+      let off = 0, i = 0, hits = matched;
+      for (; i < n; i++) {
         const r = results[i]!;
-        packets++;
         if (r !== 0) {
-          matched++;
+          hits++;
           codes.set(r, (codes.get(r) ?? 0) + 1);
           writer?.writeRecord(batch, off);
-          if (matched >= limit) { done = true; break; }
+          if (hits >= limit) { done = true; i++; break; }
         }
         if (writer) off += RECORD_HEADER_BYTES + readU32LE(batch, off + 8);
       }
+      packets += i;
+      matched = hits;
       opts.onProgress?.(packets, matched);
       return done ? false : undefined;
     };
