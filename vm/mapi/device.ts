@@ -85,7 +85,12 @@ export class FunctionInstance {
 }
 
 export class MapiFlow {
-  status: FlowStatus = FLOW_INIT;
+  private state: FlowStatus = FLOW_INIT;
+  /** An active flow reads as finished once its device has read the whole trace (no pass over N flows at the end). */
+  get status(): FlowStatus {
+    return this.state === FLOW_ACTIVE && this.device.status === DEVICE_FINISHED ? FLOW_FINISHED : this.state;
+  }
+  set status(s: FlowStatus) { this.state = s; }
   /**
    * Device packets processed before the first module that runs this flow. Every later packet
    * reaches its first function, so that count is computed, not kept per packet (with N flows,
@@ -130,6 +135,8 @@ export class MapiDevice {
    */
   private buffers: FunctionInstance[] = [];
   private cookers: FunctionInstance[] = [];
+  /** Active instances with a `finish` hook (the end of the trace runs only these, not every instance). */
+  private finishers: FunctionInstance[] = [];
   private compiling: Promise<void> = Promise.resolve();
   private pendingCompiles = 0;
   private queuedRebuild: Promise<void> | undefined;
@@ -442,6 +449,7 @@ export class MapiDevice {
         const active = this.flows.filter((f) => f.status === FLOW_ACTIVE).flatMap((f) => f.functions);
         this.buffers = active.filter((f) => f.def === TO_BUFFER);
         this.cookers = active.filter((f) => f.def.cooked);
+        this.finishers = active.filter((f) => f.def.finish);
         this.cookedFilter = tail ? await load(tail) : undefined;
       } finally {
         this.pendingCompiles--;
@@ -653,8 +661,8 @@ export class MapiDevice {
     } catch (e) {
       this.error ??= e as Error;
     }
-    for (const flow of this.flows) for (const f of flow.functions) this.finishInstance(f);
-    for (const flow of this.flows) if (flow.status === FLOW_ACTIVE) flow.status = FLOW_FINISHED;
+    // Instances without a finish hook have nothing to do, and active flows now read as finished (MapiFlow.status).
+    for (const f of this.finishers) this.finishInstance(f);
     this.resolveDone();
     this.wake();
   }
