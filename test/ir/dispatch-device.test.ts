@@ -46,7 +46,11 @@ describe('a device with many tcp dst port flows', () => {
         return { p, flow, filter, counter };
       });
       await Promise.all(flows.map((f) => f.flow.connect()));
-      expect(dispatchFlows(dev.core.buildProgram().program), 'the flows are dispatched').not.toBe(dev.core.buildProgram().program);
+      const program = dev.core.buildProgram().program;
+      const dispatched = dispatchFlows(program);
+      expect(dispatched, 'the flows are dispatched').not.toBe(program);
+      // Same chains: one shared copy of the rest, its counters at S[i + position-dependent offset].
+      expect(JSON.stringify(dispatched.body), 'the flows share one copy of their rest').toContain('"at":');
       await dev.start();
       await dev.finished();
       let matched = 0;

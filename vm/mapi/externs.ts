@@ -268,6 +268,8 @@ class Rewriter {
       case 'bin': { const { pre, vs } = this.operands([e.a, e.b]); return { pre, v: { ...e, a: vs[0]!, b: vs[1]! } }; }
       case 'hash': { const { pre, vs } = this.operands([e.off, e.len, e.range]); return { pre, v: { k: 'hash', off: vs[0]!, len: vs[1]!, range: vs[2]! } }; }
       case 'search': { const { pre, vs } = this.operands([e.from, e.to]); return { pre, v: { ...e, from: vs[0]!, to: vs[1]! } }; }
+      case 'inset': case 'lookup': { const l = this.expr(e.e); return { pre: l.pre, v: { ...e, e: l.v } }; }
+      case 'state': { if (!e.at) return { pre: [], v: e }; const l = this.expr(e.at); return { pre: l.pre, v: { ...e, at: l.v } }; }
       case 'land': case 'lor': {
         const a = this.expr(e.a);
         if (!this.has(e.b)) return { pre: a.pre, v: { k: e.k, a: a.v, b: this.plain(e.b) } };
