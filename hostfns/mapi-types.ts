@@ -157,12 +157,15 @@ export interface MapiFunctionDef<C = unknown> {
 export const s = (i: number): Expr => ({ k: 'state', i });
 export const setS = (i: number, value: Expr): Stmt => ({ k: 'setstate', i, value });
 
-/** S[lo], S[lo+1] += x as a 64-bit counter (low word first; carry when the low word wraps). */
+/**
+ * S[lo], S[lo+1] += x as a 64-bit counter (low word first; carry when the low word wraps: the
+ * sum is below the constant added, or below the old low word).
+ */
 export function add64(lo: number, x: Expr, tmp: number): Stmt {
   return {
     k: 'seq', body: [
       { k: 'setlocal', n: tmp, value: bin('add', s(lo), x) },
-      { k: 'if', cond: bin('lt', { k: 'local', n: tmp }, s(lo)), then: setS(lo + 1, bin('add', s(lo + 1), c(1))) },
+      { k: 'if', cond: bin('lt', { k: 'local', n: tmp }, x.k === 'const' ? x : s(lo)), then: setS(lo + 1, bin('add', s(lo + 1), c(1))) },
       setS(lo, { k: 'local', n: tmp }),
     ],
   };

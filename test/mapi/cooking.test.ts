@@ -87,8 +87,9 @@ async function cooked(path: string, args: [number, number, number, number]) {
   const units: Uint8Array[] = [];
   for await (const p of flow.packets(buf)) units.push(p.pkt.slice());
   const count = flow.read(n);
+  const stats = flow.info(n);   // funcstats: packets and units that reached the counter, and passed it
   dev.delete();
-  return { units, count };
+  return { units, count, stats };
 }
 
 const ip = (b: Uint8Array, o: number) => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
@@ -116,7 +117,8 @@ describe('COOKING reassembles TCP streams and IP fragments', () => {
   writeFileSync(path, trace.pcap);
 
   it('each direction of each stream comes out whole and in order; other packets pass through', async () => {
-    const { units, count } = await cooked(path, [1000, -1, 0, BOTH_SIDE]);
+    const { units, count, stats } = await cooked(path, [1000, -1, 0, BOTH_SIDE]);
+    expect([stats.pkts, stats.passed_pkts]).toEqual([count, count]);
     const got = streams(units);
     for (const c of trace.convs) {
       expect(got.get(`${c.client}:${c.cport}>${c.server}:${c.sport}`)).toEqual([...c.toServer]);

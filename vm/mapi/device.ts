@@ -77,6 +77,12 @@ export class FunctionInstance {
   orphaned = false;
   /** Its `finish` hook ran (end of trace or flow closed). */
   finished = false;
+  /**
+   * The instance before it in its flow: the packets that reach this one are those the previous
+   * one passed (not counted again per packet), plus what its own reached counter holds — only
+   * the reassembled units a COOKING before it hands on.
+   */
+  previous: FunctionInstance | undefined;
   constructor(readonly fid: number, readonly def: MapiFunctionDef<any>, readonly config: any,
     readonly stateBase: number, readonly stateWords: number, readonly regBase: number, readonly registers: number,
     readonly memBase: number, readonly memoryCells: number,
@@ -240,6 +246,7 @@ export class MapiDevice {
     this.mem.fill(0, memBase, memBase + cells);
     const inst = new FunctionInstance(this.nextFid++, def, r.config, stateBase, words, regBase, nregs, memBase, cells, stateBase + words, devtype);
     for (const ref of references) { inst.references.push(ref); ref.referencedBy++; }
+    inst.previous = flow.functions[flow.functions.length - 1];
     def.init?.(r.config, this.state.subarray(stateBase, stateBase + words), { seed: (this.seed ^ Math.imul(inst.fid, 0x9e3779b9)) >>> 0 });
     flow.functions.push(inst);
     return inst.fid;
@@ -327,9 +334,11 @@ export class MapiDevice {
 
   /** Packets that reached a function and packets it passed (MAPI's funcstats). */
   functionCounts(inst: FunctionInstance): { pkts: bigint; passed: bigint } {
+    const passed = read64(this.state, inst.countersBase + 2);
+    if (inst.previous) return { pkts: read64(this.state, inst.previous.countersBase + 2) + read64(this.state, inst.countersBase), passed };
     const first = this.flows.find((f) => f.functions[0] === inst);
     const pkts = first?.packetsBefore !== undefined ? this.packets - first.packetsBefore : read64(this.state, inst.countersBase);
-    return { pkts, passed: read64(this.state, inst.countersBase + 2) };
+    return { pkts, passed };
   }
 
   /** Starts reading the trace; packets are processed in batches between other work. */
@@ -541,8 +550,10 @@ export class MapiDevice {
             return { k: 'extern', id, args };
           },
         };
-        // MAPI's funcstats around the step: reached before it, passed after it (a filter that drops exits the flow).
-        const reached = inst === instances[0] && !countFirstReached ? [] : [add64State(inst.countersBase, c(1), at.local())];
+        // MAPI's funcstats: packets passed, counted after the step (a filter that drops exits the
+        // flow). Packets reaching a step are those its previous step passed (functionCounts), so
+        // only the first step of a cooked program's block counts its arrivals: the units.
+        const reached = inst === instances[0] && countFirstReached ? [add64State(inst.countersBase, c(1), at.local())] : [];
         steps.push(...reached, inst.def.lower(inst.config, at), add64State(inst.countersBase + 2, c(1), at.local()));
       }
       return { k: 'block', label: flowLabel, body: { k: 'seq', body: steps }, catchFaults: true };
