@@ -237,6 +237,14 @@ export class FilterEmitter {
       case 'search': return this.search(e);
       case 'inset': {
         const x = this.temp();
+        // A 4-byte load (addresses) is tested as raw bytes against the byte-swapped set:
+        // membership does not change under a bijection. (2-byte values stay: a port range's
+        // neighbours would be scattered by the swap and lose the bit-mask lowering.)
+        const ld = this.rawCandidate(e.e);
+        if (ld && ld.size === 4) {
+          const set = e.set.map(bswap32).sort((p, q) => p - q);
+          return m.block(null, [m.local.set(x, this.load(ld.off, 4, true)), this.sets.test(x, set)], I32);
+        }
         return m.block(null, [m.local.set(x, this.expr(e.e)), this.sets.test(x, e.set)], I32);
       }
       case 'lookup': {
@@ -311,19 +319,30 @@ export class FilterEmitter {
   }
 
   /**
-   * `x == c` / `x != c` for x a 2- or 4-byte load (or a field that is one) whose value this path
-   * has not loaded yet: the raw bytes against c byte-swapped at compile time, which saves the
-   * swap (4–6 instructions) on every packet. Undefined when that does not apply.
+   * A 2- or 4-byte load (or a field that is one) whose big-endian value this path has not
+   * loaded yet, so that it can be used as raw bytes against byte-swapped constants instead.
+   */
+  private rawCandidate(x: Expr): Extract<Expr, { k: 'load' }> | undefined {
+    const ld = x.k === 'field' ? this.lowered(x) : x;
+    if (ld.k !== 'load' || ld.size === 1) return undefined;
+    const key = this.loadKey(ld.off, ld.size);
+    return key !== undefined && proven(this.known, key, 1) ? undefined : ld;   // else the swapped value is at hand
+  }
+
+  /**
+   * `x == c` / `x != c`, and `(x & m) == c`, for x a load as rawCandidate takes: the raw bytes
+   * against c (and m) byte-swapped at compile time, which saves the swap (4–6 instructions) on
+   * every packet. Undefined when that does not apply.
    */
   private rawEquality(op: 'eq' | 'ne', a: Expr, b: Expr): X | undefined {
     const [x, c] = b.k === 'const' ? [a, b.v] : a.k === 'const' ? [b, a.v] : [undefined, 0];
     if (!x) return undefined;
-    const ld = x.k === 'field' ? this.lowered(x) : x;
-    if (ld.k !== 'load' || ld.size === 1 || (ld.size === 2 && c > 0xffff)) return undefined;
-    const key = this.loadKey(ld.off, ld.size);
-    if (key !== undefined && proven(this.known, key, 1)) return undefined;   // the swapped value is at hand
-    const swapped = ld.size === 2 ? ((c & 0xff) << 8) | (c >>> 8) : bswap32(c);
-    return this.rel(op, this.load(ld.off, ld.size, true), this.k(swapped));
+    const masked = x.k === 'bin' && x.op === 'and' && x.b.k === 'const' ? { e: x.a, mask: x.b.v } : undefined;
+    const ld = this.rawCandidate(masked ? masked.e : x);
+    if (!ld || (ld.size === 2 && (c > 0xffff || (masked && masked.mask > 0xffff)))) return undefined;
+    const swap = (v: number) => (ld.size === 2 ? ((v & 0xff) << 8) | (v >>> 8) : bswap32(v));
+    const raw = this.load(ld.off, ld.size, true);
+    return this.rel(op, masked ? this.m.i32.and(raw, this.k(swap(masked.mask))) : raw, this.k(swap(c)));
   }
 
   /** The facts key of a load's value when its offset is constant or packet-pure, else undefined. */
