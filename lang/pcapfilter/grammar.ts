@@ -144,30 +144,48 @@ export function parseFilter(src: string): Node | undefined {
     const what = bad ? `'${src.slice(bad.offset, bad.offset + bad.length)}'` : 'the end of the expression';
     throw new ParseError(`syntax error: unexpected ${what}`, offset, bad ? bad.length : 1, expectedFrom(m));
   }
-  const semantics = g.createSemantics();
-  // Source span of a CST node: from its first token to the end of its last token.
-  // Index of the first token starting at or after `pos` (binary search: spans stay O(log n) on huge filters).
-  const tokenIndexFrom = (pos: number): number => {
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid] < pos) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-  };
-  const spanOf = (node: ohm.Node): Span => {
-    const { startIdx, endIdx } = node.source;
-    const first = tokenIndexFrom(startIdx);
-    const last = Math.max(first, tokenIndexFrom(endIdx) - 1);
-    if (first >= tokens.length) return { offset: src.length, length: 1 };
-    const a = tokens[first];
-    const b = tokens[Math.max(first, last)];
-    return { offset: a.offset, length: b.offset + b.length - a.offset };
-  };
-  const tok = (node: ohm.Node): Token => tokenAt.get(node.source.startIdx)!;
-  const kwName = (node: ohm.Node): string => node.sourceString;
+  parsing = { src, tokens, starts, tokenAt };
+  try {
+    return astSemantics(g)(m).ast() as Node | undefined;
+  } finally {
+    parsing = undefined;
+  }
+}
 
+/** What the semantic actions need of the parse in progress (the semantics are built once, not per parse). */
+let parsing: { src: string; tokens: Token[]; starts: number[]; tokenAt: Map<number, Token> } | undefined;
+let semantics: ohm.Semantics | undefined;
+
+/** Index of the first token starting at or after `pos` (binary search: spans stay O(log n) on huge filters). */
+function tokenIndexFrom(pos: number): number {
+  const { starts } = parsing!;
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! < pos) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/** Source span of a CST node: from its first token to the end of its last token. */
+function spanOf(node: ohm.Node): Span {
+  const { src, tokens } = parsing!;
+  const { startIdx, endIdx } = node.source;
+  const first = tokenIndexFrom(startIdx);
+  const last = Math.max(first, tokenIndexFrom(endIdx) - 1);
+  if (first >= tokens.length) return { offset: src.length, length: 1 };
+  const a = tokens[first]!;
+  const b = tokens[Math.max(first, last)]!;
+  return { offset: a.offset, length: b.offset + b.length - a.offset };
+}
+
+const tok = (node: ohm.Node): Token => parsing!.tokenAt.get(node.source.startIdx)!;
+const kwName = (node: ohm.Node): string => node.sourceString;
+
+function astSemantics(g: ohm.Grammar): ohm.Semantics {
+  if (semantics) return semantics;
+  semantics = g.createSemantics();
   semantics.addOperation('ast', {
     Prog(e) { return e.numChildren ? e.child(0).ast() : undefined; },
     Expr(first, tails) {
@@ -248,7 +266,7 @@ export function parseFilter(src: string): Node | undefined {
     _terminal() { return this.sourceString; },
     _iter(...children) { return children.map((c) => c.ast()); },
   });
-  return semantics(m).ast() as Node | undefined;
+  return semantics;
 }
 
 function optName(opt: ohm.Node): string | undefined {
