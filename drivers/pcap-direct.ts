@@ -43,17 +43,23 @@ export class DirectPcapFile {
   /** Reads up to `len` bytes at `pos` into dst[off…]; returns how many (0 at the end of the file). */
   read(dst: Uint8Array, off: number, len: number): number {
     if (this.fd === undefined) throw new Error('capture file is closed');
-    let got = 0;
-    while (got < len && this.pos < this.size) {
-      const n = readSync(this.fd, dst, off + got, Math.min(len - got, this.size - this.pos), this.pos);
-      if (n <= 0) break;
-      got += n;
-      this.pos += n;
-    }
+    const got = readRange(this.fd, dst, off, len, this.pos, this.size);
+    this.pos += got;
     return got;
   }
 
   close(): void {
     if (this.fd !== undefined) { closeSync(this.fd); this.fd = undefined; }
   }
+}
+
+/** Reads up to `len` bytes of the file at [pos, size) into dst[off…]; returns how many (0 at the end). */
+export function readRange(fd: number, dst: Uint8Array, off: number, len: number, pos: number, size: number): number {
+  let got = 0;
+  while (got < len && pos + got < size) {
+    const n = readSync(fd, dst, off + got, Math.min(len - got, size - pos - got), pos + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return got;
 }

@@ -11,6 +11,7 @@
 import type { Diagnostic } from '../lang/diagnostics.js';
 import { openCapture, openCaptureFile } from '../drivers/capture.js';
 import type { DirectPcapFile } from '../drivers/pcap-direct.js';
+import type { DirectPcapngFile } from '../drivers/pcapng-direct.js';
 import { CaptureError, type CaptureSource } from '../drivers/types.js';
 import { externTable } from '../hostfns/registry.js';
 import {
@@ -46,8 +47,12 @@ export interface LoadOptions {
   memory?: WebAssembly.Memory;
 }
 
-/** Called after each batch: its records, their results (a view, valid during the call), and their count. Return false to stop. */
-export type BatchCallback = (records: Uint8Array, results: Uint32Array, count: number) => boolean | void;
+/**
+ * Called after each batch: its records, their results (a view, valid during the call), and their
+ * count. Return false to stop. The records lie back to back from records[0] unless `offsets` is
+ * given (pcapng read in place): then record i's header is at records[offsets[i]].
+ */
+export type BatchCallback = (records: Uint8Array, results: Uint32Array, count: number, offsets?: Uint32Array) => boolean | void;
 
 export function readModuleMeta(module: WebAssembly.Module): ModuleMeta {
   const sections = WebAssembly.Module.customSections(module, CUSTOM_SECTION);
@@ -203,13 +208,7 @@ export class CompiledFilter {
       packets += b.packets;
       if (b.stopped || b.end) return { packets };
       if (b.fallback) {
-        const source = openCaptureFile(file.path);
-        try {
-          const rest = this.runSource(source, onBatch, packets);
-          return { ...rest, packets: packets + rest.packets };
-        } finally {
-          source.close();
-        }
+        return this.generalReaderFrom(file.path, onBatch, packets);
       }
       carry = b.carry;
     }
@@ -239,6 +238,54 @@ export class CompiledFilter {
     if (got === 0 || oversized || (n === 0 && avail === batchBytes)) return { packets: n, carry: 0, fallback: true };
     this.bytes.copyWithin(batchOff, stop, stop + rest);
     return { packets: n, carry: rest };
+  }
+
+  /**
+   * Filters a pcapng file read chunk by chunk straight into the batch area: the driver rewrites
+   * each packet block's fixed fields into a record header in place and lists the records in the
+   * index area, and one `run_index` call runs them (drivers/pcapng-direct.ts). From the first
+   * block the direct path does not take, the general reader goes on, skipping the packets
+   * already run, so results and errors are exactly those of runSource. A module without
+   * run_index goes through the general reader.
+   */
+  runDirectPcapng(file: DirectPcapngFile, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
+    this.checkLinkType(file.info.linkType);
+    const { batchOff, batchBytes, resultsOff, indexOff } = this.meta;
+    let carry = 0;
+    let packets = 0;
+    for (;;) {
+      if (this.runIndex === undefined || indexOff === undefined) break;
+      const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
+      const avail = carry + got;
+      if (avail === 0) return { packets };
+      const count = file.index(this.bytes, this.words, batchOff, avail, indexOff / 4);
+      if (count > 0) {
+        this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;   // the driver has checked every caplen against its interface's snaplen
+        const n = this.runIndex(batchOff, batchOff + file.consumed, indexOff, count, resultsOff);
+        packets += n;
+        if (onBatch(this.bytes.subarray(batchOff, batchOff + file.consumed), this.results(n), n, file.offsets.subarray(0, n)) === false) {
+          return { packets };
+        }
+        if (n < count) break;   // the module refused a record: the general reader decides about it
+      }
+      const rest = avail - file.consumed;
+      // A block the direct path leaves, the file ending inside a block, or one larger than the batch area.
+      if (file.handover || (rest > 0 && (got === 0 || rest === batchBytes))) break;
+      this.bytes.copyWithin(batchOff, batchOff + file.consumed, batchOff + avail);
+      carry = rest;
+    }
+    return this.generalReaderFrom(file.path, onBatch, packets);
+  }
+
+  /** The general reader takes over a file after the `done` packets a direct path ran: exact results and errors from there on. */
+  private generalReaderFrom(path: string, onBatch: BatchCallback, done: number): { packets: number; error?: CaptureError } {
+    const source = openCaptureFile(path);
+    try {
+      const rest = this.runSource(source, onBatch, done);
+      return { ...rest, packets: done + rest.packets };
+    } finally {
+      source.close();
+    }
   }
 
   private results(n: number): Uint32Array {

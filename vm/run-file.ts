@@ -8,6 +8,7 @@ import { openCaptureFile } from '../drivers/capture.js';
 import { PcapWriter } from '../drivers/pcap-writer.js';
 import type { CaptureError, CaptureSource } from '../drivers/types.js';
 import { DirectPcapFile } from '../drivers/pcap-direct.js';
+import { DirectPcapngFile } from '../drivers/pcapng-direct.js';
 import { RECORD_HEADER_BYTES } from './abi.js';
 import { LinkTypeMismatchError, type CompiledFilter } from './filter.js';
 import { linkTypeName } from './abi.js';
@@ -17,7 +18,7 @@ export interface RunFileOptions {
   count?: number;
   /** Write matched packets to this pcap file. */
   writeTo?: string;
-  /** Read little-endian pcap files straight into the module (default true); false forces the general reader. */
+  /** Read little-endian pcap and pcapng files straight into the module (default true); false forces the general reader. */
   direct?: boolean;
   /** Called after each batch with the running totals. */
   onProgress?(packets: number, matched: number): void;
@@ -35,9 +36,10 @@ export interface RunFileResult {
 }
 
 export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFileOptions = {}): RunFileResult {
-  // Little-endian pcap 2.4 files are filtered in place; everything else through the general reader.
+  // Little-endian pcap 2.4 and pcapng files are filtered in place; everything else through the general reader.
   const direct = opts.direct === false ? undefined : DirectPcapFile.open(capturePath);
-  const source = direct ?? openCaptureFile(capturePath);
+  const directNg = opts.direct === false || direct ? undefined : DirectPcapngFile.open(capturePath, filter.linkType);
+  const source = direct ?? directNg ?? openCaptureFile(capturePath);
   const codes = new Map<number, number>();
   let packets = 0;
   let matched = 0;
@@ -55,7 +57,7 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
       });
     }
     const limit = opts.count ?? Infinity;
-    const onBatch = (batch: Uint8Array, results: Uint32Array, n: number) => {
+    const onBatch = (batch: Uint8Array, results: Uint32Array, n: number, offsets?: Uint32Array) => {
       if (done) return;
       // Locals in the loop (not the closure's variables), so that it stays a tight scan for non-zero results.
       let off = 0, i = 0, hits = matched;
@@ -64,17 +66,19 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
         if (r !== 0) {
           hits++;
           codes.set(r, (codes.get(r) ?? 0) + 1);
-          writer?.writeRecord(batch, off);
+          writer?.writeRecord(batch, offsets ? offsets[i]! : off);
           if (hits >= limit) { done = true; i++; break; }
         }
-        if (writer) off += RECORD_HEADER_BYTES + readU32LE(batch, off + 8);
+        if (writer && !offsets) off += RECORD_HEADER_BYTES + readU32LE(batch, off + 8);
       }
       packets += i;
       matched = hits;
       opts.onProgress?.(packets, matched);
       return done ? false : undefined;
     };
-    const result = direct ? filter.runDirect(direct, onBatch) : filter.runSource(source as CaptureSource, onBatch);
+    const result = direct ? filter.runDirect(direct, onBatch)
+      : directNg ? filter.runDirectPcapng(directNg, onBatch)
+      : filter.runSource(source as CaptureSource, onBatch);
     return { packets, matched, codes, fuelExhausted: filter.fuelExhausted - fuelBefore,
       ...(result.error && !done ? { error: result.error } : {}) };
   } finally {

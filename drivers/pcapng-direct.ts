@@ -1,0 +1,210 @@
+/**
+ * Direct reading of pcapng files: the runtime reads file chunks straight into a module's batch
+ * area, and `index` turns each Enhanced Packet Block there into a pcap record in place — the 16
+ * bytes before the packet data (ts_high, ts_low, caplen, origlen) become ts_sec, ts_nsec,
+ * caplen, wirelen; caplen and origlen are already where a record header has them — and lists
+ * the records' offsets for the module's `run_index` entry. No packet is copied.
+ *
+ * Only what is certain to match the general reader (pcapng.ts) is taken in place: a
+ * little-endian section opened by a section header and an interface description, more
+ * interface descriptions, EPBs on interfaces of the filter's link type whose captured length
+ * is within the interface's snaplen, and blocks the general reader skips (statistics, name
+ * resolution, custom, unknown), each with the same length and trailer checks. Anything else —
+ * a new section, a Simple or obsolete Packet Block, another link type, any malformed or
+ * truncated block — is left to the general reader, which the runtime switches to at that block.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { u16le, u32le } from './bytes.js';
+import { readRange } from './pcap-direct.js';
+import { BT_EPB, BT_IDB, BT_PB, BT_SHB, BT_SPB, MAX_BLOCK_BYTES } from './pcapng.js';
+import { convertTimestamp, type TsResolution } from './timestamps.js';
+import type { CaptureInfo } from './types.js';
+import { linkTypeName, MAX_CAPLEN } from '../vm/abi.js';
+
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+/** The general reader's limit on an interface description block (larger ones are its errors). */
+const MAX_IDB_BYTES = 1024 * 1024;
+const OPT_IF_TSRESOL = 9;
+const OPT_IF_TSOFFSET = 14;
+/** EPB: type, length, interface, ts_high, ts_low, caplen, origlen; the record header starts at ts_high. */
+const EPB_FIXED = 28;
+const EPB_RECORD_AT = 12;
+const TWO32 = 4294967296;
+/** Below this ts_high, ts_high * 2^32 + ts_low is exact in a double (as in timestamps.ts). */
+const EXACT_HI = 0x1fffff;
+
+interface Iface extends TsResolution {
+  /** Timestamp units per second when the fast conversion applies (10^0 … 10^9), else 0. */
+  readonly units: number;
+  /** Nanoseconds per unit for the fast conversion. */
+  readonly nsPerUnit: number;
+  readonly linkType: number;
+  readonly snaplen: number;
+  /** The filter's link type: its packets may be run in place. */
+  readonly direct: boolean;
+}
+
+/**
+ * Parses a little-endian IDB at b[h, h+len) (length and trailer already checked) exactly as the
+ * general reader does; undefined where the general reader would report an error.
+ */
+function parseInterface(b: Uint8Array, h: number, len: number, filterLinkType: number): Iface | undefined {
+  if (len < 20 || len > MAX_IDB_BYTES) return undefined;
+  const linkType = u16le(b, h + 8);
+  const rawSnap = u32le(b, h + 12);
+  let decimal = true, exp = 6, offset = 0, seenResol = false, seenOffset = false;
+  for (let o = h + 16, end = h + len - 4; o < end;) {
+    if (o + 4 > end) return undefined;
+    const code = u16le(b, o), olen = u16le(b, o + 2);
+    if (o + 4 + ((olen + 3) & ~3) > end) return undefined;
+    if (code === 0) {
+      if (olen !== 0) return undefined;
+      break;
+    } else if (code === OPT_IF_TSRESOL) {
+      if (olen !== 1 || seenResol) return undefined;
+      seenResol = true;
+      const v = b[o + 4]!;
+      decimal = (v & 0x80) === 0;
+      exp = v & 0x7f;
+      if (decimal ? exp > 19 : exp > 63) return undefined;
+    } else if (code === OPT_IF_TSOFFSET) {
+      if (olen !== 8 || seenOffset) return undefined;
+      seenOffset = true;
+      offset = u32le(b, o + 4);   // the low word of a signed 64-bit count of seconds: mod 2^32
+    }
+    o += 4 + ((olen + 3) & ~3);
+  }
+  const snaplen = rawSnap === 0 || rawSnap > MAX_CAPLEN ? MAX_CAPLEN : rawSnap;
+  const fast = decimal && exp <= 9;
+  return { decimal, exp, offset, units: fast ? 10 ** exp : 0, nsPerUnit: fast ? 10 ** (9 - exp) : 0,
+    linkType, snaplen, direct: linkTypeName(linkType) === linkTypeName(filterLinkType) };
+}
+
+export class DirectPcapngFile {
+  /** File offset of the next byte `read` returns. */
+  pos: number;
+  /** After `index`: bytes of whole blocks it went through, from the start of the chunk. */
+  consumed = 0;
+  /** After `index`: the block at `consumed` needs the general reader. */
+  handover = false;
+  /** After `index`: record i's header is at chunk offset offsets[i]. */
+  offsets = new Uint32Array(0);
+  private readonly ifaces: Iface[];
+  private readonly ts = new Uint32Array(2);
+
+  private constructor(readonly path: string, private fd: number | undefined, readonly size: number,
+    readonly info: CaptureInfo, first: Iface, start: number, private readonly filterLinkType: number) {
+    this.ifaces = [first];
+    this.pos = start;
+  }
+
+  /**
+   * Opens `path` for direct reading by a filter for `filterLinkType`, or returns undefined when
+   * the file needs the general reader from its start: not a little-endian pcapng file that opens
+   * with a well-formed section header immediately followed by an interface description.
+   */
+  static open(path: string, filterLinkType: number): DirectPcapngFile | undefined {
+    const fd = openSync(path, 'r');
+    let keep = false;
+    try {
+      const size = fstatSync(fd).size;
+      const at = (off: number, len: number): Uint8Array | undefined => {
+        if (off + len > size) return undefined;
+        const b = new Uint8Array(len);
+        return readSync(fd, b, 0, len, off) === len ? b : undefined;
+      };
+      const shb = at(0, 16);
+      if (!shb || u32le(shb, 0) !== BT_SHB || u32le(shb, 8) !== BYTE_ORDER_MAGIC) return undefined;
+      const shbLen = u32le(shb, 4), major = u16le(shb, 12), minor = u16le(shb, 14);
+      // The general reader does not check the first section header's trailer.
+      if (shbLen < 28 || shbLen % 4 !== 0 || shbLen > MAX_BLOCK_BYTES || shbLen > size) return undefined;
+      if (!(major === 1 && (minor === 0 || minor === 2))) return undefined;
+      const idbHead = at(shbLen, 8);
+      if (!idbHead || u32le(idbHead, 0) !== BT_IDB) return undefined;
+      const idbLen = u32le(idbHead, 4);
+      if (idbLen < 20 || idbLen % 4 !== 0 || idbLen > MAX_IDB_BYTES) return undefined;
+      const idb = at(shbLen, idbLen);
+      if (!idb || u32le(idb, idbLen - 4) !== idbLen) return undefined;
+      const first = parseInterface(idb, 0, idbLen, filterLinkType);
+      if (!first) return undefined;
+      const info: CaptureInfo = { format: 'pcapng', linkType: first.linkType, snaplen: first.snaplen, nanoseconds: true, bigEndian: false };
+      keep = true;
+      return new DirectPcapngFile(path, fd, size, info, first, shbLen + idbLen, filterLinkType);
+    } finally {
+      if (!keep) closeSync(fd);
+    }
+  }
+
+  /** Reads up to `len` bytes at `pos` into dst[off…]; returns how many (0 at the end of the file). */
+  read(dst: Uint8Array, off: number, len: number): number {
+    if (this.fd === undefined) throw new Error('capture file is closed');
+    const got = readRange(this.fd, dst, off, len, this.pos, this.size);
+    this.pos += got;
+    return got;
+  }
+
+  /**
+   * Walks the blocks of the chunk just read, bytes[start, start + avail) (its first byte is the
+   * start of a block, `start` a multiple of 4; `words` views the same memory), rewriting every
+   * EPB it takes into a record in place and writing the record's address to
+   * words[indexWord + i]. Returns the number of records. Stops at the end of the chunk or at a
+   * partial block (`consumed` tells where; the caller carries the rest over), or at a block the
+   * general reader must take (`handover`).
+   */
+  index(bytes: Uint8Array, words: Uint32Array, start: number, avail: number, indexWord: number): number {
+    if (this.offsets.length < (avail >>> 5) + 1) this.offsets = new Uint32Array((avail >>> 5) + 1);   // an EPB has >= 32 bytes
+    const offsets = this.offsets, ifaces = this.ifaces, ts = this.ts;
+    const fileStart = this.pos - avail;
+    let off = 0, n = 0;
+    this.handover = false;
+    for (;;) {
+      if (avail - off < 8) break;
+      const w = (start + off) >>> 2;
+      const type = words[w]!, len = words[w + 1]!;
+      if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_BYTES || fileStart + off + len > this.size || type === BT_SHB) {
+        this.handover = true;
+        break;
+      }
+      if (len > avail - off) break;   // carried to the next chunk
+      if (words[w + (len >>> 2) - 1] !== len) { this.handover = true; break; }
+      if (type === BT_EPB) {
+        const id = words[w + 2]!, caplen = words[w + 5]!;
+        const iface = id < ifaces.length ? ifaces[id]! : undefined;
+        if (len < EPB_FIXED + 4 || !iface || !iface.direct || caplen > iface.snaplen || EPB_FIXED + caplen > len - 4) {
+          this.handover = true;
+          break;
+        }
+        const hi = words[w + 3]!, lo = words[w + 4]!, units = iface.units;
+        if (units !== 0 && hi < EXACT_HI) {
+          // convertTimestamp's usual case, inlined: t and sec * units are exact in a double, and
+          // ToUint32 (>>> 0) of the exact integer sec + offset is its value mod 2^32.
+          const t = hi * TWO32 + lo;
+          let sec = Math.floor(t / units), rem = t - sec * units;
+          if (rem < 0) { sec--; rem += units; } else if (rem >= units) { sec++; rem -= units; }
+          words[w + 3] = (sec + iface.offset) >>> 0;
+          words[w + 4] = rem * iface.nsPerUnit;
+        } else {
+          convertTimestamp(hi, lo, iface, ts);
+          words[w + 3] = ts[0]!;
+          words[w + 4] = ts[1]!;
+        }
+        words[indexWord + n] = start + off + EPB_RECORD_AT;
+        offsets[n++] = off + EPB_RECORD_AT;
+      } else if (type === BT_IDB) {
+        const iface = parseInterface(bytes, start + off, len, this.filterLinkType);
+        if (!iface) { this.handover = true; break; }
+        ifaces.push(iface);
+      } else if (type === BT_SPB || type === BT_PB) {
+        this.handover = true;
+        break;
+      }   // any other block is skipped by its length, as the general reader does
+      off += len;
+    }
+    this.consumed = off;
+    return n;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) { closeSync(this.fd); this.fd = undefined; }
+  }
+}
