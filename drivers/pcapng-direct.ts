@@ -16,68 +16,25 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { u16le, u32le } from './bytes.js';
 import { readRange } from './pcap-direct.js';
-import { BT_EPB, BT_IDB, BT_PB, BT_SHB, BT_SPB, MAX_BLOCK_BYTES } from './pcapng.js';
-import { convertTimestamp, type TsResolution } from './timestamps.js';
+import { BT_EPB, BT_IDB, BT_PB, BT_SHB, BT_SPB, MAX_BLOCK_BYTES, MAX_META_BLOCK_BYTES, parseInterfaceBlock, type PcapngInterface } from './pcapng.js';
+import { convertTimestamp } from './timestamps.js';
 import type { CaptureInfo } from './types.js';
-import { linkTypeName, MAX_CAPLEN } from '../vm/abi.js';
+import { linkTypeName } from '../vm/abi.js';
 
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-/** The general reader's limit on an interface description block (larger ones are its errors). */
-const MAX_IDB_BYTES = 1024 * 1024;
-const OPT_IF_TSRESOL = 9;
-const OPT_IF_TSOFFSET = 14;
 /** EPB: type, length, interface, ts_high, ts_low, caplen, origlen; the record header starts at ts_high. */
 const EPB_FIXED = 28;
 const EPB_RECORD_AT = 12;
-const TWO32 = 4294967296;
-/** Below this ts_high, ts_high * 2^32 + ts_low is exact in a double (as in timestamps.ts). */
-const EXACT_HI = 0x1fffff;
 
-interface Iface extends TsResolution {
-  /** Timestamp units per second when the fast conversion applies (10^0 … 10^9), else 0. */
-  readonly units: number;
-  /** Nanoseconds per unit for the fast conversion. */
-  readonly nsPerUnit: number;
-  readonly linkType: number;
-  readonly snaplen: number;
+interface Iface extends PcapngInterface {
   /** The filter's link type: its packets may be run in place. */
   readonly direct: boolean;
 }
 
-/**
- * Parses a little-endian IDB at b[h, h+len) (length and trailer already checked) exactly as the
- * general reader does; undefined where the general reader would report an error.
- */
+/** A little-endian IDB as the general reader parses it; undefined where it would report an error. */
 function parseInterface(b: Uint8Array, h: number, len: number, filterLinkType: number): Iface | undefined {
-  if (len < 20 || len > MAX_IDB_BYTES) return undefined;
-  const linkType = u16le(b, h + 8);
-  const rawSnap = u32le(b, h + 12);
-  let decimal = true, exp = 6, offset = 0, seenResol = false, seenOffset = false;
-  for (let o = h + 16, end = h + len - 4; o < end;) {
-    if (o + 4 > end) return undefined;
-    const code = u16le(b, o), olen = u16le(b, o + 2);
-    if (o + 4 + ((olen + 3) & ~3) > end) return undefined;
-    if (code === 0) {
-      if (olen !== 0) return undefined;
-      break;
-    } else if (code === OPT_IF_TSRESOL) {
-      if (olen !== 1 || seenResol) return undefined;
-      seenResol = true;
-      const v = b[o + 4]!;
-      decimal = (v & 0x80) === 0;
-      exp = v & 0x7f;
-      if (decimal ? exp > 19 : exp > 63) return undefined;
-    } else if (code === OPT_IF_TSOFFSET) {
-      if (olen !== 8 || seenOffset) return undefined;
-      seenOffset = true;
-      offset = u32le(b, o + 4);   // the low word of a signed 64-bit count of seconds: mod 2^32
-    }
-    o += 4 + ((olen + 3) & ~3);
-  }
-  const snaplen = rawSnap === 0 || rawSnap > MAX_CAPLEN ? MAX_CAPLEN : rawSnap;
-  const fast = decimal && exp <= 9;
-  return { decimal, exp, offset, units: fast ? 10 ** exp : 0, nsPerUnit: fast ? 10 ** (9 - exp) : 0,
-    linkType, snaplen, direct: linkTypeName(linkType) === linkTypeName(filterLinkType) };
+  const iface = parseInterfaceBlock(b, h, len, false);
+  return typeof iface === 'string' ? undefined : { ...iface, direct: linkTypeName(iface.linkType) === linkTypeName(filterLinkType) };
 }
 
 export class DirectPcapngFile {
@@ -122,7 +79,7 @@ export class DirectPcapngFile {
       const idbHead = at(shbLen, 8);
       if (!idbHead || u32le(idbHead, 0) !== BT_IDB) return undefined;
       const idbLen = u32le(idbHead, 4);
-      if (idbLen < 20 || idbLen % 4 !== 0 || idbLen > MAX_IDB_BYTES) return undefined;
+      if (idbLen < 20 || idbLen % 4 !== 0 || idbLen > MAX_META_BLOCK_BYTES) return undefined;
       const idb = at(shbLen, idbLen);
       if (!idb || u32le(idb, idbLen - 4) !== idbLen) return undefined;
       const first = parseInterface(idb, 0, idbLen, filterLinkType);
@@ -174,20 +131,9 @@ export class DirectPcapngFile {
           this.handover = true;
           break;
         }
-        const hi = words[w + 3]!, lo = words[w + 4]!, units = iface.units;
-        if (units !== 0 && hi < EXACT_HI) {
-          // convertTimestamp's usual case, inlined: t and sec * units are exact in a double, and
-          // ToUint32 (>>> 0) of the exact integer sec + offset is its value mod 2^32.
-          const t = hi * TWO32 + lo;
-          let sec = Math.floor(t / units), rem = t - sec * units;
-          if (rem < 0) { sec--; rem += units; } else if (rem >= units) { sec++; rem -= units; }
-          words[w + 3] = (sec + iface.offset) >>> 0;
-          words[w + 4] = rem * iface.nsPerUnit;
-        } else {
-          convertTimestamp(hi, lo, iface, ts);
-          words[w + 3] = ts[0]!;
-          words[w + 4] = ts[1]!;
-        }
+        convertTimestamp(words[w + 3]!, words[w + 4]!, iface, ts);
+        words[w + 3] = ts[0]!;
+        words[w + 4] = ts[1]!;
         words[indexWord + n] = start + off + EPB_RECORD_AT;
         offsets[n++] = off + EPB_RECORD_AT;
       } else if (type === BT_IDB) {

@@ -23,17 +23,57 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 /** libpcap's limit on a block's length. */
 export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 /** Largest SHB/IDB whose options we read into memory; larger ones are errors (bounded memory). */
-const MAX_META_BLOCK_BYTES = 1024 * 1024;
+export const MAX_META_BLOCK_BYTES = 1024 * 1024;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
 
-interface Iface extends TsResolution { linkType: number; snaplen: number }
+export interface PcapngInterface extends TsResolution { linkType: number; snaplen: number }
+
+/**
+ * An Interface Description Block of `len` bytes at b[h…] (whole in b unless its length is bad,
+ * which is checked first), checked as strictly as libpcap: the interface, or the error's text.
+ */
+export function parseInterfaceBlock(b: Uint8Array, h: number, len: number, big: boolean): PcapngInterface | string {
+  if (len < 20) return `pcapng interface description block length ${len} is less than 20`;
+  if (len > MAX_META_BLOCK_BYTES) return `pcapng interface description block length ${len} exceeds ${MAX_META_BLOCK_BYTES}`;
+  const linkType = u16(b, h + 8, big);
+  const rawSnap = u32(b, h + 12, big);
+  let decimal = true, exp = 6, offset = 0, seenResol = false, seenOffset = false;
+  // Options: code u16, length u16, value padded to 4; opt_endofopt (0) ends them.
+  const bad = (why: string) => `pcapng interface description block: ${why}`;
+  for (let o = h + 16, end = h + len - 4; o < end;) {
+    if (o + 4 > end) return bad('too short for its option header');
+    const code = u16(b, o, big), olen = u16(b, o + 2, big);
+    if (o + 4 + ((olen + 3) & ~3) > end) return bad(`option ${code} runs past the end of its block`);
+    if (code === 0) {
+      if (olen !== 0) return bad(`opt_endofopt has length ${olen}, not 0`);
+      break;
+    } else if (code === OPT_IF_TSRESOL) {
+      if (olen !== 1) return bad(`if_tsresol has length ${olen}, not 1`);
+      if (seenResol) return bad('more than one if_tsresol option');
+      seenResol = true;
+      const v = b[o + 4]!;
+      decimal = (v & 0x80) === 0;
+      exp = v & 0x7f;
+      if (decimal ? exp > 19 : exp > 63) return bad(`time stamp resolution ${decimal ? `10^-${exp}` : `2^-${exp}`} is too fine`);
+    } else if (code === OPT_IF_TSOFFSET) {
+      if (olen !== 8) return bad(`if_tsoffset has length ${olen}, not 8`);
+      if (seenOffset) return bad('more than one if_tsoffset option');
+      seenOffset = true;
+      // A signed 64-bit number of seconds; only its value mod 2^32 matters to a u32 ts_sec.
+      offset = big ? u32(b, o + 8, big) : u32(b, o + 4, big);
+    }
+    o += 4 + ((olen + 3) & ~3);
+  }
+  const snaplen = rawSnap === 0 || rawSnap > MAX_CAPLEN ? MAX_CAPLEN : rawSnap;
+  return { linkType, snaplen, decimal, exp, offset };
+}
 
 export const isPcapngMagic = (b: Uint8Array) => b.length >= 4 && u32le(b, 0) === BT_SHB;
 
 export class PcapngSource extends RecordSource {
   private big = false;
-  private ifaces: Iface[] = [];
+  private ifaces: PcapngInterface[] = [];
   private readonly ts = new Uint32Array(2);
   /** The batch being filled; no batch while the constructor reads up to the first interface. */
   private batch = { out: 0, records: 0, linkType: -1 };
@@ -135,42 +175,10 @@ export class PcapngSource extends RecordSource {
   }
 
   private interfaceDescription(pos: number, len: number): boolean {
-    if (len < 20) { this.fail(`pcapng interface description block length ${len} is less than 20`, pos); return false; }
-    if (len > MAX_META_BLOCK_BYTES) { this.fail(`pcapng interface description block length ${len} exceeds ${MAX_META_BLOCK_BYTES}`, pos); return false; }
-    if (!this.win.fill(pos, len)) return false;
-    const b = this.win.buf, h = pos - this.win.start, big = this.big;
-    const linkType = u16(b, h + 8, big);
-    const rawSnap = u32(b, h + 12, big);
-    let decimal = true, exp = 6, offset = 0, seenResol = false, seenOffset = false;
-    // Options: code u16, length u16, value padded to 4; opt_endofopt (0) ends them. Checked as
-    // strictly as libpcap does.
-    const bad = (why: string) => { this.fail(`pcapng interface description block: ${why}`, pos); return false; };
-    for (let o = h + 16, end = h + len - 4; o < end;) {
-      if (o + 4 > end) return bad('too short for its option header');
-      const code = u16(b, o, big), olen = u16(b, o + 2, big);
-      if (o + 4 + ((olen + 3) & ~3) > end) return bad(`option ${code} runs past the end of its block`);
-      if (code === 0) {
-        if (olen !== 0) return bad(`opt_endofopt has length ${olen}, not 0`);
-        break;
-      } else if (code === OPT_IF_TSRESOL) {
-        if (olen !== 1) return bad(`if_tsresol has length ${olen}, not 1`);
-        if (seenResol) return bad('more than one if_tsresol option');
-        seenResol = true;
-        const v = b[o + 4];
-        decimal = (v & 0x80) === 0;
-        exp = v & 0x7f;
-        if (decimal ? exp > 19 : exp > 63) return bad(`time stamp resolution ${decimal ? `10^-${exp}` : `2^-${exp}`} is too fine`);
-      } else if (code === OPT_IF_TSOFFSET) {
-        if (olen !== 8) return bad(`if_tsoffset has length ${olen}, not 8`);
-        if (seenOffset) return bad('more than one if_tsoffset option');
-        seenOffset = true;
-        // A signed 64-bit number of seconds; only its value mod 2^32 matters to a u32 ts_sec.
-        offset = big ? u32(b, o + 8, big) : u32(b, o + 4, big);
-      }
-      o += 4 + ((olen + 3) & ~3);
-    }
-    const snaplen = rawSnap === 0 || rawSnap > MAX_CAPLEN ? MAX_CAPLEN : rawSnap;
-    this.ifaces.push({ linkType, snaplen, decimal, exp, offset });
+    if (len >= 20 && len <= MAX_META_BLOCK_BYTES && !this.win.fill(pos, len)) return false;
+    const iface = parseInterfaceBlock(this.win.buf, pos - this.win.start, len, this.big);
+    if (typeof iface === 'string') { this.fail(iface, pos); return false; }
+    this.ifaces.push(iface);
     return true;
   }
 
