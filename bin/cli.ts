@@ -105,10 +105,6 @@ function printWarnings(warnings: readonly Diagnostic[] | undefined, source: stri
   for (const w of warnings ?? []) process.stderr.write(formatDiagnostic(w, source) + '\n');
 }
 
-function sourceText(input: Input): string {
-  return input.kind === 'wasm' ? '' : input.text;
-}
-
 async function build(input: Input, flags: CommonFlags, capture?: { linkType: number; snaplen: number }, cached = false) {
   if (input.kind === 'wasm') return loadFilter(input.bytes);
   const opts = compileOptions(input, flags, capture);

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openCaptureFile } from '../drivers/capture.js';
-import { PcapWriter } from '../drivers/pcap-writer.js';
+import { PcapWriter, recordCaplen } from '../drivers/pcap-writer.js';
 import { bpfFilterBench, libpcapAvailable, pcapCompile } from '../drivers/libpcap.js';
 import { DEFAULT_BATCH_BYTES, RECORD_HEADER_BYTES } from './abi.js';
 import { compileFilter, type CompileOptions } from './compile.js';
@@ -128,7 +128,7 @@ function repeatedCapture(capture: string): { path: string; remove(): void } | un
   try {
     for (let n = 0; n < MIN_FLOW_PACKETS; n += packets) {
       for (const c of chunks) {
-        for (let off = 0; off < c.length; off += RECORD_HEADER_BYTES + (c[off + 8]! | (c[off + 9]! << 8) | (c[off + 10]! << 16) | (c[off + 11]! << 24))) w.writeRecord(c, off);
+        for (let off = 0; off < c.length; off += RECORD_HEADER_BYTES + recordCaplen(c, off)) w.writeRecord(c, off);
       }
     }
   } finally {

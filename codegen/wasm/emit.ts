@@ -503,15 +503,27 @@ export class FilterEmitter {
     }
   }
 
+  /** A search region: `from`, then `to`, into locals, the end clipped to the captured length. */
+  private region(fromE: Expr, toE: Expr): { setup: X[]; from: number; end: number } {
+    const m = this.m;
+    const from = this.temp(), end = this.temp();
+    return {
+      from, end,
+      setup: [
+        m.local.set(from, this.expr(fromE)),
+        m.local.set(end, this.expr(toE)),
+        m.if(m.i32.gt_u(this.get(end), this.get(P_CAPLEN)), m.local.set(end, this.get(P_CAPLEN))),
+      ],
+    };
+  }
+
   /** L[into..] = which patterns lie whole in [from, min(to, caplen)), one bit each (search.ts). */
   private searchAll(s: Extract<Stmt, { k: 'searchall' }>): X {
     const m = this.m;
-    const from = this.temp(), end = this.temp();
+    const { setup, from, end } = this.region(s.from, s.to);
     const fn = this.searches.allFunctionFor(s.patterns);
     return m.block(null, [
-      m.local.set(from, this.expr(s.from)),
-      m.local.set(end, this.expr(s.to)),
-      m.if(m.i32.gt_u(this.get(end), this.get(P_CAPLEN)), m.local.set(end, this.get(P_CAPLEN))),
+      ...setup,
       // An empty region (from >= end) is passed as [0, 0), which writes every word 0.
       m.if(m.i32.ge_u(this.get(from), this.get(end)), m.call(fn.name, [this.k(0), this.k(0)], binaryen.none),
         m.call(fn.name, [m.i32.add(this.get(P_PKT), this.get(from)), m.i32.add(this.get(P_PKT), this.get(end))], binaryen.none)),
@@ -522,12 +534,10 @@ export class FilterEmitter {
   /** 1 if a pattern lies whole in [from, min(to, caplen)); never a fault. */
   private search(e: Extract<Expr, { k: 'search' }>): X {
     const m = this.m;
-    const from = this.temp(), end = this.temp();
+    const { setup, from, end } = this.region(e.from, e.to);
     const fn = this.searches.functionFor(e.patterns);
     return m.block(null, [
-      m.local.set(from, this.expr(e.from)),
-      m.local.set(end, this.expr(e.to)),
-      m.if(m.i32.gt_u(this.get(end), this.get(P_CAPLEN)), m.local.set(end, this.get(P_CAPLEN))),
+      ...setup,
       // from < end <= caplen: both addresses lie in the packet, so neither sum wraps.
       m.if(m.i32.ge_u(this.get(from), this.get(end)), m.i32.const(0),
         m.call(fn, [m.i32.add(this.get(P_PKT), this.get(from)), m.i32.add(this.get(P_PKT), this.get(end))], I32)),

@@ -22,6 +22,7 @@
  * bytes past `end` can only make candidates that verification rejects.
  */
 import binaryen from 'binaryen';
+import { patternKey } from '../../lang/ir/ir.js';
 
 type X = binaryen.ExpressionRef;
 const I32 = binaryen.i32;
@@ -43,7 +44,7 @@ const START = 0, END = 1, LAST = 2, AT = 3, MASK = 4, BM = 5, Q = 6, V = 7, LEFT
  */
 export function essentialPatterns(patterns: readonly Uint8Array[]): Uint8Array[] {
   const unique = new Map<string, Uint8Array>();
-  for (const p of patterns) unique.set(Buffer.from(p).toString('latin1'), p);
+  for (const p of patterns) unique.set(patternKey(p), p);
   const keys = [...unique.keys()].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
   // Quadratic: skipped for very large sets, where it would cost more than it saves.
   if (keys.length > 2000) return keys.map((k) => unique.get(k)!);
@@ -108,7 +109,7 @@ export class SearchEmitter {
    * not verified again, and the scan stops once every pattern is found.
    */
   allFunctionFor(patterns: readonly Uint8Array[]): SearchAllFunction {
-    const key = patterns.map((p) => Buffer.from(p).toString('hex')).join(',');
+    const key = patterns.map((p) => patternKey(p)).join(',');
     let fn = this.allNames.get(key);
     if (fn === undefined) {
       const name = `searchall_${this.allNames.size}`;
@@ -124,7 +125,7 @@ export class SearchEmitter {
     // Identical patterns are looked for once and set every bit they stand for.
     const bitsOf = new Map<string, { p: Uint8Array; bits: number[] }>();
     patterns.forEach((p, j) => {
-      const k = Buffer.from(p).toString('hex');
+      const k = patternKey(p);
       const entry = bitsOf.get(k) ?? { p, bits: [] };
       entry.bits.push(j);
       bitsOf.set(k, entry);
@@ -170,7 +171,7 @@ export class SearchEmitter {
 
   /** The name of the function that searches for `patterns` (emitted on first use). */
   functionFor(patterns: readonly Uint8Array[]): string {
-    const key = patterns.map((p) => Buffer.from(p).toString('hex')).sort().join(',');
+    const key = patterns.map((p) => patternKey(p)).sort().join(',');
     let name = this.names.get(key);
     if (name === undefined) {
       name = `search_${this.names.size}`;

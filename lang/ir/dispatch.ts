@@ -40,7 +40,7 @@ import type { Expr, Program, Stmt } from './ir.js';
 import { LOOKUP_MISS } from './ir.js';
 import { mayComplete } from './outcome.js';
 import { Templater } from './template.js';
-import { forEachSubExpr } from './walk.js';
+import { forEachStmtPart, forEachSubExpr } from './walk.js';
 
 /** Groups smaller than this stay as they are (the probe and trees cost more than a few heads). */
 export const MIN_DISPATCH_FLOWS = 4;
@@ -149,19 +149,6 @@ function candidate(s: Stmt, isPrivate: (n: number) => boolean): Candidate | unde
 
 // ---- whole-program facts ----
 
-function forEachChild(s: Stmt, onStmt: (s: Stmt) => void, onExpr: (e: Expr) => void): void {
-  switch (s.k) {
-    case 'seq': s.body.forEach(onStmt); return;
-    case 'if': onExpr(s.cond); onStmt(s.then); if (s.else) onStmt(s.else); return;
-    case 'for': onExpr(s.init); onExpr(s.limit); onStmt(s.body); return;
-    case 'block': onStmt(s.body); return;
-    case 'return': case 'setreg': case 'setlocal': onExpr(s.value); return;
-    case 'setstate': if (s.at) onExpr(s.at); onExpr(s.value); return;
-    case 'setmem': onExpr(s.index); onExpr(s.value); return;
-    case 'eval': onExpr(s.e); return;
-    default: return;
-  }
-}
 
 
 const STMT_KINDS: ReadonlySet<string> = new Set(['seq', 'if', 'for', 'break', 'block', 'exit', 'return', 'setreg', 'setmem', 'setlocal', 'setstate', 'eval']);
@@ -175,7 +162,7 @@ function scan(root: Stmt, locals: (n: number) => void, labels: (l: number) => vo
     if (isStmt(x)) {
       if (x.k === 'setlocal') locals(x.n);
       if (x.k === 'block') labels(x.label);
-      forEachChild(x, (s) => stack.push(s), (e) => stack.push(e));
+      forEachStmtPart(x, (s) => stack.push(s), (e) => stack.push(e));
     } else {
       if (x.k === 'local') locals(x.n);
       forEachSubExpr(x, (e) => stack.push(e));

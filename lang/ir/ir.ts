@@ -179,3 +179,5 @@ export const lnot = (a: Expr): Expr => ({ k: 'lnot', a });
 export const seq = (...body: Stmt[]): Stmt => ({ k: 'seq', body });
 export const ret = (v: Expr | number): Stmt => ({ k: 'return', value: typeof v === 'number' ? c(v) : v });
 export const search = (from: Expr, to: Expr, patterns: Uint8Array[]): Expr => ({ k: 'search', from, to, patterns });
+/** A search pattern as a string key (hex), for telling patterns and pattern sets apart. */
+export const patternKey = (p: Uint8Array): string => Array.from(p, (x) => x.toString(16).padStart(2, '0')).join('');

@@ -13,7 +13,7 @@
  * are disjoint subtrees, so none of them runs while another one is running.
  */
 import type { Expr, Program, Stmt } from './ir.js';
-import { forEachSubExpr, mapSubExprs, mapSubStmts } from './walk.js';
+import { forEachStmtPart, forEachSubExpr, mapSubExprs, mapSubStmts } from './walk.js';
 
 type Block = Extract<Stmt, { k: 'block' }>;
 
@@ -24,18 +24,7 @@ function exprLocals(e: Expr, f: (n: number) => void): void {
 
 /** Locals read anywhere in a statement (expressions only; writes are not reads). */
 function stmtReads(s: Stmt, f: (n: number) => void): void {
-  switch (s.k) {
-    case 'seq': s.body.forEach((b) => stmtReads(b, f)); return;
-    case 'if': exprLocals(s.cond, f); stmtReads(s.then, f); if (s.else) stmtReads(s.else, f); return;
-    case 'for': exprLocals(s.init, f); exprLocals(s.limit, f); stmtReads(s.body, f); return;
-    case 'block': stmtReads(s.body, f); return;
-    case 'return': case 'setreg': case 'setlocal': exprLocals(s.value, f); return;
-    case 'setstate': if (s.at) exprLocals(s.at, f); exprLocals(s.value, f); return;
-    case 'setmem': exprLocals(s.index, f); exprLocals(s.value, f); return;
-    case 'eval': exprLocals(s.e, f); return;
-    case 'searchall': exprLocals(s.from, f); exprLocals(s.to, f); return;
-    default: return;
-  }
+  forEachStmtPart(s, (sub) => stmtReads(sub, f), (e) => exprLocals(e, f));
 }
 
 /** The locals a `searchall` overwrites, in order (they must stay consecutive). */

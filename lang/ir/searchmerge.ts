@@ -17,7 +17,7 @@
  * once per packet, before any test reads its bits, and only on packets that reach a node.
  * `searchall` spends no fuel and its bit for a pattern is exactly `search` of that pattern.
  */
-import type { Expr, Program, Stmt } from './ir.js';
+import { patternKey, type Expr, type Program, type Stmt } from './ir.js';
 import { balancedChain, mapSubExprs, mapSubStmts } from './walk.js';
 
 type Search = Extract<Expr, { k: 'search' }>;
@@ -33,7 +33,6 @@ interface Group {
   done: number;
 }
 
-const keyOf = (p: Uint8Array): string => Buffer.from(p.buffer, p.byteOffset, p.length).toString('hex');
 
 const constRegion = (e: Expr): e is Search & { from: { k: 'const' }; to: { k: 'const' } } =>
   e.k === 'search' && e.from.k === 'const' && e.to.k === 'const';
@@ -53,7 +52,7 @@ export function mergeSearches(p: Program): Program {
       }
       g.nodes++;
       for (const q of e.patterns) {
-        const k = keyOf(q);
+        const k = patternKey(q);
         if (!g.index.has(k)) { g.index.set(k, g.patterns.length); g.patterns.push(q); }
       }
     }
@@ -77,7 +76,7 @@ export function mergeSearches(p: Program): Program {
   const bitTest = (g: Group, e: Search): Expr => {
     const masks = new Map<number, number>();
     for (const q of e.patterns) {
-      const j = g.index.get(keyOf(q))!;
+      const j = g.index.get(patternKey(q))!;
       masks.set(j >>> 5, ((masks.get(j >>> 5) ?? 0) | (1 << (j & 31))) >>> 0);
     }
     const tests = [...masks].sort(([a], [b]) => a - b).map(([w, mask]): Expr => ({

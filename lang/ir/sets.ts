@@ -15,7 +15,7 @@
  * get the same treatment over the terms that run before the first fault. A dynamic base's own
  * loads (the IHL byte) fault before any term can run, in both forms.
  */
-import type { Expr, Program, Stmt } from './ir.js';
+import type { Expr, Program } from './ir.js';
 import { lowerField } from './fields.js';
 import { balancedChain as balanced, flattenChain as flatten, mapStmtExprs, mapSubExprs } from './walk.js';
 import { splitOffset } from './offsets.js';

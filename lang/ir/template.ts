@@ -12,7 +12,7 @@
  * Two statement lists with the same shape differ only in their slots' values, so one copy of
  * them with the varying slots computed from "which flow" (dispatch.ts) does what each did.
  */
-import type { Expr, Stmt } from './ir.js';
+import { patternKey, type Expr, type Stmt } from './ir.js';
 import { mapSubExprs, mapSubStmts } from './walk.js';
 
 export interface TemplateHooks {
@@ -23,8 +23,6 @@ export interface TemplateHooks {
   /** The label a block or exit gets in the rebuilt statements (default: unchanged). */
   label?(l: number): number;
 }
-
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 export class Templater {
   private readonly parts: (string | number)[] = [];
@@ -83,7 +81,7 @@ export class Templater {
       case 'extern': p.push(e.id, e.args.length); break;
       case 'inset': p.push(e.set.join(',')); break;
       case 'lookup': p.push(e.keys.join(','), e.values.join(',')); break;
-      case 'search': p.push(e.patterns.map(hex).join(',')); break;
+      case 'search': p.push(e.patterns.map(patternKey).join(',')); break;
       default: break;   // mem, neg, bnot, lnot, land, lor, cond, hash: their operands say the rest
     }
     return mapSubExprs(e, (x) => this.expr(x));

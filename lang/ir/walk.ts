@@ -68,6 +68,11 @@ export function mapSubStmts(s: Stmt, fs: (sub: Stmt) => Stmt, fe: (e: Expr) => E
   }
 }
 
+/** Calls `onExpr` on each of a statement's own expressions and `onStmt` on each sub-statement, in evaluation order. */
+export function forEachStmtPart(s: Stmt, onStmt: (sub: Stmt) => void, onExpr: (e: Expr) => void): void {
+  mapSubStmts(s, (sub) => { onStmt(sub); return sub; }, (e) => { onExpr(e); return e; });
+}
+
 /** Every expression of a statement tree rewritten by `fe` (which handles its own sub-expressions). */
 export function mapStmtExprs(s: Stmt, fe: (e: Expr) => Expr): Stmt {
   return mapSubStmts(s, (sub) => mapStmtExprs(sub, fe), fe);

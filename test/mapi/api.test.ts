@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  FLOW_ACTIVE, FLOW_CLOSED, FLOW_FINISHED, FLOW_INIT, MAPI_FUNCTIONS, MFF_PCAP, mapi_apply_function, mapi_close_flow, mapi_connect,
+  FLOW_ACTIVE, FLOW_FINISHED, FLOW_INIT, MAPI_FUNCTIONS, MFF_PCAP, mapi_apply_function, mapi_close_flow, mapi_connect,
   mapi_create_flow, mapi_create_offline_device, mapi_delete_offline_device, mapi_get_flow_info, mapi_get_next_pkt, mapi_read_error,
   mapi_read_results, mapi_start_offline_device,
 } from '../../vm/mapi/index.js';

@@ -16,7 +16,6 @@ const pcap = (packets: number[][], linkType = 1) =>
   buildPcap({ linkType }, packets.map((d, i) => ({ sec: i, frac: 0, data: Uint8Array.from(d) }))).bytes;
 const reg = (n: number): Expr => ({ k: 'reg', n });
 const setreg = (n: number, value: Expr): Stmt => ({ k: 'setreg', n, value });
-const mem = (i: Expr): Expr => ({ k: 'mem', index: i });
 
 describe('runtime', () => {
   it('counts web packets in the bundled sample like tcpdump (126 of 191)', async () => {

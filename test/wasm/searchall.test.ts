@@ -12,9 +12,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newState, runPacket } from '../../lang/ir/interp.js';
 import type { Program, Stmt } from '../../lang/ir/ir.js';
-import { compileWasm } from '../../codegen/wasm/index.js';
 import { compileProgram } from '../../vm/compile.js';
-import { MEM_OFF, PAGE_BYTES, RECORD_HEADER_BYTES } from '../../vm/abi.js';
+import { atMemoryEnd } from '../support/memory-end.js';
 import { toRecords, type RecordPacket } from '../support/records.js';
 import { mergeSearches } from '../../lang/ir/searchmerge.js';
 import { shareLocals } from '../../lang/ir/locals.js';
@@ -142,14 +141,7 @@ describe('searchall compiled = interpreter = Buffer.indexOf per pattern', () => 
   it('at the very end of the memory (no over-read)', () => {
     const patterns = [Uint8Array.of(9), Uint8Array.of(1, 2, 3), Uint8Array.of(7, 7), Uint8Array.of(2, 3), Uint8Array.of(1, 2, 3)];
     const program: Program = { ...searchAllProgram(patterns), memoryCells: 1 };
-    const { wasm, meta } = compileWasm(program);
-    const memory = new WebAssembly.Memory({ initial: meta.pages, maximum: meta.pages });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), { env: { memory } });
-    const run = instance.exports.run as (start: number, end: number, out: number) => number;
-    const bytes = new Uint8Array(memory.buffer);
-    const words = new Uint32Array(memory.buffer);
-    words[4] = 1 << 20;   // CTRL_RECORD_LIMIT
-    const memEnd = meta.pages * PAGE_BYTES;
+    const runAtEnd = atMemoryEnd(program);
     let found = 0;
     for (const len of [3, 4, 20, 40]) {
       for (let at = 0; at + 3 <= len; at++) {
@@ -157,11 +149,8 @@ describe('searchall compiled = interpreter = Buffer.indexOf per pattern', () => 
           const packet = new Uint8Array(len).fill(5);
           packet.set([1, 2, 3], at);
           if (at > 0 && len > 10) packet.set([7, 7], 0);
-          const start = memEnd - RECORD_HEADER_BYTES - len;
-          bytes.set(toRecords([{ bytes: packet, wirelen: len, ts: [from, to] }]), start);
-          expect(run(start, memEnd, MEM_OFF)).toBe(1);
           const expected = oracleWords(packet, from, to, patterns)[0]!;
-          expect(words[MEM_OFF / 4], `len ${len} at ${at} region [${from}, ${to})`).toBe(expected);
+          expect(runAtEnd(packet, [from, to]), `len ${len} at ${at} region [${from}, ${to})`).toBe(expected);
           found += expected;
         }
       }

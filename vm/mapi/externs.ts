@@ -18,7 +18,7 @@
  *   through `MAPI_EXTERN_IMPLS`, which re-instantiates the function from that config once.
  */
 import type { Expr, Extern, Program, Stmt } from '../../lang/ir/ir.js';
-import { mapSubExprs, someExpr } from '../../lang/ir/walk.js';
+import { forEachStmtPart, mapSubExprs, someExpr } from '../../lang/ir/walk.js';
 import type { ExternSignature } from '../../lang/fpl/index.js';
 import { MAPI_FUNCTIONS, mapiFunction } from '../../hostfns/mapi-library.js';
 import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext } from '../../hostfns/mapi-types.js';
@@ -198,19 +198,11 @@ function maxLabel(s: Stmt): number {
 }
 
 function usesMemory(s: Stmt): boolean {
-  // M[] is read by `mem` and possibly by an extern.
-  const e = (x: Expr): boolean => someExpr(x, (y) => y.k === 'mem' || y.k === 'extern');
-  switch (s.k) {
-    case 'seq': return s.body.some(usesMemory);
-    case 'if': return e(s.cond) || usesMemory(s.then) || (s.else ? usesMemory(s.else) : false);
-    case 'for': return e(s.init) || e(s.limit) || usesMemory(s.body);
-    case 'block': return usesMemory(s.body);
-    case 'setmem': return true;
-    case 'return': case 'setreg': case 'setlocal': return e(s.value);
-    case 'setstate': return (s.at ? e(s.at) : false) || e(s.value);
-    case 'eval': return e(s.e);
-    default: return false;
-  }
+  // M[] is written by `setmem`, read by `mem` and possibly by an extern.
+  if (s.k === 'setmem') return true;
+  let uses = false;
+  forEachStmtPart(s, (sub) => { uses ||= usesMemory(sub); }, (x) => { uses ||= someExpr(x, (y) => y.k === 'mem' || y.k === 'extern'); });
+  return uses;
 }
 
 type Lin = { pre: Stmt[]; v: Expr };
