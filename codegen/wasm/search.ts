@@ -43,8 +43,10 @@ const START = 0, END = 1, LAST = 2, AT = 3, MASK = 4, BM = 5, Q = 6, V = 7, LEFT
  * contains another one (wherever it occurs, the shorter one occurs too).
  */
 export function essentialPatterns(patterns: readonly Uint8Array[]): Uint8Array[] {
+  // One character per byte (latin1), so that containment of keys is containment of patterns
+  // (a hex key could match across a byte boundary).
   const unique = new Map<string, Uint8Array>();
-  for (const p of patterns) unique.set(patternKey(p), p);
+  for (const p of patterns) unique.set(Buffer.from(p).toString('latin1'), p);
   const keys = [...unique.keys()].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
   // Quadratic: skipped for very large sets, where it would cost more than it saves.
   if (keys.length > 2000) return keys.map((k) => unique.get(k)!);

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { newState, runPacket, searchRegion } from '../../lang/ir/interp.js';
 import type { Program } from '../../lang/ir/ir.js';
 import { compileProgram } from '../../vm/compile.js';
+import { essentialPatterns } from '../../codegen/wasm/search.js';
 import { atMemoryEnd } from '../support/memory-end.js';
 import { toRecords, type RecordPacket } from '../support/records.js';
 
@@ -160,5 +161,13 @@ describe('search operands', () => {
       expect([...f.registers.subarray(0, 1)]).toEqual([...state.registers.subarray(0, 1)]);
     }
     expect(runPacket(quiet, newState(quiet), Uint8Array.of(0x45), 1).result).toBe(10);
+  });
+});
+
+describe('the patterns a scan keeps', () => {
+  it('drop only patterns that contain another one byte for byte', () => {
+    // 1a 2b does not contain a2, although their hex spellings "1a2b" and "a2" would suggest it.
+    expect(essentialPatterns([Uint8Array.of(0x1a, 0x2b), Uint8Array.of(0xa2)])).toHaveLength(2);
+    expect(essentialPatterns([Uint8Array.of(1, 2, 3), Uint8Array.of(2, 3), Uint8Array.of(2, 3)])).toEqual([Uint8Array.of(2, 3)]);
   });
 });
