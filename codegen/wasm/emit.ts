@@ -103,7 +103,7 @@ export class FilterEmitter {
     switch (s.k) {
       case 'seq': return m.block(null, s.body.map((b) => this.stmt(b)));
       case 'if': {
-        const cond = this.expr(s.cond);
+        const cond = this.truth(s.cond);
         const [then, other] = this.branches(s.cond, () => this.stmt(s.then), () => (s.else ? this.stmt(s.else) : undefined));
         return m.if(cond, then, other);
       }
@@ -211,25 +211,25 @@ export class FilterEmitter {
       case 'bin': return this.binary(e.op, e.a, e.b);
       case 'neg': return m.i32.sub(m.i32.const(0), this.expr(e.a));
       case 'bnot': return m.i32.xor(this.expr(e.a), m.i32.const(-1));
-      case 'lnot': return m.i32.eqz(this.expr(e.a));
+      case 'lnot': return m.i32.eqz(this.truth(e.a));
       case 'land': {
-        const a = this.expr(e.a);
+        const a = this.truth(e.a);
         const k0 = this.known;
         this.assume(e.a, true);
-        const b = m.i32.ne(this.expr(e.b), m.i32.const(0));
+        const b = m.i32.ne(this.truth(e.b), m.i32.const(0));
         this.known = k0;
         return m.if(a, b, m.i32.const(0));
       }
       case 'lor': {
-        const a = this.expr(e.a);
+        const a = this.truth(e.a);
         const k0 = this.known;
         this.assume(e.a, false);
-        const b = m.i32.ne(this.expr(e.b), m.i32.const(0));
+        const b = m.i32.ne(this.truth(e.b), m.i32.const(0));
         this.known = k0;
         return m.if(a, m.i32.const(1), b);
       }
       case 'cond': {
-        const c = this.expr(e.c);
+        const c = this.truth(e.c);
         const [a, b] = this.branches(e.c, () => this.expr(e.a), () => this.expr(e.b));
         return m.if(c, a, b);
       }
@@ -316,6 +316,21 @@ export class FilterEmitter {
     if (local === undefined) { local = this.temp(); this.valueLocals.set(valueKey, local); }
     this.known = withFact(this.known, valueKey, 1);
     return m.local.tee(local, loaded, I32);
+  }
+
+  /**
+   * `e` where only whether it is zero matters (a condition): non-zero exactly when e is. A
+   * masked load `x & m` is then the raw bytes against m byte-swapped, as in rawEquality.
+   */
+  private truth(e: Expr): X {
+    if (e.k === 'bin' && e.op === 'and' && e.b.k === 'const') {
+      const ld = this.rawCandidate(e.a);
+      if (ld && (ld.size === 4 || e.b.v >>> 0 <= 0xffff)) {
+        const mask = ld.size === 2 ? ((e.b.v & 0xff) << 8) | ((e.b.v >>> 8) & 0xff) : bswap32(e.b.v >>> 0);
+        return this.m.i32.and(this.load(ld.off, ld.size, true), this.k(mask));
+      }
+    }
+    return this.expr(e);
   }
 
   /**
@@ -426,8 +441,11 @@ export class FilterEmitter {
     const bound = pureBound(base, (f) => this.lowered(f));
     const key = bound !== undefined && bound + k + size < U32_LIMIT ? JSON.stringify(base) : undefined;
     if (key !== undefined && proven(this.known, key, k + size)) return m.block(null, [set, this.rawLoad(addr, 0, size, swap)], I32);
-    // off + size > caplen, computed in 64 bits so that off near 2^32 cannot wrap.
-    const past = m.i64.gt_u(m.i64.add(m.i64.extend_u(this.get(t)), m.i64.const(BigInt(size))), m.i64.extend_u(this.get(P_CAPLEN)));
+    // off + size > caplen: in 32 bits where the offset's bound keeps the sum below 2^32, else in
+    // 64 bits so that an offset near 2^32 cannot wrap.
+    const past = key !== undefined
+      ? m.i32.gt_u(m.i32.add(this.get(t), this.k(size)), this.get(P_CAPLEN))
+      : m.i64.gt_u(m.i64.add(m.i64.extend_u(this.get(t)), m.i64.const(BigInt(size))), m.i64.extend_u(this.get(P_CAPLEN)));
     if (key !== undefined) this.known = withFact(this.known, key, k + size);
     return m.block(null, [set, m.if(past, this.fault()), this.rawLoad(addr, 0, size, swap)], I32);
   }
