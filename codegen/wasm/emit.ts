@@ -39,6 +39,7 @@ export class FilterEmitter {
   private readonly blockKnown = new Map<number, Facts[]>();
   private readonly loopStack: { name: string; known: Facts[] }[] = [];
   private loops = 0;
+  private labels = 0;
   private readonly fieldCache = new Map<string, Expr>();
   /** The local holding each reusable load's value (see load). */
   private readonly valueLocals = new Map<string, number>();
@@ -82,30 +83,29 @@ export class FilterEmitter {
 
   // ---- statements -------------------------------------------------------------------------
 
-  /**
-   * The two arms of a branch on `cond`: each is emitted knowing the outcome of `cond`, from the
-   * facts before the branch; after it, only what holds on both arms is known.
-   */
-  private branches<A, B>(cond: Expr, whenTrue: () => A, whenFalse: () => B): [A, B] {
-    const before = this.known;
-    this.assume(cond, true);
-    const a = whenTrue();
-    const afterTrue = this.known;
-    this.known = before;
-    this.assume(cond, false);
-    const b = whenFalse();
-    this.known = meet(afterTrue, this.known);
-    return [a, b];
-  }
-
   private stmt(s: Stmt): X {
     const m = this.m;
     switch (s.k) {
       case 'seq': return m.block(null, s.body.map((b) => this.stmt(b)));
       case 'if': {
-        const cond = this.truth(s.cond);
-        const [then, other] = this.branches(s.cond, () => this.stmt(s.then), () => (s.else ? this.stmt(s.else) : undefined));
-        return m.if(cond, then, other);
+        // Jumping code: the condition branches straight to the else arm (or past the statement).
+        const end = this.label('if');
+        if (!s.else) {
+          const skip: Facts[] = [];
+          const test = this.branchOn(s.cond, end, false, skip);
+          const then = this.stmt(s.then);
+          this.known = meet(this.known, ...skip);
+          return m.block(end, [...test, then]);
+        }
+        const other = this.label('else');
+        const toElse: Facts[] = [];
+        const test = this.branchOn(s.cond, other, false, toElse);
+        const then = this.stmt(s.then);
+        const afterThen = this.known;
+        this.known = meet(...toElse);
+        const otherArm = this.stmt(s.else);
+        this.known = meet(afterThen, this.known);
+        return m.block(end, [m.block(other, [...test, then, m.br(end)]), otherArm]);
       }
       case 'for': return this.forLoop(s);
       case 'break': {
@@ -229,9 +229,16 @@ export class FilterEmitter {
         return m.if(a, m.i32.const(1), b);
       }
       case 'cond': {
-        const c = this.truth(e.c);
-        const [a, b] = this.branches(e.c, () => this.expr(e.a), () => this.expr(e.b));
-        return m.if(c, a, b);
+        // Jumping code, as for `if`.
+        const end = this.label('cond'), other = this.label('else');
+        const toElse: Facts[] = [];
+        const test = this.branchOn(e.c, other, false, toElse);
+        const a = this.expr(e.a);
+        const afterA = this.known;
+        this.known = meet(...toElse);
+        const b = this.expr(e.b);
+        this.known = meet(afterA, this.known);
+        return m.block(end, [m.block(other, [...test, m.br(end, 0, a)]), b], I32);
       }
       case 'hash': return this.hash(e);
       case 'search': return this.search(e);
@@ -316,6 +323,47 @@ export class FilterEmitter {
     if (local === undefined) { local = this.temp(); this.valueLocals.set(valueKey, local); }
     this.known = withFact(this.known, valueKey, 1);
     return m.local.tee(local, loaded, I32);
+  }
+
+  /** A fresh label name for jumping code. */
+  private label(what: string): string { return `${what}${this.labels++}`; }
+
+  /**
+   * Jumping code for a condition: statements that branch to `target` when e's truth is `when`
+   * and fall through otherwise, evaluating `&&`, `||` and `!` by control flow, one conditional
+   * branch per leaf test, instead of materializing 0/1 values to test again. The facts known at
+   * each branch to `target` are pushed on `exits`; on return, `known` is the fall-through's.
+   */
+  private branchOn(e: Expr, target: string, when: boolean, exits: Facts[]): X[] {
+    const m = this.m;
+    switch (e.k) {
+      case 'lnot': return this.branchOn(e.a, target, !when, exits);
+      case 'land': case 'lor': {
+        // `a && b` is false as soon as a is (`a || b` true as soon as a is): both jump to target.
+        const shortCircuit = (e.k === 'land') !== when;
+        if (shortCircuit) return [...this.branchOn(e.a, target, when, exits), ...this.branchOn(e.b, target, when, exits)];
+        // Otherwise a's deciding outcome skips b.
+        const skip = this.label('skip');
+        const skipped: Facts[] = [];
+        const code = [...this.branchOn(e.a, skip, !when, skipped), ...this.branchOn(e.b, target, when, exits)];
+        this.known = meet(this.known, ...skipped);
+        return [m.block(skip, code)];
+      }
+      case 'const':
+        if ((e.v !== 0) !== when) return [];
+        exits.push(this.known);
+        this.known = null;
+        return [m.br(target)];
+      default: {
+        const value = this.truth(e);
+        const before = this.known;
+        this.assume(e, when);
+        exits.push(this.known);
+        this.known = before;
+        this.assume(e, !when);
+        return [m.br(target, when ? value : m.i32.eqz(value))];
+      }
+    }
   }
 
   /**
