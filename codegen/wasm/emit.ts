@@ -370,7 +370,8 @@ export class FilterEmitter {
    * `e` where only whether it is zero matters (a condition): non-zero exactly when e is. A
    * masked load `x & m` is then the raw bytes against m byte-swapped, as in rawEquality.
    */
-  private truth(e: Expr): X {
+  private truth(expr: Expr): X {
+    const e = expr.k === 'field' ? this.lowered(expr) : expr;
     if (e.k === 'bin' && e.op === 'and' && e.b.k === 'const') {
       const ld = this.rawCandidate(e.a);
       if (ld && (ld.size === 4 || e.b.v >>> 0 <= 0xffff)) {
@@ -398,8 +399,10 @@ export class FilterEmitter {
    * every packet. Undefined when that does not apply.
    */
   private rawEquality(op: 'eq' | 'ne', a: Expr, b: Expr): X | undefined {
-    const [x, c] = b.k === 'const' ? [a, b.v] : a.k === 'const' ? [b, a.v] : [undefined, 0];
-    if (!x) return undefined;
+    const [operand, c] = b.k === 'const' ? [a, b.v] : a.k === 'const' ? [b, a.v] : [undefined, 0];
+    if (!operand) return undefined;
+    // A field may lower to a masked load (ip4.fragoff is `load2[20] & 0x1fff`).
+    const x = operand.k === 'field' ? this.lowered(operand) : operand;
     const masked = x.k === 'bin' && x.op === 'and' && x.b.k === 'const' ? { e: x.a, mask: x.b.v } : undefined;
     const ld = this.rawCandidate(masked ? masked.e : x);
     if (!ld || (ld.size === 2 && (c > 0xffff || (masked && masked.mask > 0xffff)))) return undefined;
