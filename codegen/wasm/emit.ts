@@ -213,6 +213,7 @@ export class FilterEmitter {
       case 'bnot': return m.i32.xor(this.expr(e.a), m.i32.const(-1));
       case 'lnot': return m.i32.eqz(this.truth(e.a));
       case 'land': {
+        if (this.range(e)) return this.truth(e);
         const a = this.truth(e.a);
         const k0 = this.known;
         this.assume(e.a, true);
@@ -336,7 +337,8 @@ export class FilterEmitter {
    */
   private branchOn(e: Expr, target: string, when: boolean, exits: Facts[]): X[] {
     const m = this.m;
-    switch (e.k) {
+    // A fused range is a leaf test.
+    if (!this.range(e)) switch (e.k) {
       case 'lnot': return this.branchOn(e.a, target, !when, exits);
       case 'land': case 'lor': {
         // `a && b` is false as soon as a is (`a || b` true as soon as a is): both jump to target.
@@ -354,16 +356,26 @@ export class FilterEmitter {
         exits.push(this.known);
         this.known = null;
         return [m.br(target)];
-      default: {
-        const value = this.truth(e);
-        const before = this.known;
-        this.assume(e, when);
-        exits.push(this.known);
-        this.known = before;
-        this.assume(e, !when);
-        return [m.br(target, when ? value : m.i32.eqz(value))];
-      }
+      default: break;
     }
+    const value = this.truth(e);
+    const before = this.known;
+    this.assume(e, when);
+    exits.push(this.known);
+    this.known = before;
+    this.assume(e, !when);
+    return [m.br(target, when ? value : m.i32.eqz(value))];
+  }
+
+  /**
+   * `x >= lo && x <= hi` for x a load (or a field), lo <= hi: one unsigned compare,
+   * `x - lo <= hi - lo`, in place of two (x is read once; its load faults first in both).
+   */
+  private range(e: Expr): { x: Expr; lo: number; hi: number } | undefined {
+    if (e.k !== 'land' || e.a.k !== 'bin' || e.b.k !== 'bin' || e.a.op !== 'ge' || e.b.op !== 'le') return undefined;
+    const { a: x, b: lo } = e.a, { a: y, b: hi } = e.b;
+    if ((x.k !== 'load' && x.k !== 'field') || lo.k !== 'const' || hi.k !== 'const' || lo.v >>> 0 > hi.v >>> 0) return undefined;
+    return JSON.stringify(x) === JSON.stringify(y) ? { x, lo: lo.v >>> 0, hi: hi.v >>> 0 } : undefined;
   }
 
   /**
@@ -371,6 +383,8 @@ export class FilterEmitter {
    * masked load `x & m` is then the raw bytes against m byte-swapped, as in rawEquality.
    */
   private truth(expr: Expr): X {
+    const r = this.range(expr);
+    if (r) return this.m.i32.le_u(this.m.i32.sub(this.expr(r.x), this.k(r.lo)), this.k(r.hi - r.lo));
     const e = expr.k === 'field' ? this.lowered(expr) : expr;
     if (e.k === 'bin' && e.op === 'and' && e.b.k === 'const') {
       const ld = this.rawCandidate(e.a);

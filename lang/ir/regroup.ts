@@ -77,6 +77,49 @@ export function regroupExpr(e: Expr): Expr {
 }
 
 
+/**
+ * After regrouping: constants of one atom whose terms test the same rest share one test of it,
+ *
+ *   (x == 6 && R) || (x == 17 && R) || (x == 132 && R)  ⇒  (x == 6 || x == 17 || x == 132) && R
+ *
+ * (`portrange`, `port` under each transport protocol). Exact when the constants of the run are
+ * distinct and R is pure: for any x at most one guard holds, and R runs once under it in both
+ * forms. Done once the regrouping is complete, because a disjunction as a guard hides the
+ * term from the regrouping of the disjunctions around it.
+ */
+export function shareRests(e: Expr): Expr {
+  if (e.k !== 'lor') return mapSubExprs(e, shareRests);
+  // The whole chain at once: a nested part of it shared first would hide its terms.
+  const terms = flatten(e, 'lor').map(shareRests);
+  if (terms.some(callsExtern)) return chain('lor', terms);
+  const out: Expr[] = [];
+  let run: Guarded[] = [];
+  const flush = () => {
+    const distinct = new Set(run.map((g) => g.c)).size === run.length;
+    if (run.length > 1 && distinct && run.every((g) => g.rest.length)) {
+      const byRest = new Map<string, { guards: Expr[]; rest: Expr }>();
+      for (const g of run) {
+        const rest = chain('land', g.rest);
+        const key = JSON.stringify(rest);
+        const shared = byRest.get(key);
+        if (shared) shared.guards.push(g.guard); else byRest.set(key, { guards: [g.guard], rest });
+      }
+      for (const { guards, rest } of byRest.values()) out.push({ k: 'land', a: chain('lor', guards), b: rest });
+    } else {
+      out.push(...run.map(chainTerm));
+    }
+    run = [];
+  };
+  for (const t of terms) {
+    const g = guardOf(t);
+    if (g && (run.length === 0 || run[0]!.atom === g.atom)) { run.push(g); continue; }
+    flush();
+    if (g) run.push(g); else out.push(t);
+  }
+  flush();
+  return chain('lor', out);
+}
+
 export function regroupDisjunctions(p: Program): Program {
-  return { ...p, body: mapStmtExprs(p.body, regroupExpr) };
+  return { ...p, body: mapStmtExprs(p.body, (e) => shareRests(regroupExpr(e))) };
 }

@@ -54,6 +54,14 @@ describe('regrouping guarded disjunctions', () => {
     expect(after).toBe(3);
   });
 
+  it('tests a rest the transport protocols share once', () => {
+    const { program } = compilePcapFilter('portrange 1000-2000', { linkType: 1 });
+    const text = JSON.stringify(regroupDisjunctions(program).body);
+    // Before: the range tests (two loads each) under each of SCTP, TCP and UDP, for IPv4 and IPv6.
+    expect((JSON.stringify(program.body).match(/"name":"l4v[46].sport"/g) ?? []).length).toBe(12);
+    expect((text.match(/"name":"l4v[46].sport"/g) ?? []).length).toBe(4);
+  });
+
   it('leaves terms with externs and unguarded separators in place', () => {
     const ext: Expr = { k: 'extern', id: 0, args: [] };
     // An extern may write M[]: nothing in its disjunction moves.

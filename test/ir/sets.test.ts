@@ -68,15 +68,16 @@ describe('set membership for long disjunctions', () => {
   });
 
   it.each([
-    ['host', (i: number) => `host 10.${i >> 8}.${i & 255}.1`, 6],
-    ['port', (i: number) => `port ${1 + i * 61}`, 12],
-    ['net', (i: number) => `net ${10 + (i >> 8)}.${i & 255}.0.0/16`, 6],
+    ['host', (i: number) => `host 10.${i >> 8}.${i & 255}.1`, 4],
+    ['port', (i: number) => `port ${1 + i * 61}`, 4],
+    ['net', (i: number) => `net ${10 + (i >> 8)}.${i & 255}.0.0/16`, 4],
   ])('turns a 1,000-term %s list into a few set tests', (_shape, term, tests) => {
     const expr = Array.from({ length: 1000 }, (_, i) => term(i)).join(' or ');
     const q = membershipSets(regroupDisjunctions(compilePcapFilter(expr, { linkType: 1 }).program));
     const text = JSON.stringify(q.body);
-    // One full-size set per atom (IPv4/ARP/RARP source and destination; ports: source and
-    // destination under each transport protocol of IPv4 and IPv6), not 1,000-long chains.
+    // One full-size set per atom, not 1,000-long chains: source and destination of IPv4, and of
+    // ARP and RARP (one test: their terms are the same); ports: source and destination of IPv4
+    // and of IPv6, each tested once under the three transport protocols.
     const sizes = [...text.matchAll(/"k":"inset".*?"set":\[([^\]]*)\]/g)].map((m) => m[1]!.split(',').length);
     expect(sizes.filter((n) => n === 1000)).toHaveLength(tests);
     expect(text.length).toBeLessThan(tests * 20_000);
