@@ -47,13 +47,16 @@ function regroupRun(run: Guarded[]): Expr[] {
   });
 }
 
-function regroupOr(e: Expr): Expr {
-  const terms = flatten(e, 'lor').map(regroupExpr);
+/**
+ * A disjunction's terms (free of externs) rewritten run by run: each maximal run of adjacent
+ * terms guarded by one atom goes through `rewrite`, every other term stays as it is.
+ */
+function byRuns(terms: Expr[], rewrite: (run: Guarded[]) => Expr[]): Expr {
   if (terms.some(callsExtern)) return chain('lor', terms);
   const out: Expr[] = [];
   let run: Guarded[] = [];
   const flush = () => {
-    if (run.length) out.push(...(run.length > 1 ? regroupRun(run) : [chainTerm(run[0]!)]));
+    if (run.length) out.push(...rewrite(run));
     run = [];
   };
   for (const t of terms) {
@@ -64,6 +67,10 @@ function regroupOr(e: Expr): Expr {
   }
   flush();
   return chain('lor', out);
+}
+
+function regroupOr(e: Expr): Expr {
+  return byRuns(flatten(e, 'lor').map(regroupExpr), (run) => (run.length > 1 ? regroupRun(run) : [chainTerm(run[0]!)]));
 }
 
 const chainTerm = (g: Guarded): Expr => (g.rest.length ? chain('land', [g.guard, ...g.rest]) : g.guard);
@@ -90,34 +97,18 @@ export function regroupExpr(e: Expr): Expr {
 export function shareRests(e: Expr): Expr {
   if (e.k !== 'lor') return mapSubExprs(e, shareRests);
   // The whole chain at once: a nested part of it shared first would hide its terms.
-  const terms = flatten(e, 'lor').map(shareRests);
-  if (terms.some(callsExtern)) return chain('lor', terms);
-  const out: Expr[] = [];
-  let run: Guarded[] = [];
-  const flush = () => {
+  return byRuns(flatten(e, 'lor').map(shareRests), (run) => {
     const distinct = new Set(run.map((g) => g.c)).size === run.length;
-    if (run.length > 1 && distinct && run.every((g) => g.rest.length)) {
-      const byRest = new Map<string, { guards: Expr[]; rest: Expr }>();
-      for (const g of run) {
-        const rest = chain('land', g.rest);
-        const key = JSON.stringify(rest);
-        const shared = byRest.get(key);
-        if (shared) shared.guards.push(g.guard); else byRest.set(key, { guards: [g.guard], rest });
-      }
-      for (const { guards, rest } of byRest.values()) out.push({ k: 'land', a: chain('lor', guards), b: rest });
-    } else {
-      out.push(...run.map(chainTerm));
+    if (run.length < 2 || !distinct || run.some((g) => !g.rest.length)) return run.map(chainTerm);
+    const byRest = new Map<string, { guards: Expr[]; rest: Expr }>();
+    for (const g of run) {
+      const rest = chain('land', g.rest);
+      const key = JSON.stringify(rest);
+      const shared = byRest.get(key);
+      if (shared) shared.guards.push(g.guard); else byRest.set(key, { guards: [g.guard], rest });
     }
-    run = [];
-  };
-  for (const t of terms) {
-    const g = guardOf(t);
-    if (g && (run.length === 0 || run[0]!.atom === g.atom)) { run.push(g); continue; }
-    flush();
-    if (g) run.push(g); else out.push(t);
-  }
-  flush();
-  return chain('lor', out);
+    return [...byRest.values()].map(({ guards, rest }): Expr => ({ k: 'land', a: chain('lor', guards), b: rest }));
+  });
 }
 
 export function regroupDisjunctions(p: Program): Program {
