@@ -59,17 +59,27 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
     const limit = opts.count ?? Infinity;
     const onBatch = (batch: Uint8Array, results: Uint32Array, n: number, offsets?: Uint32Array) => {
       if (done) return;
-      // Locals in the loop (not the closure's variables), so that it stays a tight scan for non-zero results.
-      let off = 0, i = 0, hits = matched;
-      for (; i < n; i++) {
-        const r = results[i]!;
-        if (r !== 0) {
+      // Locals in the loops (not the closure's variables), so that they stay tight scans for non-zero results.
+      let i = 0, hits = matched;
+      if (!writer) {
+        for (; i < n; i++) {
+          if (results[i] === 0) continue;
+          const r = results[i]!;
           hits++;
           codes.set(r, (codes.get(r) ?? 0) + 1);
-          writer?.writeRecord(batch, offsets ? offsets[i]! : off);
           if (hits >= limit) { done = true; i++; break; }
         }
-        if (writer && !offsets) off += RECORD_HEADER_BYTES + readU32LE(batch, off + 8);
+      } else {
+        for (let off = 0; i < n; i++) {
+          const r = results[i]!;
+          if (r !== 0) {
+            hits++;
+            codes.set(r, (codes.get(r) ?? 0) + 1);
+            writer.writeRecord(batch, offsets ? offsets[i]! : off);
+            if (hits >= limit) { done = true; i++; break; }
+          }
+          if (!offsets) off += RECORD_HEADER_BYTES + readU32LE(batch, off + 8);
+        }
       }
       packets += i;
       matched = hits;
