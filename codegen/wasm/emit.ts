@@ -88,24 +88,8 @@ export class FilterEmitter {
     switch (s.k) {
       case 'seq': return m.block(null, s.body.map((b) => this.stmt(b)));
       case 'if': {
-        // Jumping code: the condition branches straight to the else arm (or past the statement).
-        const end = this.label('if');
-        if (!s.else) {
-          const skip: Facts[] = [];
-          const test = this.branchOn(s.cond, end, false, skip);
-          const then = this.stmt(s.then);
-          this.known = meet(this.known, ...skip);
-          return m.block(end, [...test, then]);
-        }
-        const other = this.label('else');
-        const toElse: Facts[] = [];
-        const test = this.branchOn(s.cond, other, false, toElse);
-        const then = this.stmt(s.then);
-        const afterThen = this.known;
-        this.known = meet(...toElse);
-        const otherArm = this.stmt(s.else);
-        this.known = meet(afterThen, this.known);
-        return m.block(end, [m.block(other, [...test, then, m.br(end)]), otherArm]);
+        const { test, end, other, a, b } = this.arms(s.cond, () => this.stmt(s.then), () => (s.else ? this.stmt(s.else) : m.nop()));
+        return m.block(end, [m.block(other, [...test, a, m.br(end)]), b]);
       }
       case 'for': return this.forLoop(s);
       case 'break': {
@@ -230,15 +214,7 @@ export class FilterEmitter {
         return m.if(a, m.i32.const(1), b);
       }
       case 'cond': {
-        // Jumping code, as for `if`.
-        const end = this.label('cond'), other = this.label('else');
-        const toElse: Facts[] = [];
-        const test = this.branchOn(e.c, other, false, toElse);
-        const a = this.expr(e.a);
-        const afterA = this.known;
-        this.known = meet(...toElse);
-        const b = this.expr(e.b);
-        this.known = meet(afterA, this.known);
+        const { test, end, other, a, b } = this.arms(e.c, () => this.expr(e.a), () => this.expr(e.b));
         return m.block(end, [m.block(other, [...test, m.br(end, 0, a)]), b], I32);
       }
       case 'hash': return this.hash(e);
@@ -324,6 +300,24 @@ export class FilterEmitter {
     if (local === undefined) { local = this.temp(); this.valueLocals.set(valueKey, local); }
     this.known = withFact(this.known, valueKey, 1);
     return m.local.tee(local, loaded, I32);
+  }
+
+  /**
+   * The two arms of a branch on `cond` in jumping code: `test` falls through into the `then`
+   * arm and branches to the label `other` (the else arm); the caller ends the then arm with a
+   * branch to `end`. Each arm is emitted with the facts of the paths that reach it; after it,
+   * `known` is what both arms leave.
+   */
+  private arms(cond: Expr, whenTrue: () => X, whenFalse: () => X): { test: X[]; end: string; other: string; a: X; b: X } {
+    const end = this.label('end'), other = this.label('else');
+    const toElse: Facts[] = [];
+    const test = this.branchOn(cond, other, false, toElse);
+    const a = whenTrue();
+    const afterTrue = this.known;
+    this.known = meet(...toElse);
+    const b = whenFalse();
+    this.known = meet(afterTrue, this.known);
+    return { test, end, other, a, b };
   }
 
   /** A fresh label name for jumping code. */
@@ -587,29 +581,30 @@ export class FilterEmitter {
   }
 
   /** A search region: `from`, then `to`, into locals, the end clipped to the captured length. */
-  private region(fromE: Expr, toE: Expr): { setup: X[]; from: number; end: number } {
+  private region(fromE: Expr, toE: Expr): { setup: X[]; empty: X; addresses: X[] } {
     const m = this.m;
     const from = this.temp(), end = this.temp();
     return {
-      from, end,
       setup: [
         m.local.set(from, this.expr(fromE)),
         m.local.set(end, this.expr(toE)),
         m.if(m.i32.gt_u(this.get(end), this.get(P_CAPLEN)), m.local.set(end, this.get(P_CAPLEN))),
       ],
+      empty: m.i32.ge_u(this.get(from), this.get(end)),
+      // from < end <= caplen when the region is not empty: both addresses lie in the packet, so neither sum wraps.
+      addresses: [m.i32.add(this.get(P_PKT), this.get(from)), m.i32.add(this.get(P_PKT), this.get(end))],
     };
   }
 
   /** L[into..] = which patterns lie whole in [from, min(to, caplen)), one bit each (search.ts). */
   private searchAll(s: Extract<Stmt, { k: 'searchall' }>): X {
     const m = this.m;
-    const { setup, from, end } = this.region(s.from, s.to);
+    const { setup, empty, addresses } = this.region(s.from, s.to);
     const fn = this.searches.allFunctionFor(s.patterns);
     return m.block(null, [
       ...setup,
-      // An empty region (from >= end) is passed as [0, 0), which writes every word 0.
-      m.if(m.i32.ge_u(this.get(from), this.get(end)), m.call(fn.name, [this.k(0), this.k(0)], binaryen.none),
-        m.call(fn.name, [m.i32.add(this.get(P_PKT), this.get(from)), m.i32.add(this.get(P_PKT), this.get(end))], binaryen.none)),
+      // An empty region is passed as [0, 0), which writes every word 0.
+      m.if(empty, m.call(fn.name, [this.k(0), this.k(0)], binaryen.none), m.call(fn.name, addresses, binaryen.none)),
       ...fn.words.map((g, i) => m.local.set(this.firstLocal + s.into + i, m.global.get(g, I32))),
     ]);
   }
@@ -617,14 +612,9 @@ export class FilterEmitter {
   /** 1 if a pattern lies whole in [from, min(to, caplen)); never a fault. */
   private search(e: Extract<Expr, { k: 'search' }>): X {
     const m = this.m;
-    const { setup, from, end } = this.region(e.from, e.to);
+    const { setup, empty, addresses } = this.region(e.from, e.to);
     const fn = this.searches.functionFor(e.patterns);
-    return m.block(null, [
-      ...setup,
-      // from < end <= caplen: both addresses lie in the packet, so neither sum wraps.
-      m.if(m.i32.ge_u(this.get(from), this.get(end)), m.i32.const(0),
-        m.call(fn, [m.i32.add(this.get(P_PKT), this.get(from)), m.i32.add(this.get(P_PKT), this.get(end))], I32)),
-    ], I32);
+    return m.block(null, [...setup, m.if(empty, m.i32.const(0), m.call(fn, addresses, I32))], I32);
   }
 
   /** FNV-1a 32 over [off, off+len), then % range (0 when range is 0). */
