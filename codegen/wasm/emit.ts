@@ -345,11 +345,14 @@ export class FilterEmitter {
         this.known = meet(this.known, ...skipped);
         return [m.block(skip, code)];
       }
-      case 'const':
-        if ((e.v !== 0) !== when) return [];
-        exits.push(this.known);
-        this.known = null;
-        return [m.br(target)];
+      case 'const': return this.branchDecided(e.v !== 0, target, when, exits);
+      case 'bin': {
+        // A comparison this path has already decided (the repeated ethertype test of `ip6 and
+        // udp`) is no test: testing it would also record its impossible outcome as a fact.
+        const known = e.op === 'eq' || e.op === 'ne' ? this.knownEquality(e.a, e.b) : undefined;
+        if (known !== undefined) return this.branchDecided((e.op === 'eq') === known, target, when, exits);
+        break;
+      }
       default: break;
     }
     const value = this.truth(e);
@@ -359,6 +362,14 @@ export class FilterEmitter {
     this.known = before;
     this.assume(e, !when);
     return [m.br(target, when ? value : m.i32.eqz(value))];
+  }
+
+  /** branchOn for a condition whose truth is known at compile time: an unconditional branch or none. */
+  private branchDecided(truth: boolean, target: string, when: boolean, exits: Facts[]): X[] {
+    if (truth !== when) return [];
+    exits.push(this.known);
+    this.known = null;
+    return [this.m.br(target)];
   }
 
   /**
@@ -474,7 +485,11 @@ export class FilterEmitter {
         const atom = this.equalityAtom(e.a, e.b);
         if (!atom) return;
         const [key, c] = atom;
-        this.known = (e.op === 'eq') === truth ? withExact(this.known, `eq:${key}`, c) : withExact(this.known, `ne:${key}:${c}`, 1);
+        const isEq = (e.op === 'eq') === truth;
+        // An outcome that contradicts what the path knows cannot happen: the path is unreachable.
+        const eq = this.known.get(`eq:${key}`);
+        if (isEq ? (eq !== undefined && eq !== c) || this.known.has(`ne:${key}:${c}`) : eq === c) { this.known = null; return; }
+        this.known = isEq ? withExact(this.known, `eq:${key}`, c) : withExact(this.known, `ne:${key}:${c}`, 1);
         return;
       }
       default: return;

@@ -37,3 +37,26 @@ describe('length checks', () => {
     expect(checks(both).constant).toBe(3);   // proto, src, dst; the final src is proven on both paths
   });
 });
+
+describe('decided comparisons', () => {
+  // How many times the filter compares the ethertype (raw bytes, so byte-swapped constants).
+  function ethertypeTests(body: Stmt, ethertype: number): number {
+    const p: Program = { body, linkType: 1, registers: 0, memoryCells: 1, locals: 0, externs: [], fuel: 1 };
+    const text = compileWasm(p, { optimize: false }).wat();
+    const wat = text.slice(text.indexOf('(func $filter '), text.indexOf('(func $filter_walk '));
+    const swapped = ((ethertype & 0xff) << 8) | (ethertype >> 8);
+    return (wat.match(new RegExp(`i32\\.const ${swapped}\\)`, 'g')) ?? []).length;
+  }
+  const isType = (t: number) => bin('eq', field('link.type'), c(t));
+  const and = (a: Expr, b: Expr): Expr => ({ k: 'land', a, b });
+  const or = (a: Expr, b: Expr): Expr => ({ k: 'lor', a, b });
+
+  it('a comparison the path has decided is not tested again, and its impossible outcome poisons no fact', () => {
+    // `ip6 and udp`: the udp test's IPv4 arm is dead once the ethertype is 0x86dd, and its IPv6
+    // arm's ethertype test is already true; a third test after both arms must not reappear either.
+    const cond = and(isType(0x86dd), and(or(and(isType(0x800), bin('eq', field('ip4.proto'), c(17))),
+      and(isType(0x86dd), bin('eq', field('ip6.nxt'), c(17)))), isType(0x86dd)));
+    expect(ethertypeTests(ret({ k: 'cond', c: cond, a: c(1), b: c(0) }), 0x86dd)).toBe(1);
+    expect(ethertypeTests({ k: 'if', cond, then: ret(c(1)), else: ret(c(0)) }, 0x86dd)).toBe(1);
+  });
+});
