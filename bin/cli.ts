@@ -302,7 +302,7 @@ export function makeProgram(): Command {
     .action(wrap(cmdCheck));
   program.command('bench')
     .description('cost per packet of expressions on a capture, beside libpcap: fpl bench --capture f.pcap -e "tcp port 80"')
-    .requiredOption('--capture <file>', 'capture whose packets (up to 4 MiB) are preloaded in memory')
+    .requiredOption('--capture <file>', 'capture whose packets (up to 32 MiB of them) are preloaded in memory')
     .option('-e, --expression <expr>', 'a libpcap expression (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-F, --filter-file <file>', 'expressions from a file, one per line')
     .option('--flows <list>', 'the many-flows scenario: comma-separated flow counts, e.g. 1,100,10000')

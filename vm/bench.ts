@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { openCaptureFile } from '../drivers/capture.js';
 import { PcapWriter, recordCaplen } from '../drivers/pcap-writer.js';
 import { bpfFilterBench, libpcapAvailable, pcapCompile } from '../drivers/libpcap.js';
-import { DEFAULT_BATCH_BYTES, RECORD_HEADER_BYTES } from './abi.js';
+import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES } from './abi.js';
 import { compileFilter, type CompileOptions } from './compile.js';
 
 export interface BenchRow {
@@ -42,14 +42,36 @@ function bestMs(fn: () => unknown, rounds: number, reps: number): number {
   return best;
 }
 
-/** The first batch of the capture (up to the batch area's size) as ABI records. */
-export function preload(capture: string): { records: Uint8Array; packets: number; linkType: number; snaplen: number } {
+/**
+ * fpl bench runs a capture's packets from memory: all of them, up to this many bytes of records
+ * (the first packets of a larger capture). The module is compiled with a batch area that holds them.
+ */
+export const MAX_BENCH_BYTES = 32 * 1024 * 1024;
+
+/** The capture's records in the ABI's layout, up to `maxBytes` of them (whole records only). */
+export function preload(capture: string, maxBytes = MAX_BENCH_BYTES): { records: Uint8Array; packets: number; linkType: number; snaplen: number } {
   const src = openCaptureFile(capture);
   try {
-    const buf = new Uint8Array(DEFAULT_BATCH_BYTES);
-    const b = src.nextBatch(buf, 0, buf.length);
-    if (b.records === 0) throw new Error(src.error ? src.error.message : `${capture} has no packets`);
-    return { records: buf.slice(0, b.bytes), packets: b.records, linkType: b.linkType, snaplen: src.info.snaplen };
+    let buf = new Uint8Array(DEFAULT_BATCH_BYTES);
+    let bytes = 0, packets = 0, linkType = -1;
+    for (;;) {
+      // Room for at least one record of any size (MAX_CAPLEN bounds every record the reader
+      // returns), or stop: the reader refuses a batch that cannot hold its next record.
+      if (buf.length - bytes < RECORD_HEADER_BYTES + MAX_CAPLEN) {
+        if (buf.length >= maxBytes) break;
+        const grown = new Uint8Array(Math.min(buf.length * 2, maxBytes));
+        grown.set(buf.subarray(0, bytes));
+        buf = grown;
+      }
+      const b = src.nextBatch(buf, bytes, buf.length - bytes);
+      if (b.records === 0) break;
+      if (linkType >= 0 && b.linkType !== linkType) break;   // a pcapng file whose interfaces differ: the first link type's packets
+      linkType = b.linkType;
+      bytes += b.bytes;
+      packets += b.records;
+    }
+    if (packets === 0) throw new Error(src.error ? src.error.message : `${capture} has no packets`);
+    return { records: buf.slice(0, bytes), packets, linkType, snaplen: src.info.snaplen };
   } finally {
     src.close();
   }
@@ -63,7 +85,7 @@ export function preload(capture: string): { records: Uint8Array; packets: number
 const MIN_RUN_PACKETS = 4096;
 
 function repeated(records: Uint8Array, packets: number): { records: Uint8Array; packets: number } {
-  const times = Math.min(Math.ceil(MIN_RUN_PACKETS / packets), Math.floor(DEFAULT_BATCH_BYTES / records.length));
+  const times = Math.min(Math.ceil(MIN_RUN_PACKETS / packets), Math.max(1, Math.floor(DEFAULT_BATCH_BYTES / records.length)));
   if (times <= 1) return { records, packets };
   const out = new Uint8Array(records.length * times);
   for (let i = 0; i < times; i++) out.set(records, i * records.length);
@@ -75,10 +97,11 @@ export async function benchExpressions(capture: string, exprs: readonly string[]
   const { linkType, snaplen } = loaded;
   const { records, packets } = repeated(loaded.records, loaded.packets);
   const rounds = opts.rounds ?? 20;
+  const batchBytes = Math.max(DEFAULT_BATCH_BYTES, Math.ceil(records.length / PAGE_BYTES) * PAGE_BYTES);
   const rows: BenchRow[] = [];
   for (const expr of exprs) {
     const t0 = performance.now();
-    const filter = await compileFilter(expr, { language: opts.language ?? 'pcap', linkType, snaplen });
+    const filter = await compileFilter(expr, { language: opts.language ?? 'pcap', linkType, snaplen, batchBytes });
     const compileMs = performance.now() - t0;
     filter.stageIndexedRecords(records);   // the index is built here, outside the timing
     // Each timed sample runs the packets enough times to last ~1 ms (small captures, coarse clocks).

@@ -13,7 +13,7 @@ import { regroupDisjunctions } from '../lang/ir/regroup.js';
 import { membershipSets } from '../lang/ir/sets.js';
 import { mergeSearches } from '../lang/ir/searchmerge.js';
 import { externTable } from '../hostfns/registry.js';
-import { MAX_CAPLEN, type ExternImpl } from './abi.js';
+import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, type ExternImpl } from './abi.js';
 import { CompiledFilter } from './filter.js';
 
 export type Language = 'fpl' | 'pcap' | 'cbpf';
@@ -37,7 +37,16 @@ export interface CompileOptions {
   allowExterns?: readonly string[];
   /** binaryen optimization (default true). */
   optimize?: boolean;
+  /**
+   * Size in bytes of the module's packet batch area, a multiple of 64 KiB (default 4 MiB): the
+   * most record bytes one WebAssembly call sees. The module's memory grows with it (×1.5 for
+   * the result and index areas).
+   */
+  batchBytes?: number;
 }
+
+/** Largest batch area a module may have: with its result and index areas, 1.5 GiB of memory. */
+export const MAX_BATCH_BYTES = 1 << 30;
 
 const MAX_MEMORY_CELLS = 1 << 24;
 
@@ -62,6 +71,10 @@ function checkOptions(opts: CompileOptions): { linkType: number; memoryCells: nu
   // tcpdump's rule: a snaplen of 0 means the default.
   const snaplen = opts.snaplen === undefined || opts.snaplen === 0 ? MAX_CAPLEN : opts.snaplen;
   if (!Number.isInteger(snaplen) || snaplen < 0 || snaplen > 0xffffffff) throw new RangeError(`snaplen must be an integer in [0, 2^32), not ${opts.snaplen}`);
+  const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
+  if (!Number.isInteger(batchBytes) || batchBytes < PAGE_BYTES || batchBytes > MAX_BATCH_BYTES || batchBytes % PAGE_BYTES !== 0) {
+    throw new RangeError(`batchBytes must be a multiple of ${PAGE_BYTES} from ${PAGE_BYTES} to ${MAX_BATCH_BYTES}, not ${opts.batchBytes}`);
+  }
   return { linkType, memoryCells, fuel, snaplen };
 }
 
@@ -127,6 +140,7 @@ export async function compileFilter(source: string, opts: CompileOptions = {}): 
     ...(opts.language === 'pcap' ? { snaplen: checkOptions(opts).snaplen } : {}),
     ...(opts.externs ? { externs: opts.externs } : {}),
     ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
+    ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
   });
 }
 

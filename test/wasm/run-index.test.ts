@@ -13,7 +13,11 @@ import { compileWasm } from '../../codegen/wasm/index.js';
 import { compileFilter, compileProgram } from '../../vm/compile.js';
 import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, REGS_OFF } from '../../vm/abi.js';
 import { corpusTrace } from '../../bench/trace.js';
-import { benchExpressions } from '../../vm/bench.js';
+import { benchExpressions, preload } from '../../vm/bench.js';
+import { PcapWriter } from '../../drivers/pcap-writer.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TYPICAL_FILTERS } from '../../bench/filter-cost.js';
 import { haveCorpus, requires } from '../support/env.js';
 import { toRecords, type RecordPacket } from '../support/records.js';
@@ -155,6 +159,32 @@ describe('run_index', () => {
     expect(row!.ns_per_pkt).toBeGreaterThan(0);
     expect(row!.ns_per_pkt_records).toBeGreaterThan(0);
   });
+
+  it('fpl bench runs every packet of a capture larger than the default batch area, each option checked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fplc-bench-'));
+    try {
+      const path = join(dir, 'big.pcap');
+      const w = new PcapWriter(path, { linkType: 1, snaplen: 65535, nanoseconds: false });
+      const frame = new Uint8Array(1500);
+      frame.set([0x08, 0x00, 0x45], 12);   // IPv4, so that libpcap and fplc both look past the ethertype
+      const n = 3500;   // 5.3 MB of records: more than the 4 MiB default
+      for (let i = 0; i < n; i++) { frame[23] = i % 3 ? 6 : 17; w.writePacket(i, 0, frame); }
+      w.close();
+      const all = preload(path);
+      expect(all.packets).toBe(n);
+      expect(all.records.length).toBe(n * (RECORD_HEADER_BYTES + frame.length));
+      const part = preload(path, 1 << 20);   // a cap keeps whole records only
+      expect(part.records.length % (RECORD_HEADER_BYTES + frame.length)).toBe(0);
+      expect(part.packets).toBeLessThan(n);
+      const [row] = await benchExpressions(path, ['tcp'], { rounds: 1 });
+      expect(row!.packets).toBe(n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await expect(compileFilter('tcp', { language: 'pcap', batchBytes: 1000 })).rejects.toThrow(/batchBytes must be a multiple of 65536/);
+    const wide = await compileFilter('tcp', { language: 'pcap', batchBytes: 8 << 20 });
+    expect(wide.meta.batchBytes).toBe(8 << 20);
+  }, 30_000);
 
   it('rejects an index that does not fit or is not made of u32 offsets', async () => {
     const f = await compileProgram(probe, { batchBytes: MAX_CAPLEN + RECORD_HEADER_BYTES });
