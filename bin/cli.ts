@@ -159,7 +159,17 @@ async function cmdRun(positionals: string[], flags: CommonFlags & { read?: strin
 
 /** Link type and snaplen from a capture's header (the default the program is compiled for). */
 function peekCapture(path: string): { linkType: number; snaplen: number } {
-  const src = openCaptureFile(path);
+  let src;
+  try {
+    src = openCaptureFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('E')) {
+      const why = /^E\w+: ([^,]+)/.exec((err as Error).message)?.[1];   // "ENOENT: no such file or directory, open '…'"
+      throw new CaptureError(`cannot read ${path}: ${why ? `${why} (${code})` : code}`);
+    }
+    throw err;
+  }
   try {
     return { linkType: src.info.linkType, snaplen: src.info.snaplen };
   } finally {
@@ -242,12 +252,14 @@ async function cmdFlow(positionals: string[], flags: { read?: string; json?: boo
 }
 
 async function cmdBench(_pos: string[], flags: { capture?: string; expression?: string[]; filterFile?: string; flows?: string; json?: boolean }) {
-  const { benchExpressions, benchFlows } = await import('../vm/bench.js');
+  const { benchExpressions, benchFlows, preload } = await import('../vm/bench.js');
   const exprs = [...(flags.expression ?? [])];
   if (flags.filterFile) exprs.push(...readText(flags.filterFile).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   if (!exprs.length && !flags.flows) throw new UsageError('fpl bench needs -e EXPR, -F FILE or --flows LIST');
+  peekCapture(flags.capture!);   // a capture that is missing or not one fails here, with exit 3
   const out = (o: object, text: string) => process.stdout.write((flags.json ? JSON.stringify(o) : text) + '\n');
-  for (const row of await benchExpressions(flags.capture!, exprs)) {
+  const loaded = exprs.length ? preload(flags.capture!) : undefined;
+  for (const row of loaded ? await benchExpressions(loaded, exprs) : []) {
     const lib = row.libpcap_ns_per_pkt === null ? 'libpcap n/a' : `libpcap ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${(row.ns_per_pkt / row.libpcap_ns_per_pkt).toFixed(2)})`;
     out(row, `${row.ns_per_pkt.toFixed(1)} ns/packet (walking the records ${row.ns_per_pkt_records.toFixed(1)})  compile ${row.compile_ms.toFixed(0)} ms  ${lib}  over ${row.packets} packets: ${row.expr}`);
   }
@@ -257,6 +269,10 @@ async function cmdBench(_pos: string[], flags: { capture?: string; expression?: 
   for (const flows of flowCounts) {
     const r = await benchFlows(flags.capture!, flows);
     out({ flows: r.flows, ns_per_pkt: r.ns_per_pkt }, `${r.flows} flows: ${r.ns_per_pkt.toFixed(1)} ns/packet over ${r.packets} packets (set-up and compile ${r.compile_ms.toFixed(0)} ms)`);
+  }
+  if (loaded?.error) {
+    process.stderr.write(`fpl: ${flags.capture}: ${loaded.error.message}; the figures are for the ${loaded.packets} packets before it\n`);
+    return EXIT.capture;
   }
   return EXIT.ok;
 }

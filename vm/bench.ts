@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openCaptureFile } from '../drivers/capture.js';
+import type { CaptureError } from '../drivers/types.js';
 import { PcapWriter, recordCaplen } from '../drivers/pcap-writer.js';
 import { bpfFilterBench, libpcapAvailable, pcapCompile } from '../drivers/libpcap.js';
 import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES } from './abi.js';
@@ -48,8 +49,11 @@ function bestMs(fn: () => unknown, rounds: number, reps: number): number {
  */
 export const MAX_BENCH_BYTES = 32 * 1024 * 1024;
 
+/** A capture's packets loaded for fpl bench; `error`: a malformed record ended them early. */
+export interface Preloaded { records: Uint8Array; packets: number; linkType: number; snaplen: number; error?: CaptureError }
+
 /** The capture's records in the ABI's layout, up to `maxBytes` of them (whole records only). */
-export function preload(capture: string, maxBytes = MAX_BENCH_BYTES): { records: Uint8Array; packets: number; linkType: number; snaplen: number } {
+export function preload(capture: string, maxBytes = MAX_BENCH_BYTES): Preloaded {
   const src = openCaptureFile(capture);
   try {
     let buf = new Uint8Array(DEFAULT_BATCH_BYTES);
@@ -71,7 +75,7 @@ export function preload(capture: string, maxBytes = MAX_BENCH_BYTES): { records:
       packets += b.records;
     }
     if (packets === 0) throw new Error(src.error ? src.error.message : `${capture} has no packets`);
-    return { records: buf.slice(0, bytes), packets, linkType, snaplen: src.info.snaplen };
+    return { records: buf.slice(0, bytes), packets, linkType, snaplen: src.info.snaplen, ...(src.error ? { error: src.error } : {}) };
   } finally {
     src.close();
   }
@@ -92,8 +96,9 @@ function repeated(records: Uint8Array, packets: number): { records: Uint8Array; 
   return { records: out, packets: packets * times };
 }
 
-export async function benchExpressions(capture: string, exprs: readonly string[], opts: { rounds?: number; language?: CompileOptions['language'] } = {}): Promise<BenchRow[]> {
-  const loaded = preload(capture);
+/** `capture`: a capture file, or its packets already loaded by preload. */
+export async function benchExpressions(capture: string | Preloaded, exprs: readonly string[], opts: { rounds?: number; language?: CompileOptions['language'] } = {}): Promise<BenchRow[]> {
+  const loaded = typeof capture === 'string' ? preload(capture) : capture;
   const { linkType, snaplen } = loaded;
   const { records, packets } = repeated(loaded.records, loaded.packets);
   const rounds = opts.rounds ?? 20;

@@ -139,6 +139,11 @@ describe('fpl compile, check, dump', () => {
     const r = run('run', sample('web.fpl'), '-r', notCapture);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('not.pcap');
+    for (const args of [['run', '-e', 'tcp', '-r'], ['bench', '-e', 'tcp', '--capture']]) {
+      const missing = run(...args, join(tmp, 'missing.pcap'));
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toMatch(/cannot read .*missing\.pcap: no such file or directory \(ENOENT\)/);
+    }
   });
 
   it('refuses a .wasm compiled for another link type, naming both, before writing anything', () => {
@@ -163,6 +168,10 @@ describe('fpl compile, check, dump', () => {
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout).packets).toBe(190);
     expect(r.stderr).toMatch(/packet 190, file offset \d+/);
+    const b = run('bench', '--capture', cut, '-e', 'tcp', '--json');
+    expect(b.code).toBe(3);
+    expect(JSON.parse(b.stdout).packets).toBe(190);
+    expect(b.stderr).toMatch(/packet 190, file offset \d+\); the figures are for the 190 packets before it/);
   });
 });
 
