@@ -3,7 +3,8 @@
  * the leaf forms the backend treats specially: a masked load tested for non-zero on raw bytes
  * (`x & m`), and a range `x >= lo && x <= hi` fused into one unsigned compare. Compiled and
  * interpreted results agree on packets whose bytes often make the tests true, at every
- * truncation (where loads fault, and a fault in a condition ends the packet with 0).
+ * truncation (where loads fault, and a fault in a condition ends the packet with 0), also as a
+ * filter's first statement, where lengthguard.ts tests the length once up front.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +67,19 @@ describe('conditions as jumping code', () => {
         ret({ k: 'cond', c: conds[0]!, a: c(1), b: c(2) }),
       );
       const program: Program = { body, linkType: 1, registers: 1, memoryCells: 1, locals: 0, externs: [], fuel: 0 };
+      const packets = Array.from({ length: 25 }, (_, n) => ({ bytes: base.subarray(0, n), wirelen: 24 }));
+      const state = newState(program);
+      const expected = packets.map((p) => runPacket(program, state, p.bytes, p.wirelen).result);
+      const f = await compileProgram(program);
+      expect([...f.runRecords(toRecords(packets))], printProgram(program)).toEqual(expected);
+    }), { numRuns: RUNS });
+  }, 120_000);
+
+  it('agree with the interpreter as a filter\'s only statement, where one length test up front stands for the others', async () => {
+    // `return C ? K : 0` first thing is the shape lengthguard.ts rewrites to `caplen >= N && C ? K : 0`.
+    await fc.assert(fc.asyncProperty(treeArb, bytesArb, async (tree, base) => {
+      const program: Program = { body: seq(ret({ k: 'cond', c: toExpr(tree, base), a: c(7), b: c(0) }), ret(c(0))),
+        linkType: 1, registers: 1, memoryCells: 1, locals: 0, externs: [], fuel: 0 };
       const packets = Array.from({ length: 25 }, (_, n) => ({ bytes: base.subarray(0, n), wirelen: 24 }));
       const state = newState(program);
       const expected = packets.map((p) => runPacket(program, state, p.bytes, p.wirelen).result);
