@@ -24,7 +24,8 @@ export function lengthGuard(p: Program): Program {
   const { c: cond, a, b } = first.value;
   if (callsExtern(cond)) return p;
   const n = whenTrue(cond, p.linkType);
-  if (n <= 0) return p;
+  // A load ending at 2^32 or beyond (`ether[0xffffffff:4]`) can never succeed, and N would not be a u32: leave those alone.
+  if (n <= 0 || n >= 2 ** 32) return p;
   const guarded: Stmt = { k: 'return', value: { k: 'cond', c: land(bin('ge', { k: 'meta', m: 'caplen' }, { k: 'const', v: n }), cond), a, b } };
   return { ...p, body: replaceFirst(p.body, guarded) };
 }

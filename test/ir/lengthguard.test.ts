@@ -26,6 +26,7 @@ describe('length guard', () => {
 
   it('is left out where a filter needs no packet bytes to match or does not start with its verdict', async () => {
     expect(await guardOf('len > 100')).toBeUndefined();       // reads no packet bytes
+    expect(await guardOf('ether[0xffffffff] = 1')).toBeUndefined();   // a byte no packet has: N would not be a u32
     const p: Program = { body: seq({ k: 'setreg', n: 0, value: c(1) }, ret(c(1))), linkType: 1, registers: 1, memoryCells: 1, locals: 0, externs: [], fuel: 0 };
     expect(lengthGuard(p)).toBe(p);
   });
