@@ -1,6 +1,7 @@
 /**
  * P1, filter cost per packet: fplc's WebAssembly against libpcap's bpf_filter, the same
- * packets in memory, measured side by side in one run (best of several rounds each).
+ * packets in memory, measured side by side in one run: the loops sampled in turns, the fastest
+ * pass of each counts (vm/bench.ts sideBySide).
  *
  * libpcap's loop is handed a precomputed (pointer, caplen, wirelen) per packet, so the
  * like-for-like fplc figure, the one the ratio uses, runs the packets through a precomputed
@@ -11,10 +12,10 @@
  * fplc compiles the expression with its own front end (language 'pcap'); with `--via-cbpf`
  * it compiles libpcap's optimized program instead (language 'cbpf'), which isolates the backend.
  */
-import { performance } from 'node:perf_hooks';
-import { bpfFilterBench, bpfFilterRecords, libpcapAvailable, libpcapUnavailableReason, pcapCompile } from '../drivers/libpcap.js';
+import { bpfFilterRecords, libpcapAvailable, libpcapUnavailableReason, pcapCompile } from '../drivers/libpcap.js';
 import { formatDdd } from '../lang/cbpf/index.js';
-import { compileFilter } from '../vm/compile.js';
+import { compileFilter, loadCompiler } from '../vm/compile.js';
+import { sideBySide } from '../vm/bench.js';
 import { corpusTrace } from './trace.js';
 
 export const TYPICAL_FILTERS = [
@@ -40,26 +41,15 @@ export interface CostRow {
   via: string;
 }
 
-/** Best time in ms of one call of `fn` over `rounds` calls. */
-function bestMs(fn: () => unknown, rounds: number): number {
-  let best = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
-
 export async function filterCost(opts: { packets?: number; rounds?: number; viaCbpf?: boolean } = {}): Promise<CostRow[]> {
   if (!libpcapAvailable()) throw new Error(`the libpcap addon is needed: ${libpcapUnavailableReason()} (npm run build:native)`);
   const { records, packets } = corpusTrace(1, opts.packets ?? 20000);
-  const rounds = opts.rounds ?? 30;
+  const rounds = opts.rounds ?? 20;
   const rows: CostRow[] = [];
+  await loadCompiler(opts.viaCbpf ? 'cbpf' : 'pcap');
   for (const expr of TYPICAL_FILTERS) {
     const lp = pcapCompile(expr, { linkType: 1, optimize: true });
     if (!lp.ok) throw new Error(`libpcap rejects ${expr}: ${lp.error}`);
-    const libpcapNs = bpfFilterBench(lp.insns, records, undefined, rounds);
     let via = 'pcap';
     let filter;
     if (opts.viaCbpf) {
@@ -68,9 +58,9 @@ export async function filterCost(opts: { packets?: number; rounds?: number; viaC
     } else {
       filter = await compileFilter(expr, { language: 'pcap', linkType: 1 });
     }
-    filter.stageIndexedRecords(records);   // the index is built here, outside the timing
-    const fplcNs = (bestMs(() => filter.runStagedIndex(), rounds) * 1e6) / packets;
-    const fplcRecordsNs = (bestMs(() => filter.runStaged(), rounds) * 1e6) / packets;
+    // The three loops sampled in turns, after V8 has optimized them (see sideBySide).
+    const m = await sideBySide(filter, records, packets, lp.insns, rounds);
+    const [fplcNs, fplcRecordsNs, libpcapNs] = [m.indexNs, m.recordsNs, m.libpcapNs!];
     const expected = bpfFilterRecords(lp.insns, records);
     const same = (got: Uint32Array) => expected.length === got.length && expected.every((v, i) => v === got[i]);
     const agree = same(filter.runStaged()) && same(filter.runStagedIndex());

@@ -96,6 +96,11 @@ function resolveLinkTypeFlag(v: string): number {
   }
 }
 
+/** A ratio with two significant digits at least: 0.27, 0.0018. */
+function ratio(r: number): string {
+  return r >= 0.1 ? r.toFixed(2) : r.toPrecision(2);
+}
+
 function intFlag(name: string, v: string): number {
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`${name} takes a non-negative integer, not ${JSON.stringify(v)}`);
   return Number(v);
@@ -251,17 +256,19 @@ async function cmdFlow(positionals: string[], flags: { read?: string; json?: boo
   return EXIT.ok;
 }
 
-async function cmdBench(_pos: string[], flags: { capture?: string; expression?: string[]; filterFile?: string; flows?: string; json?: boolean }) {
+async function cmdBench(_pos: string[], flags: { capture?: string; expression?: string[]; filterFile?: string[]; flows?: string; json?: boolean }) {
   const { benchExpressions, benchFlows, preload } = await import('../vm/bench.js');
   const exprs = [...(flags.expression ?? [])];
-  if (flags.filterFile) exprs.push(...readText(flags.filterFile).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+  for (const file of flags.filterFile ?? []) exprs.push(...readText(file).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   if (!exprs.length && !flags.flows) throw new UsageError('fpl bench needs -e EXPR, -F FILE or --flows LIST');
   peekCapture(flags.capture!);   // a capture that is missing or not one fails here, with exit 3
   const out = (o: object, text: string) => process.stdout.write((flags.json ? JSON.stringify(o) : text) + '\n');
   const loaded = exprs.length ? preload(flags.capture!) : undefined;
   for (const row of loaded ? await benchExpressions(loaded, exprs) : []) {
-    const lib = row.libpcap_ns_per_pkt === null ? 'libpcap n/a' : `libpcap ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${(row.ns_per_pkt / row.libpcap_ns_per_pkt).toFixed(2)})`;
-    out(row, `${row.ns_per_pkt.toFixed(1)} ns/packet (walking the records ${row.ns_per_pkt_records.toFixed(1)})  compile ${row.compile_ms.toFixed(0)} ms  ${lib}  over ${row.packets} packets: ${row.expr}`);
+    const libName = row.libpcap_optimized === false ? 'libpcap unoptimized' : 'libpcap';
+    const lib = row.libpcap_ns_per_pkt === null ? 'libpcap n/a' : `${libName} ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${ratio(row.ns_per_pkt / row.libpcap_ns_per_pkt)})`;
+    const expr = row.expr.length > 100 ? `${row.expr.slice(0, 80)}… (${row.expr.length} characters)` : row.expr;
+    out(row, `${row.ns_per_pkt.toFixed(1)} ns/packet (walking the records ${row.ns_per_pkt_records.toFixed(1)})  compile ${row.compile_ms.toFixed(0)} ms  ${lib}  over ${row.packets} packets: ${expr}`);
   }
   const flowCounts = (flags.flows ?? '').split(',').filter(Boolean).map((n) => intFlag('--flows', n.trim()));
   // A first device loads binaryen and the front end and lets the engine warm up: not per-packet cost.
@@ -320,9 +327,9 @@ export function makeProgram(): Command {
     .description('cost per packet of expressions on a capture, beside libpcap: fpl bench --capture f.pcap -e "tcp port 80"')
     .requiredOption('--capture <file>', 'capture whose packets (up to 32 MiB of them) are preloaded in memory')
     .option('-e, --expression <expr>', 'a libpcap expression (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('-F, --filter-file <file>', 'expressions from a file, one per line')
+    .option('-F, --filter-file <file>', 'expressions from a file, one per line (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--flows <list>', 'the many-flows scenario: comma-separated flow counts, e.g. 1,100,10000')
-    .option('--json', 'one JSON object per line: {"expr","packets","ns_per_pkt","ns_per_pkt_records","compile_ms","libpcap_ns_per_pkt"}')
+    .option('--json', 'one JSON object per line: {"expr","packets","ns_per_pkt","ns_per_pkt_records","compile_ms","libpcap_ns_per_pkt"}, and "libpcap_optimized":false when libpcap ran its program unoptimized (too long for its optimizer)')
     .addHelpText('after', `
 ns_per_pkt runs the packets through a precomputed index of record offsets, as libpcap's loop
 is handed a precomputed pointer and length per packet: the like-for-like figure.
