@@ -5,7 +5,8 @@
  * A node is `(class, arguments…)`; `[a | b]` is a group of alternative sub-paths that share
  * what comes before (and after) the group. `#` starts a comment to the end of the line.
  */
-import * as ohm from 'ohm-js';
+import type * as ohm from 'ohm-js';
+import { loadGrammar } from '../grammar-recipe.js';
 
 export const chainGrammarSource = String.raw`
 Chain {
@@ -39,6 +40,6 @@ Chain {
 let grammar: ohm.Grammar | undefined;
 
 export function chainGrammar(): ohm.Grammar {
-  grammar ??= ohm.grammar(chainGrammarSource);
+  grammar ??= loadGrammar('chain', chainGrammarSource);
   return grammar;
 }

@@ -7,7 +7,8 @@
  * parsed as plain identifiers and checked by the lowering, which can say "did you mean".
  * Rule descriptions in parentheses are what syntax errors print as "expected …".
  */
-import * as ohm from 'ohm-js';
+import type * as ohm from 'ohm-js';
+import { loadGrammar } from '../grammar-recipe.js';
 
 const KEYWORDS = ['IF', 'THEN', 'ELSE', 'FI', 'FOR', 'ROF', 'BREAK', 'RETURN', 'EXTERN', 'TRUE', 'FALSE',
   'HASH', 'PKT', 'R', 'M'] as const;
@@ -102,8 +103,8 @@ ${keywordRules}
 
 let compiled: ohm.Grammar | undefined;
 
-/** The grammar, built on first use (building it takes a few milliseconds). */
+/** The grammar, built on first use (see grammar-recipe.ts). */
 export function fplGrammar(): ohm.Grammar {
-  compiled ??= ohm.grammar(FPL_GRAMMAR_SOURCE);
+  compiled ??= loadGrammar('fpl', FPL_GRAMMAR_SOURCE);
   return compiled;
 }

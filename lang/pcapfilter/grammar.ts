@@ -10,8 +10,9 @@
  *   before them and everything after them (`a % 3 + 1` is `a % (3 + 1)`);
  * - an `id` after `and`/`or`/`not` inherits the last qualifiers (resolved in gen.ts).
  */
-import * as ohm from 'ohm-js';
+import type * as ohm from 'ohm-js';
 import type { Arth, Id, Node, Qual, Span } from './ast.js';
+import { loadGrammar } from '../grammar-recipe.js';
 import { tokenize, type Token } from './lexer.js';
 
 const PNAMES = ['link', 'ip', 'arp', 'rarp', 'sctp', 'tcp', 'udp', 'icmp', 'igmp', 'igrp', 'pim', 'vrrp', 'carp',
@@ -28,7 +29,7 @@ const CLASSES = ['NUM', 'HID', 'HIDSIX', 'EID', 'AID', 'ID'];
 
 const alt = (words: string[]) => words.map((w) => `k_${w}`).join(' | ');
 
-const GRAMMAR = String.raw`
+export const PCAP_GRAMMAR_SOURCE = String.raw`
 PcapFilter {
   Prog = Expr?
   Expr = Term ExprTail*
@@ -109,7 +110,7 @@ ${[...PNAMES, ...FOREIGN, ...OTHER_KW, ...CLASSES].map((w) => `  k_${w} = "${w}"
 
 let compiled: ohm.Grammar | undefined;
 function grammar(): ohm.Grammar {
-  compiled ??= ohm.grammar(GRAMMAR);
+  compiled ??= loadGrammar('pcapfilter', PCAP_GRAMMAR_SOURCE);
   return compiled;
 }
 
