@@ -11,7 +11,9 @@
  *             (v_j) and whether the head would complete (O = 1) or leave the flow (exit F,
  *             a fault: O = 0);
  *   lookup:   q_j = the position of the flow whose K is v_j (a `lookup` table from the Ks), or
- *             NONE; for each q_j found, the head once more with K = v_j: c_j = it completes;
+ *             NONE; for each q_j found, the head once more with K = v_j: c_j = it completes
+ *             (c_j = 1 without running it when every site's test decides completion once
+ *             reached and true: outcome.ts completesWhenTrue);
  *   dispatch: runs, in the original order, `block F_i { rest_i }` for every flow i whose head
  *             completes: i = q_j with c_j, or any other i when O = 1.
  *
@@ -38,7 +40,7 @@
  */
 import type { Expr, Program, Stmt } from './ir.js';
 import { LOOKUP_MISS } from './ir.js';
-import { mayComplete } from './outcome.js';
+import { completesWhenTrue, mayComplete } from './outcome.js';
 import { Templater } from './template.js';
 import { forEachStmtPart, forEachSubExpr } from './walk.js';
 
@@ -263,8 +265,13 @@ function dispatchGroup(g: Group, fresh: Fresh): Stmt[] {
   // Position of each K, as a table from K (the backend lowers it like a set: one subtraction for consecutive Ks).
   const byK = g.ks.map((kv, pos) => ({ kv, pos })).sort((a, b) => a.kv - b.kv);
   const table = { keys: byK.map((x) => x.kv), values: byK.map((x) => x.pos) };
+  // A site whose test, once reached and true, decides that the head completes (`… && port == K`
+  // as the last test of a path) gives the answer without running the found flow's head again.
+  // Only when every site does: the first true site on a flow's path is the one that decides.
+  const decided = g.sites.every((s) => completesWhenTrue(template.head, template.eqs[s]!.node));
   values.forEach((v, j) => {
     body.push(setL(found[j]!, { k: 'cond', c: L(met[j]!), a: { k: 'lookup', e: L(v), ...table }, b: k(NONE) }));
+    if (decided) { body.push(setL(completes[j]!, k(1))); return; }
     // The found flow's own head (its K is v_j): does it complete?
     const label = fresh.label();
     const head = new Probe(template.block.label, label, siteOf, { k: L(v) }, fresh).stmt(template.head);

@@ -11,6 +11,7 @@
  */
 import type { Expr, Stmt } from './ir.js';
 import { binop } from './interp.js';
+import { forEachStmtPart, forEachSubExpr } from './walk.js';
 
 type Env = Map<number, number>;
 
@@ -107,4 +108,129 @@ export function mayComplete(head: Stmt, falseTests: ReadonlySet<Expr>): boolean 
   };
 
   return run(head, new Map()) !== null;
+}
+
+type Node = Stmt | Expr;
+const STMT_KINDS: ReadonlySet<string> = new Set(['seq', 'if', 'for', 'break', 'block', 'exit', 'return', 'setreg', 'setmem', 'setlocal', 'setstate', 'eval']);
+const isStmt = (x: Node): x is Stmt => STMT_KINDS.has(x.k);
+
+/** The nodes from `root` down to `target` (both included), or undefined unless it occurs exactly once. */
+function pathTo(root: Stmt, target: Expr): Node[] | undefined {
+  let found: Node[] | undefined, count = 0;
+  const path: Node[] = [];
+  const visit = (x: Node): void => {
+    path.push(x);
+    if (x === target) { count++; found = [...path]; }
+    if (isStmt(x)) forEachStmtPart(x, visit, visit); else forEachSubExpr(x, visit);
+    path.pop();
+  };
+  visit(root);
+  return count === 1 ? found : undefined;
+}
+
+/** An expression that cannot fault (no packet, memory or state reads, no division, no externs). */
+function cannotFault(e: Expr): boolean {
+  switch (e.k) {
+    case 'const': case 'local': case 'meta': return true;
+    case 'bin': return e.op !== 'div' && e.op !== 'mod' && cannotFault(e.a) && cannotFault(e.b);
+    case 'neg': case 'bnot': case 'lnot': return cannotFault(e.a);
+    case 'land': case 'lor': return cannotFault(e.a) && cannotFault(e.b);
+    case 'cond': return cannotFault(e.c) && cannotFault(e.a) && cannotFault(e.b);
+    default: return false;
+  }
+}
+
+/** How running a statement ends: it falls through, exits a label, or does what this cannot follow. */
+type Ending = 'fall' | 'unknown' | { exit: number };
+
+/** Runs `s` where nothing it does may fault or depend on the packet: a tail of exits and plain assignments. */
+function straightEnding(s: Stmt): Ending {
+  switch (s.k) {
+    case 'seq': {
+      for (const b of s.body) {
+        const o = straightEnding(b);
+        if (o !== 'fall') return o;
+      }
+      return 'fall';
+    }
+    case 'exit': return { exit: s.label };
+    case 'setlocal': return cannotFault(s.value) ? 'fall' : 'unknown';
+    case 'block': {
+      const o = straightEnding(s.body);
+      return typeof o === 'object' && o.exit === s.label ? 'fall' : o;
+    }
+    default: return 'unknown';
+  }
+}
+
+/**
+ * True only if every execution of `head` in which `site` (an `eq` test, occurring once) is
+ * evaluated and is true falls through the head's end without a fault. The dispatch pass asks
+ * it of `tcp dst port K`-like heads: reaching the port test means the tests before it passed,
+ * and its being true decides the rest (`… && port == K` inside `(…) || (…)`, then `if (that)
+ * exit inner-block else exit flow`), so the found flow's head need not run again.
+ *
+ * It walks up from the site: in `a && b` reaching b means a was true, so b decides; in `a || b`
+ * a true a or b decides; `!`, `c ? k1 : k2` with constant arms and `x != 0` / `x == 0` map the
+ * known truth on; the enclosing `if` then picks its branch, and the statements from there to the
+ * head's end must be exits and plain assignments. Anything else answers false (run the head).
+ */
+export function completesWhenTrue(head: Stmt, site: Expr): boolean {
+  const path = pathTo(head, site);
+  if (!path) return false;
+  // The value known so far: an exact u32, or only whether it is non-zero.
+  let v: { exact: number } | boolean = { exact: 1 };
+  const truthy = (x: typeof v): boolean => (typeof x === 'boolean' ? x : x.exact !== 0);
+  let i = path.length - 2;
+  for (; i >= 0 && !isStmt(path[i]!); i--) {
+    const parent = path[i] as Expr, child = path[i + 1] as Expr;
+    switch (parent.k) {
+      case 'land':
+        if (parent.a === parent.b) return false;
+        if (child === parent.a && truthy(v)) return false;   // b runs next: not decided here
+        v = { exact: truthy(v) ? 1 : 0 };
+        break;
+      case 'lor':
+        if (parent.a === parent.b) return false;
+        if (child === parent.a && !truthy(v)) return false;
+        v = { exact: truthy(v) ? 1 : 0 };
+        break;
+      case 'lnot': v = { exact: truthy(v) ? 0 : 1 }; break;
+      case 'cond': {
+        if (child !== parent.c) break;   // an arm's value is the cond's value
+        const arm: Expr = truthy(v) ? parent.a : parent.b;
+        if (arm.k !== 'const') return false;
+        v = { exact: arm.v >>> 0 };
+        break;
+      }
+      case 'bin': {
+        const other = child === parent.a ? parent.b : parent.a;
+        if (parent.a === parent.b || other.k !== 'const' || other.v !== 0 || (parent.op !== 'ne' && parent.op !== 'eq')) return false;
+        v = { exact: truthy(v) === (parent.op === 'ne') ? 1 : 0 };
+        break;
+      }
+      default: return false;
+    }
+  }
+  const at = path[i];
+  if (!at || at.k !== 'if' || at.cond !== path[i + 1]) return false;
+  const branch = truthy(v) ? at.then : at.else;
+  let o: Ending = branch ? straightEnding(branch) : 'fall';
+  // Finish each enclosing statement in turn, up to the head itself.
+  for (; i >= 0; i--) {
+    const node = path[i] as Stmt;
+    if (node.k === 'block' && typeof o === 'object' && o.exit === node.label) o = 'fall';
+    if (o === 'unknown') return false;
+    if (o !== 'fall' || i === 0) continue;
+    const parent = path[i - 1] as Stmt;
+    if (parent.k === 'seq') {
+      for (const sib of parent.body.slice(parent.body.indexOf(node) + 1)) {
+        o = straightEnding(sib);
+        if (o !== 'fall') break;
+      }
+    } else if (parent.k !== 'if' && parent.k !== 'block') {
+      return false;
+    }
+  }
+  return o === 'fall';
 }

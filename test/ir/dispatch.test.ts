@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { dispatchFlows } from '../../lang/ir/dispatch.js';
 import { newState, runPacket } from '../../lang/ir/interp.js';
 import { shareLocals } from '../../lang/ir/locals.js';
-import { mayComplete } from '../../lang/ir/outcome.js';
+import { completesWhenTrue, mayComplete } from '../../lang/ir/outcome.js';
 import { mapStmtExprs, mapSubExprs, mapSubStmts } from '../../lang/ir/walk.js';
 import { bin, c, field, type Expr, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
@@ -379,6 +379,83 @@ describe('whether a head can complete with its K tests false', () => {
       const h = head(e);
       expect(mayComplete(h.head, h.sites), e).toBe(true);
     }
+  });
+});
+
+describe('whether a K test, reached and true, decides that the head completes', () => {
+  const K = 1000;
+  const sitesOf = (s: Stmt): Expr[] => {
+    const out: Expr[] = [];
+    const ex = (e: Expr): Expr => {
+      if (e.k === 'bin' && e.op === 'eq' && ((e.a.k === 'const' && e.a.v === K) || (e.b.k === 'const' && e.b.v === K))) out.push(e);
+      return mapSubExprs(e, ex);
+    };
+    mapSubStmts(s, function st(x: Stmt): Stmt { return mapSubStmts(x, st, ex); }, ex);
+    return out;
+  };
+
+  it('is a proof: whenever such a site is evaluated and true, the head falls through its end', () => {
+    let proofs = 0;
+    fc.assert(fc.property(seeds, ([seed, packetSeed]) => {
+      const r = new Rng(seed);
+      const at: At = { K, lb: 0, flow: 1, lab: 10 };
+      const head = (r.chance(0.6) ? filterHead(r, genHead(r, 1)) : genHead(r, 3))(at);
+      for (const site of sitesOf(head)) {
+        if (!completesWhenTrue(head, site)) continue;
+        proofs++;
+        // The site becomes an extern call that notes it was reached and is true (1); the other sites stay.
+        const reached = { at: false };
+        const mark = (x: Stmt): Stmt => mapStmtExprs(x, function f(e: Expr): Expr {
+          return e === site ? { k: 'extern', id: 0, args: [(site as Extract<Expr, { k: 'bin' }>).a] } : mapSubExprs(e, f);
+        });
+        const p: Program = {
+          body: { k: 'seq', body: [{ k: 'block', label: 1, catchFaults: true, body: { k: 'seq', body: [mark(head), { k: 'return', value: c(7) }] } }, { k: 'return', value: c(3) }] },
+          linkType: 1, registers: 1, memoryCells: 1, locals: HEAD_LOCALS, externs: [{ name: 'reached', config: [] }], fuel: 1,
+        };
+        const state = newState(p);
+        for (const pk of genPackets(packetSeed, 1, 30)) {
+          reached.at = false;
+          const res = runPacket(p, state, pk.bytes, pk.wirelen, { callExtern: () => { reached.at = true; return 1; } }).result;
+          if (reached.at) expect(res).toBe(7);
+        }
+      }
+    }), { numRuns: 400 });
+    expect(proofs).toBeGreaterThan(40);
+  });
+
+  it('holds for libpcap port and host filters, not where more tests follow or the test is negated', () => {
+    const sites = (expr: string): { head: Stmt; sites: Expr[] } => {
+      const p = pcapFlows([expr.replace('K', String(K))]);
+      const block = (p.body as Extract<Stmt, { k: 'seq' }>).body[0] as Extract<Stmt, { k: 'block' }>;
+      const h = (block.body as Extract<Stmt, { k: 'seq' }>).body[0]!;
+      return { head: h, sites: sitesOf(h) };
+    };
+    for (const e of ['tcp dst port K', 'udp port K', 'port K', 'tcp dst port K or udp']) {
+      const h = sites(e);
+      expect(h.sites.length, e).toBeGreaterThan(0);
+      for (const site of h.sites) expect(completesWhenTrue(h.head, site), e).toBe(true);
+    }
+    for (const e of ['tcp dst port K and len > 100', 'not tcp dst port K']) {
+      const h = sites(e);
+      expect(h.sites.length, e).toBeGreaterThan(0);
+      for (const site of h.sites) expect(completesWhenTrue(h.head, site), e).toBe(false);
+    }
+  });
+
+  it('spares found flows their second head: `tcp dst port K` flows count like the flows one by one', () => {
+    // 8080 is the destination port of the generator's shaped TCP packets: those flows are found.
+    const exprs = [8080, 80, 22, 53, 1, 2, 3, 9].map((kv) => `tcp dst port ${kv}`);
+    const p = pcapFlows(exprs);
+    const q = dispatchFlows(p);
+    const blocks = (x: Program) => (JSON.stringify(x.body).match(/"catchFaults":true/g) ?? []).length;
+    // Without the second head: the probe and the shared rest (per site, no re-run block).
+    const rerun = dispatchFlows(pcapFlows(exprs.map((e) => `${e} and len > 0`)));
+    expect(blocks(q)).toBeLessThan(blocks(rerun));
+    for (let seed = 0; seed < 20; seed++) expect(difference(p, q, seed)).toBeUndefined();
+    // The packets did reach the found path: some flow counted something.
+    const state = newState(q);
+    for (const pk of genPackets(1, 1, 200)) runPacket(q, state, pk.bytes, pk.wirelen);
+    expect(state.state[0]).toBeGreaterThan(0);
   });
 });
 
