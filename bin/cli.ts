@@ -257,7 +257,7 @@ async function cmdFlow(positionals: string[], flags: { read?: string; json?: boo
 }
 
 async function cmdBench(_pos: string[], flags: { capture?: string; expression?: string[]; filterFile?: string[]; flows?: string; json?: boolean }) {
-  const { benchExpressions, benchFlows, preload } = await import('../vm/bench.js');
+  const { benchExpressions, benchFlowCounts, benchFlows, preload } = await import('../vm/bench.js');
   const exprs = [...(flags.expression ?? [])];
   for (const file of flags.filterFile ?? []) exprs.push(...readText(file).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   if (!exprs.length && !flags.flows) throw new UsageError('fpl bench needs -e EXPR, -F FILE or --flows LIST');
@@ -273,8 +273,7 @@ async function cmdBench(_pos: string[], flags: { capture?: string; expression?: 
   const flowCounts = (flags.flows ?? '').split(',').filter(Boolean).map((n) => intFlag('--flows', n.trim()));
   // A first device loads binaryen and the front end and lets the engine warm up: not per-packet cost.
   if (flowCounts.length) await benchFlows(flags.capture!, 1);
-  for (const flows of flowCounts) {
-    const r = await benchFlows(flags.capture!, flows);
+  for (const r of flowCounts.length ? await benchFlowCounts(flags.capture!, flowCounts) : []) {
     out({ flows: r.flows, ns_per_pkt: r.ns_per_pkt }, `${r.flows} flows: ${r.ns_per_pkt.toFixed(1)} ns/packet over ${r.packets} packets (set-up and compile ${r.compile_ms.toFixed(0)} ms)`);
   }
   if (loaded?.error) {

@@ -234,41 +234,55 @@ function repeatedCapture(capture: string): { path: string; remove(): void } | un
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** One device over the capture: its flow count, ns per packet, packets per pass and set-up time. */
+export interface FlowRow { flows: number; ns_per_pkt: number; packets: number; compile_ms: number }
+
 /**
  * ns per packet of a device with `n` flows `tcp dst port i` + PKT_COUNTER over the capture, one
- * pass from start to finish; the best of `rounds` devices (reading the file and collecting the
- * set-up's garbage make single passes noisy). compile_ms is the first device's set-up. A small
- * capture is run repeated (MIN_FLOW_PACKETS); `packets` says how many packets a pass had.
+ * pass from start to finish, for each n in `counts`. Each round sets up a device per count and
+ * runs them in turn, so that a change in the machine's load (reading the file, a shared VM's
+ * neighbours) weighs on every count alike; each figure is the best of `rounds`. A device runs
+ * once its module is optimized (settle), as a long-running one does. compile_ms is the first
+ * round's set-up. A small capture is run repeated (MIN_FLOW_PACKETS); `packets` says how many
+ * packets a pass had.
  */
-export async function benchFlows(capture: string, n: number, rounds = 3): Promise<{ flows: number; ns_per_pkt: number; packets: number; compile_ms: number }> {
+export async function benchFlowCounts(capture: string, counts: readonly number[], rounds = 3): Promise<FlowRow[]> {
   const { Device } = await import('./mapi/index.js');
   const repeat = repeatedCapture(capture);
-  let best = Infinity, packets = 0, compileMs = 0;
+  const rows: FlowRow[] = counts.map((n) => ({ flows: n, ns_per_pkt: Infinity, packets: 0, compile_ms: 0 }));
   try {
     for (let r = 0; r < rounds; r++) {
-      const dev = await Device.offline(repeat?.path ?? capture);
-      try {
-        const t0 = performance.now();
-        const flows = Array.from({ length: n }, (_, i) => {
-          const flow = dev.flow();
-          flow.apply('BPF_FILTER', `tcp dst port ${i}`);
-          flow.apply('PKT_COUNTER');
-          return flow;
-        });
-        await Promise.all(flows.map((f) => f.connect()));
-        if (r === 0) compileMs = performance.now() - t0;
-        const t1 = performance.now();
-        await dev.start();
-        await dev.finished();
-        const ms = performance.now() - t1;
-        packets = Number(dev.packets);
-        best = Math.min(best, (ms * 1e6) / Math.max(1, packets));
-      } finally {
-        dev.delete();
+      for (const row of rows) {
+        const dev = await Device.offline(repeat?.path ?? capture);
+        try {
+          const t0 = performance.now();
+          const flows = Array.from({ length: row.flows }, (_, i) => {
+            const flow = dev.flow();
+            flow.apply('BPF_FILTER', `tcp dst port ${i}`);
+            flow.apply('PKT_COUNTER');
+            return flow;
+          });
+          await Promise.all(flows.map((f) => f.connect()));
+          if (r === 0) row.compile_ms = performance.now() - t0;
+          await settle();
+          const t1 = performance.now();
+          await dev.start();
+          await dev.finished();
+          const ms = performance.now() - t1;
+          row.packets = Number(dev.packets);
+          row.ns_per_pkt = Math.min(row.ns_per_pkt, (ms * 1e6) / Math.max(1, row.packets));
+        } finally {
+          dev.delete();
+        }
       }
     }
   } finally {
     repeat?.remove();
   }
-  return { flows: n, ns_per_pkt: best, packets, compile_ms: compileMs };
+  return rows;
+}
+
+/** benchFlowCounts for one flow count. */
+export async function benchFlows(capture: string, n: number, rounds = 3): Promise<FlowRow> {
+  return (await benchFlowCounts(capture, [n], rounds))[0]!;
 }
