@@ -14,7 +14,7 @@
  */
 import { bpfFilterRecords, libpcapAvailable, libpcapUnavailableReason, pcapCompile } from '../drivers/libpcap.js';
 import { formatDdd } from '../lang/cbpf/index.js';
-import { compileFilter, loadCompiler } from '../vm/compile.js';
+import { compileFilter } from '../vm/compile.js';
 import { sideBySide } from '../vm/bench.js';
 import { corpusTrace } from './trace.js';
 
@@ -46,7 +46,6 @@ export async function filterCost(opts: { packets?: number; rounds?: number; viaC
   const { records, packets } = corpusTrace(1, opts.packets ?? 20000);
   const rounds = opts.rounds ?? 20;
   const rows: CostRow[] = [];
-  await loadCompiler(opts.viaCbpf ? 'cbpf' : 'pcap');
   for (const expr of TYPICAL_FILTERS) {
     const lp = pcapCompile(expr, { linkType: 1, optimize: true });
     if (!lp.ok) throw new Error(`libpcap rejects ${expr}: ${lp.error}`);

@@ -19,7 +19,7 @@ import type { CaptureError } from '../drivers/types.js';
 import { PcapWriter, recordCaplen } from '../drivers/pcap-writer.js';
 import { bpfFilterBench, libpcapAvailable, pcapCompile, type BpfInsn } from '../drivers/libpcap.js';
 import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES } from './abi.js';
-import { compileFilter, loadCompiler, type CompileOptions } from './compile.js';
+import { compileFilter, type CompileOptions } from './compile.js';
 import type { CompiledFilter } from './filter.js';
 
 export interface BenchRow {
@@ -176,16 +176,16 @@ export async function benchExpressions(capture: string | Preloaded, exprs: reado
   const rounds = opts.rounds ?? 20;
   const batchBytes = Math.max(DEFAULT_BATCH_BYTES, Math.ceil(records.length / PAGE_BYTES) * PAGE_BYTES);
   const rows: BenchRow[] = [];
+  const language = opts.language ?? 'pcap';
   // compile_ms is compiling, not what a process pays once: loading binaryen and the front end,
   // and the first compile's warm-up of their code (~0.7 s together); a compile of the first
   // expression, untimed, pays it.
-  await loadCompiler(opts.language ?? 'pcap');
-  if (exprs.length) await compileFilter(exprs[0]!, { language: opts.language ?? 'pcap', linkType, snaplen });
+  if (exprs.length) await compileFilter(exprs[0]!, { language, linkType, snaplen });
   for (const expr of exprs) {
     const t0 = performance.now();
-    const filter = await compileFilter(expr, { language: opts.language ?? 'pcap', linkType, snaplen, batchBytes });
+    const filter = await compileFilter(expr, { language, linkType, snaplen, batchBytes });
     const compileMs = performance.now() - t0;
-    const lib = (opts.language ?? 'pcap') === 'pcap' ? libpcapProgram(expr, linkType, snaplen) : null;
+    const lib = language === 'pcap' ? libpcapProgram(expr, linkType, snaplen) : null;
     const m = await sideBySide(filter, records, packets, lib?.insns ?? null, rounds);
     rows.push({ expr, packets: loaded.packets, ns_per_pkt: m.indexNs, ns_per_pkt_records: m.recordsNs,
       compile_ms: compileMs, libpcap_ns_per_pkt: m.libpcapNs, ...(lib && !lib.optimized ? { libpcap_optimized: false } : {}) });

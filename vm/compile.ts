@@ -79,18 +79,6 @@ function checkOptions(opts: CompileOptions): { linkType: number; memoryCells: nu
   return { linkType, memoryCells, fuel, snaplen };
 }
 
-/**
- * Imports the compiler for `language` (its front end and the backend with binaryen) without
- * compiling anything: a process pays this once, ~1 s, on its first compile. fpl bench calls it
- * first so that compile_ms measures compiling, not loading the compiler.
- */
-export async function loadCompiler(language: CompileOptions['language'] = 'fpl'): Promise<void> {
-  const frontEnd = { fpl: () => import('../lang/fpl/index.js'), pcap: () => import('../lang/pcapfilter/index.js'),
-    cbpf: () => import('../lang/cbpf/index.js') }[language];
-  if (!frontEnd) throw new RangeError(`unknown language ${JSON.stringify(language)}`);
-  await Promise.all([frontEnd(), import('../codegen/wasm/index.js')]);
-}
-
 /** Runs the front end only: the IR and the warnings (throws CompileError with every error found). */
 export async function lowerSource(source: string, opts: CompileOptions = {}): Promise<{ program: Program; warnings: Diagnostic[] }> {
   if (typeof source !== 'string') throw new TypeError('source must be a string');

@@ -42,7 +42,7 @@ import type { Expr, Program, Stmt } from './ir.js';
 import { LOOKUP_MISS } from './ir.js';
 import { completesWhenTrue, mayComplete } from './outcome.js';
 import { Templater } from './template.js';
-import { forEachStmtPart, forEachSubExpr } from './walk.js';
+import { forEachStmtPart, forEachSubExpr, isStmt } from './walk.js';
 
 /** Groups smaller than this stay as they are (the probe and trees cost more than a few heads). */
 export const MIN_DISPATCH_FLOWS = 4;
@@ -153,12 +153,10 @@ function candidate(s: Stmt, isPrivate: (n: number) => boolean): Candidate | unde
 
 
 
-const STMT_KINDS: ReadonlySet<string> = new Set(['seq', 'if', 'for', 'break', 'block', 'exit', 'return', 'setreg', 'setmem', 'setlocal', 'setstate', 'eval']);
 
 /** Every local a statement reads or writes, and every block label it defines. */
 function scan(root: Stmt, locals: (n: number) => void, labels: (l: number) => void): void {
   const stack: (Stmt | Expr)[] = [root];
-  const isStmt = (x: Stmt | Expr): x is Stmt => STMT_KINDS.has(x.k);
   while (stack.length) {
     const x = stack.pop()!;
     if (isStmt(x)) {

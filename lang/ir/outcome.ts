@@ -11,7 +11,7 @@
  */
 import type { Expr, Stmt } from './ir.js';
 import { binop } from './interp.js';
-import { forEachStmtPart, forEachSubExpr } from './walk.js';
+import { forEachStmtPart, forEachSubExpr, isStmt } from './walk.js';
 
 type Env = Map<number, number>;
 
@@ -111,8 +111,6 @@ export function mayComplete(head: Stmt, falseTests: ReadonlySet<Expr>): boolean 
 }
 
 type Node = Stmt | Expr;
-const STMT_KINDS: ReadonlySet<string> = new Set(['seq', 'if', 'for', 'break', 'block', 'exit', 'return', 'setreg', 'setmem', 'setlocal', 'setstate', 'eval']);
-const isStmt = (x: Node): x is Stmt => STMT_KINDS.has(x.k);
 
 /** The nodes from `root` down to `target` (both included), or undefined unless it occurs exactly once. */
 function pathTo(root: Stmt, target: Expr): Node[] | undefined {

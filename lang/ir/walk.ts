@@ -4,6 +4,11 @@
  */
 import type { Expr, Stmt } from './ir.js';
 
+const STMT_KINDS: ReadonlySet<string> = new Set(['seq', 'if', 'for', 'break', 'block', 'exit', 'return', 'setreg', 'setmem', 'setlocal', 'setstate', 'eval']);
+
+/** Whether an IR node is a statement (else an expression). */
+export const isStmt = (x: Stmt | Expr): x is Stmt => STMT_KINDS.has(x.k);
+
 /** Calls `f` on each direct sub-expression of `e`, in evaluation order. */
 export function forEachSubExpr(e: Expr, f: (sub: Expr) => void): void {
   switch (e.k) {

@@ -330,18 +330,30 @@ describe('flows with the same chain: one shared copy of their rests', () => {
   });
 });
 
-describe('whether a head can complete with its K tests false', () => {
-  const K = 1000;   // outside the generators' constants, so `== K` tests are exactly the sites
-  const sitesOf = (s: Stmt): Set<Expr> => {
-    const out = new Set<Expr>();
-    const ex = (e: Expr): Expr => {
-      if (e.k === 'bin' && e.op === 'eq' && ((e.a.k === 'const' && e.a.v === K) || (e.b.k === 'const' && e.b.v === K))) out.add(e);
-      return mapSubExprs(e, ex);
-    };
-    const st = (x: Stmt): Stmt => mapSubStmts(x, st, ex);
-    st(s);
-    return out;
+/** Outside the generators' constants, so that `== SITE_K` tests are exactly a head's sites. */
+const SITE_K = 1000;
+
+/** The `e == SITE_K` tests of a statement, in traversal order. */
+function sitesOf(s: Stmt): Expr[] {
+  const out: Expr[] = [];
+  const ex = (e: Expr): Expr => {
+    if (e.k === 'bin' && e.op === 'eq' && ((e.a.k === 'const' && e.a.v === SITE_K) || (e.b.k === 'const' && e.b.v === SITE_K))) out.push(e);
+    return mapSubExprs(e, ex);
   };
+  mapSubStmts(s, function st(x: Stmt): Stmt { return mapSubStmts(x, st, ex); }, ex);
+  return out;
+}
+
+/** The head of the flow `expr` (its K written SITE_K), as BPF_FILTER inlines it, and its sites. */
+function pcapHead(expr: string): { head: Stmt; sites: Expr[] } {
+  const p = pcapFlows([expr.replace('K', String(SITE_K))]);
+  const block = (p.body as Extract<Stmt, { k: 'seq' }>).body[0] as Extract<Stmt, { k: 'block' }>;
+  const head = (block.body as Extract<Stmt, { k: 'seq' }>).body[0]!;
+  return { head, sites: sitesOf(head) };
+}
+
+describe('whether a head can complete with its K tests false', () => {
+  const K = SITE_K;
 
   it('is a proof: a head it says cannot complete never does, on any packet', () => {
     let proofs = 0;
@@ -349,7 +361,7 @@ describe('whether a head can complete with its K tests false', () => {
       const r = new Rng(seed);
       const at: At = { K, lb: 0, flow: 1, lab: 10 };
       const head = (r.chance(0.5) ? filterHead(r, genHead(r, 2)) : genHead(r, 3))(at);
-      const sites = sitesOf(head);
+      const sites = new Set(sitesOf(head));
       if (mayComplete(head, sites)) return;
       proofs++;
       const falsify = (x: Stmt): Stmt => mapStmtExprs(x, function f(e: Expr): Expr { return sites.has(e) ? c(0) : mapSubExprs(e, f); });
@@ -364,12 +376,7 @@ describe('whether a head can complete with its K tests false', () => {
   });
 
   it('proves libpcap port and host filters, and not a filter that passes other traffic', () => {
-    const head = (expr: string): { head: Stmt; sites: Set<Expr> } => {
-      const p = pcapFlows([expr.replace('K', String(K))]);
-      const block = (p.body as Extract<Stmt, { k: 'seq' }>).body[0] as Extract<Stmt, { k: 'block' }>;
-      const h = (block.body as Extract<Stmt, { k: 'seq' }>).body[0]!;
-      return { head: h, sites: sitesOf(h) };
-    };
+    const head = (expr: string) => { const h = pcapHead(expr); return { head: h.head, sites: new Set(h.sites) }; };
     for (const e of ['tcp dst port K', 'udp port K', 'port K and tcp']) {
       const h = head(e);
       expect(h.sites.size).toBeGreaterThan(0);
@@ -383,16 +390,7 @@ describe('whether a head can complete with its K tests false', () => {
 });
 
 describe('whether a K test, reached and true, decides that the head completes', () => {
-  const K = 1000;
-  const sitesOf = (s: Stmt): Expr[] => {
-    const out: Expr[] = [];
-    const ex = (e: Expr): Expr => {
-      if (e.k === 'bin' && e.op === 'eq' && ((e.a.k === 'const' && e.a.v === K) || (e.b.k === 'const' && e.b.v === K))) out.push(e);
-      return mapSubExprs(e, ex);
-    };
-    mapSubStmts(s, function st(x: Stmt): Stmt { return mapSubStmts(x, st, ex); }, ex);
-    return out;
-  };
+  const K = SITE_K;
 
   it('is a proof: whenever such a site is evaluated and true, the head falls through its end', () => {
     let proofs = 0;
@@ -424,12 +422,7 @@ describe('whether a K test, reached and true, decides that the head completes', 
   });
 
   it('holds for libpcap port and host filters, not where more tests follow or the test is negated', () => {
-    const sites = (expr: string): { head: Stmt; sites: Expr[] } => {
-      const p = pcapFlows([expr.replace('K', String(K))]);
-      const block = (p.body as Extract<Stmt, { k: 'seq' }>).body[0] as Extract<Stmt, { k: 'block' }>;
-      const h = (block.body as Extract<Stmt, { k: 'seq' }>).body[0]!;
-      return { head: h, sites: sitesOf(h) };
-    };
+    const sites = pcapHead;
     for (const e of ['tcp dst port K', 'udp port K', 'port K', 'tcp dst port K or udp']) {
       const h = sites(e);
       expect(h.sites.length, e).toBeGreaterThan(0);
