@@ -11,7 +11,8 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileFilter, loadFilter, type CompileOptions } from './compile.js';
+import type { CompileOptions } from './compile.js';
+import { loadFilter } from './load.js';
 import type { CompiledFilter } from './filter.js';
 
 export function defaultCacheDir(): string {
@@ -50,8 +51,16 @@ export function cacheKey(source: string, opts: CompileOptions): string {
   return createHash('sha256').update(JSON.stringify([compilerIdentity(), source, rest])).digest('hex');
 }
 
-/** compileFilter through the cache in `dir`. Programs with application externs are not cached. */
-export async function compileFilterCached(source: string, opts: CompileOptions, dir = defaultCacheDir()): Promise<CompiledFilter> {
+type Compile = (source: string, opts: CompileOptions) => Promise<CompiledFilter>;
+
+// The compiler and its IR passes are loaded on a miss only: a hit starts faster without them.
+const compileHere: Compile = async (source, opts) => (await import('./compile.js')).compileFilter(source, opts);
+
+/**
+ * compileFilter through the cache in `dir`; `compileFilter` compiles on a miss (the CLI passes
+ * compile-process.ts's). Programs with application externs are not cached.
+ */
+export async function compileFilterCached(source: string, opts: CompileOptions, dir = defaultCacheDir(), compileFilter: Compile = compileHere): Promise<CompiledFilter> {
   if (opts.externs?.length) return compileFilter(source, opts);
   const file = join(dir, `${cacheKey(source, opts)}.wasm`);
   let bytes: Uint8Array | undefined;

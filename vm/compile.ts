@@ -1,8 +1,8 @@
 /**
  * Source → IR → WebAssembly → a loaded filter: the one place that picks the front end for a
  * language, checks the API's options, and hands the IR to the backend. Front ends (ohm-js)
- * and binaryen are imported only here and only when compiling, so loading a `.wasm` never
- * pays for them.
+ * and binaryen are imported only here and only when compiling; loading a `.wasm` goes
+ * through load.ts and never pays for them (nor for this module's IR passes).
  */
 import type { Diagnostic } from '../lang/diagnostics.js';
 import type { Program } from '../lang/ir/ir.js';
@@ -16,6 +16,9 @@ import { lengthGuard } from '../lang/ir/lengthguard.js';
 import { externTable } from '../hostfns/registry.js';
 import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, type ExternImpl } from './abi.js';
 import { CompiledFilter } from './filter.js';
+import { loadFilter, mapiExternImpls } from './load.js';
+
+export { loadFilter };
 
 export type Language = 'fpl' | 'pcap' | 'cbpf';
 
@@ -143,19 +146,4 @@ export async function compileFilter(source: string, opts: CompileOptions = {}): 
     ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
   });
-}
-
-/** Loads a module compiled ahead of time (`fpl compile`, CompiledFilter.wasm). No binaryen. */
-export function loadFilter(wasm: Uint8Array, opts: { externs?: readonly ExternImpl[] } = {}): Promise<CompiledFilter> {
-  if (!(wasm instanceof Uint8Array)) throw new TypeError('loadFilter takes the module bytes as a Uint8Array');
-  return mapiExternImpls(wasm).then((mapi) => CompiledFilter.load(wasm, { externs: [...mapi, ...(opts.externs ?? [])] }));
-}
-
-/**
- * The JavaScript parts of MAPI functions a program calls as EXTERN("NAME", …) (externs named
- * `mapi:NAME`), loaded only for modules that mention them.
- */
-async function mapiExternImpls(wasm: Uint8Array): Promise<readonly ExternImpl[]> {
-  if (!Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).includes('mapi:')) return [];
-  return (await import('./mapi/externs.js')).MAPI_EXTERN_IMPLS;
 }

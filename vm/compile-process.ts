@@ -1,0 +1,89 @@
+/**
+ * Compiling in a child process, for short-lived processes such as the CLI.
+ *
+ * Once binaryen has run, V8 goes on optimizing binaryen's large WebAssembly module on
+ * background threads, and Node will not exit (process.exit included) before that work is done:
+ * ~0.4 s of a ~1 s cold `fpl run`. A child process that compiles, hands the module back and is
+ * then killed takes that wait with it. The child is this file run as a script; the request and
+ * the reply are one JSON document each, on its stdin and stdout. Anything that keeps the child
+ * from answering (it cannot be started, it dies) falls back to compiling in this process, so
+ * the result never depends on the child.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CompileError, type Diagnostic } from '../lang/diagnostics.js';
+import type { CompileOptions } from './compile.js';
+import type { CompiledFilter } from './filter.js';
+import { loadFilterWithWarnings } from './load.js';
+
+export type Request = { source: string; opts: Omit<CompileOptions, 'externs'> };
+export type Reply =
+  | { ok: true; wasm: string; warnings: Diagnostic[] }
+  | { ok: false; diagnostics: Diagnostic[]; source: string }
+  | { ok: false; name: string; message: string };
+
+const inProcess = async (source: string, opts: CompileOptions) => (await import('./compile.js')).compileFilter(source, opts);
+
+/** compileFilter in a child process (see above). Programs with application externs compile here. */
+export async function compileInChild(source: string, opts: CompileOptions = {}): Promise<CompiledFilter> {
+  // Only compiled JavaScript can be the child (under a TypeScript test runner this file is .ts).
+  if (opts.externs?.length || !import.meta.url.endsWith('.js')) return inProcess(source, opts);
+  const reply = await askChild({ source, opts });
+  if (!reply) return inProcess(source, opts);
+  if (reply.ok) return loadFilterWithWarnings(Buffer.from(reply.wasm, 'base64'), reply.warnings);
+  if ('diagnostics' in reply) throw new CompileError(reply.diagnostics, reply.source);
+  // The API's option errors are RangeError and TypeError; keep the class callers test for.
+  const Cls = reply.name === 'RangeError' ? RangeError : reply.name === 'TypeError' ? TypeError : Error;
+  throw new Cls(reply.message);
+}
+
+/** Runs one request through a child; undefined when the child gave no reply. */
+export function askChild(request: Request): Promise<Reply | undefined> {
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;   // Node would load the bundle at boot (~50 ms); the child makes no TLS connection
+    let child;
+    try {
+      child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['pipe', 'pipe', 'inherit'], env });
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const finish = (reply: Reply | undefined) => {
+      if (settled) return;
+      settled = true;
+      child.kill('SIGKILL');   // its only work is done; do not wait for V8's background threads
+      resolve(reply);
+    };
+    child.on('error', () => finish(undefined));
+    child.stdin.on('error', () => { /* the child died first; 'close' reports it */ });
+    child.stdout.on('data', (b: Buffer) => {
+      chunks.push(b);
+      if (b.includes(0x0a)) {   // the reply is one line
+        try { finish(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Reply); } catch { finish(undefined); }
+      }
+    });
+    child.on('close', () => finish(undefined));
+    child.stdin.end(JSON.stringify(request));
+  });
+}
+
+async function serve(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const b of process.stdin) chunks.push(b as Buffer);
+  const { source, opts } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Request;
+  let reply: Reply;
+  try {
+    const filter = await inProcess(source, opts);
+    reply = { ok: true, wasm: Buffer.from(filter.wasm).toString('base64'), warnings: [...filter.warnings] };
+  } catch (err) {
+    reply = err instanceof CompileError
+      ? { ok: false, diagnostics: err.diagnostics, source: err.source }
+      : { ok: false, name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
+  }
+  process.stdout.write(JSON.stringify(reply) + '\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await serve();
