@@ -24,9 +24,11 @@ export interface WasmOptions {
   batchBytes?: number;
   /** Recorded in the metadata: the value an accepting pcap expression returns. */
   snaplen?: number;
+  /** Also print the module as text, with binaryen's names (`wat`); costly for large modules. */
+  text?: boolean;
 }
 
-export interface WasmModule { wasm: Uint8Array; meta: ModuleMeta; wat(): string }
+export interface WasmModule { wasm: Uint8Array; meta: ModuleMeta; wat?: string }
 
 const I32 = binaryen.i32;
 
@@ -97,8 +99,8 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     }
     m.addCustomSection(CUSTOM_SECTION, new TextEncoder().encode(JSON.stringify(meta)));
     const wasm = m.emitBinary();
-    const text = m.emitText();
-    return { wasm, meta, wat: () => text };
+    // The text only when asked: printing a 10,000-flow device module takes seconds.
+    return { wasm, meta, ...(opts.text ? { wat: m.emitText() } : {}) };
   } finally {
     m.dispose();
   }

@@ -30,10 +30,11 @@
  *
  * Two forms of dispatch:
  * - shared: when O is provably 0 (outcome.ts: the head cannot complete with its site tests
- *   false, as for `tcp dst port K`) and the rests are one program up to constants and state
- *   words (template.ts: N flows with the same chain), only found flows can run, so the code
- *   runs one copy of the rest per site, in position order, with the flow's constants and state
- *   words computed from its position. Code and cost per packet no longer grow with N.
+ *   false, as for `tcp dst port K`) and the rests are a few programs up to constants and state
+ *   words (template.ts: N flows with the same chain, or with one of a few chains), only found
+ *   flows can run, so the code runs one copy of each kind of rest per site, in position order,
+ *   with the flow's constants and state words computed from its position among the flows of
+ *   its kind. Code and cost per packet no longer grow with N.
  * - per flow: otherwise, a tree over flow positions guards each flow's own rest. Code stays
  *   linear in N (per flow its rest and two guards); a packet that matches no flow costs the
  *   probe, a lookup per site and log2 N tests.
@@ -46,6 +47,8 @@ import { forEachStmtPart, forEachSubExpr, isStmt } from './walk.js';
 
 /** Groups smaller than this stay as they are (the probe and trees cost more than a few heads). */
 export const MIN_DISPATCH_FLOWS = 4;
+/** Most kinds of rest a shared group may have (its code has a copy of each per site). */
+export const MAX_SHARED_KINDS = 8;
 const NONE = LOOKUP_MISS;
 
 type Block = Extract<Stmt, { k: 'block' }>;
@@ -246,9 +249,9 @@ const lorAll = (xs: Expr[]): Expr => xs.reduce((a, b) => ({ k: 'lor', a, b }));
 function dispatchGroup(g: Group, fresh: Fresh): Stmt[] {
   const template = g.flows[0]!;
   const siteOf = new Map<Expr, number>(g.sites.map((s, j) => [template.eqs[s]!.node, j]));
-  // When no flow's head can complete unless the lookup finds it, and the rests are one program
-  // up to constants, the found flows run one shared copy of it; otherwise each rest is kept.
-  const shared = mayComplete(template.head, new Set(siteOf.keys())) ? undefined : sharedRest(g.flows);
+  // When no flow's head can complete unless the lookup finds it, and the rests are a few
+  // programs up to constants, the found flows run shared copies of them; otherwise each rest is kept.
+  const shared = mayComplete(template.head, new Set(siteOf.keys())) ? undefined : sharedRests(g.flows);
   const outcome = shared ? undefined : fresh.local();
   const values = g.sites.map(() => fresh.local());
   const met = g.sites.map(() => fresh.local());
@@ -290,20 +293,70 @@ function dispatchGroup(g: Group, fresh: Fresh): Stmt[] {
 /** One copy of the flows' rests, for the flow whose position is in a local. */
 type SharedRest = (position: number, fresh: Fresh) => Stmt[];
 
+/** A rest's shape (template.ts), the values of its slots and which slots are state word indexes. */
+interface RestShape { key: string; slots: number[]; isState: boolean[] }
+
+function restShape(f: Candidate): RestShape {
+  const slots: number[] = [], isState: boolean[] = [];
+  const keep = (state: boolean) => (_slot: number, v: number) => { slots.push(v); isState.push(state); return undefined; };
+  const t = new Templater(f.block.label, f.isPrivate, { konst: keep(false), state: keep(true) });
+  f.rest.forEach((r) => t.stmt(r));
+  return { key: t.key, slots, isState };
+}
+
 /**
- * The group's rests as one program whose varying constants and state words are computed from
- * the flow's position q: `base + q * step` when they step evenly from flow to flow (a counter's
- * words, flow after flow), else a table from q. Undefined when the rests differ in more than that.
+ * The group's rests as at most MAX_SHARED_KINDS programs up to constants (sharedRest), one per
+ * kind of rest: the flow at position q runs the copy of its kind (kindOf). Undefined for more
+ * kinds than that.
  */
-function sharedRest(flows: readonly Candidate[]): SharedRest | undefined {
-  const shapes = flows.map((f) => {
-    const slots: number[] = [];
-    const keep = (_slot: number, v: number) => { slots.push(v); return undefined; };
-    const t = new Templater(f.block.label, f.isPrivate, { konst: keep, state: keep });
-    f.rest.forEach((r) => t.stmt(r));
-    return { key: t.key, slots };
-  });
-  if (shapes.some((x) => x.key !== shapes[0]!.key)) return undefined;
+function sharedRests(flows: readonly Candidate[]): SharedRest | undefined {
+  const shapes = flows.map(restShape);
+  const kinds = new Map<string, number[]>();   // shape key -> positions of its flows, ascending
+  shapes.forEach((x, q) => { const ps = kinds.get(x.key); if (ps) ps.push(q); else kinds.set(x.key, [q]); });
+  if (kinds.size > MAX_SHARED_KINDS) return undefined;
+  const byKind = [...kinds.values()].map((ps) => sharedRest(ps.map((q) => flows[q]!), ps.map((q) => shapes[q]!), ps));
+  if (byKind.length === 1) return byKind[0]!;
+  const kindAt = new Array<number>(flows.length);
+  [...kinds.values()].forEach((ps, kind) => ps.forEach((q) => { kindAt[q] = kind; }));
+  return (q, fresh) => {
+    const kind = fresh.local();
+    const pick = byKind.reduceRight<Stmt | undefined>((els, run, i) => {
+      const body: Stmt = { k: 'seq', body: run(q, fresh) };
+      return els ? { k: 'if', cond: { k: 'bin', op: 'eq', a: L(kind), b: k(i) }, then: body, else: els } : body;
+    }, undefined)!;
+    return [setL(kind, kindOf(L(q), kindAt)), pick];
+  };
+}
+
+/**
+ * kinds[q] for the position in `q` (0 <= q < kinds.length): compares against the starts of its
+ * runs when there are few (blocks of flows of one kind), else a short table from q mod p when
+ * the kinds repeat with period p (alternating kinds), else a table from q.
+ */
+export function kindOf(q: Expr, kinds: readonly number[]): Expr {
+  const runs: { start: number; kind: number }[] = [];
+  kinds.forEach((kind, i) => { if (i === 0 || kind !== kinds[i - 1]) runs.push({ start: i, kind }); });
+  if (runs.length <= 16) {
+    const tree = (from: number, to: number): Expr => {
+      if (to - from === 1) return k(runs[from]!.kind);
+      const mid = (from + to) >>> 1;
+      return { k: 'cond', c: { k: 'bin', op: 'lt', a: q, b: k(runs[mid]!.start) }, a: tree(from, mid), b: tree(mid, to) };
+    };
+    return tree(0, runs.length);
+  }
+  const table = (e: Expr, n: number): Expr => ({ k: 'lookup', e, keys: kinds.slice(0, n).map((_, i) => i), values: kinds.slice(0, n) });
+  for (let p = 2; p <= 16; p++) {
+    if (kinds.every((kind, i) => kind === kinds[i % p])) return table({ k: 'bin', op: 'mod', a: q, b: k(p) }, p);
+  }
+  return table(q, kinds.length);
+}
+
+/**
+ * Rests of one shape, of the flows at `positions` (ascending), as one program whose varying
+ * constants and state words are computed from the flow's position q: `base + q * step` when
+ * they step evenly with the position (a counter's words, flow after flow), else a table from q.
+ */
+function sharedRest(flows: readonly Candidate[], shapes: readonly RestShape[], positions: readonly number[]): SharedRest {
   const varying = new Map<number, number[]>();
   shapes[0]!.slots.forEach((_, slot) => {
     const vs = shapes.map((x) => x.slots[slot]!);
@@ -315,18 +368,18 @@ function sharedRest(flows: readonly Candidate[]): SharedRest | undefined {
     const byStep = new Map<number, number>();
     const computed = new Map<number, { base: number; at: Expr }>();
     for (const [slot, vs] of varying) {
-      const step = (vs[1]! - vs[0]!) >>> 0;
-      if (vs.every((v, i) => ((v - vs[0]!) >>> 0) === (Math.imul(i, step) >>> 0))) {
-        let l = byStep.get(step);
+      const even = evenStep(vs, positions, shapes[0]!.isState[slot]!);
+      if (even) {
+        let l = byStep.get(even.step);
         if (l === undefined) {
           l = fresh.local();
-          byStep.set(step, l);
-          pre.push(setL(l, { k: 'bin', op: 'mul', a: L(q), b: k(step) }));
+          byStep.set(even.step, l);
+          pre.push(setL(l, { k: 'bin', op: 'mul', a: L(q), b: k(even.step) }));
         }
-        computed.set(slot, { base: vs[0]!, at: L(l) });
+        computed.set(slot, { base: even.base, at: L(l) });
       } else {
         const l = fresh.local();
-        pre.push(setL(l, { k: 'lookup', e: L(q), keys: vs.map((_, i) => i), values: vs }));
+        pre.push(setL(l, { k: 'lookup', e: L(q), keys: [...positions], values: vs }));
         computed.set(slot, { base: 0, at: L(l) });
       }
     }
@@ -349,6 +402,20 @@ function sharedRest(flows: readonly Candidate[]): SharedRest | undefined {
     const zero = t.privateLocals.map((n) => setL(n, k(0)));
     return [...pre, ...zero, { k: 'block', label: label(first.block.label), catchFaults: true, body: { k: 'seq', body: rest } }];
   };
+}
+
+/**
+ * values[i] = base + positions[i] * step for all i (u32 arithmetic), or undefined. A state word
+ * index also needs base >= 0: S[base + at] names a word only from a base inside the state.
+ */
+function evenStep(values: readonly number[], positions: readonly number[], isState: boolean): { base: number; step: number } | undefined {
+  const d = (values[1]! - values[0]!) | 0, dp = positions[1]! - positions[0]!;
+  if (d % dp !== 0) return undefined;
+  const step = d / dp;
+  if (!values.every((v, i) => ((v - values[0]!) >>> 0) === (Math.imul(positions[i]! - positions[0]!, step) >>> 0))) return undefined;
+  const base = values[0]! - positions[0]! * step;
+  if (isState && base < 0) return undefined;
+  return { base: base >>> 0, step: step >>> 0 };
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dispatchFlows } from '../../lang/ir/dispatch.js';
+import { dispatchFlows, kindOf } from '../../lang/ir/dispatch.js';
 import { newState, runPacket } from '../../lang/ir/interp.js';
 import { shareLocals } from '../../lang/ir/locals.js';
 import { completesWhenTrue, mayComplete } from '../../lang/ir/outcome.js';
@@ -171,11 +171,14 @@ function genSameRests(r: Rng, flows: number): (i: number, at: At) => Stmt[] {
  * With `sameRests`, the rests differ only in constants and the first head is often a filter
  * that cannot complete without its K (the shared form of dispatch).
  */
-function genDeviceProgram(seed: number, sameRests = false): Program {
+function genDeviceProgram(seed: number, sameRests: boolean | 'kinds' = false): Program {
   const r = new Rng(seed);
   const heads = [sameRests && r.chance(0.7) ? filterHead(r, genHead(r, 2)) : genHead(r, 3), genHead(r, 3)];
   const flows = 2 + r.int(14);
-  const same = sameRests ? genSameRests(r, flows) : undefined;
+  // 'kinds': each flow's rest is one of a few shapes (a chain picked per flow, as PKT_COUNTER or BYTE_COUNTER).
+  const kinds = sameRests ? Array.from({ length: sameRests === 'kinds' ? 2 + r.int(3) : 1 }, () => genSameRests(r, flows)) : [];
+  const kindOf = Array.from({ length: flows }, () => r.int(kinds.length));
+  const same = kinds.length ? (i: number, at: At) => kinds[kindOf[i]!]!(i, at) : undefined;
   const body: Stmt[] = [{ k: 'setreg', n: 0, value: { k: 'meta', m: 'caplen' } }];
   const kPool = r.chance(0.5) ? 8 : 64;
   for (let i = 0; i < flows; i++) {
@@ -208,7 +211,7 @@ function difference(p: Program, q: Program, packetSeed: number): string | undefi
 const seeds = fc.tuple(fc.integer({ min: 0, max: 0x7fffffff }), fc.integer());
 
 /** The property, for a transform (the pass, or a broken variant of it). */
-const keepsSemantics = (transform: (p: Program) => Program, sameRests = false) => fc.property(seeds, ([seed, packetSeed]) => {
+const keepsSemantics = (transform: (p: Program) => Program, sameRests: boolean | 'kinds' = false) => fc.property(seeds, ([seed, packetSeed]) => {
   const p = genDeviceProgram(seed, sameRests);
   const q = transform(p);
   expect(validateProgram(q)).toEqual([]);
@@ -321,6 +324,53 @@ describe('flows with the same chain: one shared copy of their rests', () => {
       ? { ...x, body: x.body.filter((y) => !(y.k === 'setlocal' && y.n >= firstRestLocal && y.value.k === 'const' && y.value.v === 0)).map(strip) }
       : mapSubStmts(x, strip, (e) => e));
     expect(run({ ...q, body: strip(q.body) })).not.toEqual(want);
+  });
+
+  it('shares the rests of flows whose chains are a few kinds, keeping results, R, M, S and fuel', () => {
+    fc.assert(keepsSemantics((p) => dispatchFlows(p, { minFlows: 2 }), 'kinds'), { numRuns: 300 });
+    fc.assert(keepsSemantics((p) => shareLocals(dispatchFlows(p, { minFlows: 2 })), 'kinds'), { numRuns: 100 });
+    let shared = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const p = genDeviceProgram(seed, 'kinds');
+      if (sharedSome(p, dispatchFlows(p, { minFlows: 2 }))) shared++;
+    }
+    expect(shared).toBeGreaterThan(60);
+  });
+
+  it('gives flows of two alternating chains the same code for 50 flows as for 500', () => {
+    const rest = (i: number): Stmt[] => (i % 2
+      ? [{ k: 'setstate', i: 4 * i, value: bin('add', { k: 'state', i: 4 * i }, c(1)) }]
+      : [{ k: 'setstate', i: 4 * i + 1, value: bin('add', { k: 'state', i: 4 * i + 1 }, { k: 'meta', m: 'wirelen' }) }]);
+    const flows = (n: number) => pcapFlows(Array.from({ length: n }, (_, i) => `tcp dst port ${i + 1}`), rest, 4 * n);
+    const size = (n: number) => JSON.stringify(dispatchFlows(flows(n)).body, (key, v: unknown) => (key === 'keys' || key === 'values' ? undefined : v)).length;
+    expect(sharedSome(flows(50), dispatchFlows(flows(50)))).toBe(true);
+    expect(size(500)).toBeLessThan(size(50) * 1.2);
+    // Flow by flow against the dispatched program: each packet to port 1…60 counts in its own flow's word.
+    const p = flows(60), q = dispatchFlows(p);
+    const sp = newState(p), sq = newState(q);
+    for (let port = 0; port <= 61; port++) {
+      const bytes = ipv4Frame(6, new Uint8Array(port % 7), { sport: 9999, dport: port });
+      runPacket(p, sp, bytes, bytes.length);
+      runPacket(q, sq, bytes, bytes.length);
+    }
+    expect([...sq.state]).toEqual([...sp.state]);
+    expect(sp.state.filter((v) => v !== 0).length).toBe(60);
+  });
+
+  it('picks the kind of rest of each position, by runs, by period or by table', () => {
+    const r = new Rng(7);
+    const cases = [
+      Array.from({ length: 40 }, (_, i) => (i < 10 ? 0 : i < 25 ? 2 : 1)),        // three blocks
+      Array.from({ length: 90 }, (_, i) => [0, 1, 1, 2, 0][i % 5]!),               // period 5
+      Array.from({ length: 90 }, () => r.int(3)),                                   // no pattern: a table
+    ];
+    for (const kinds of cases) {
+      const e = kindOf({ k: 'local', n: 0 }, kinds);
+      kinds.forEach((kind, q) => {
+        const p: Program = { body: { k: 'seq', body: [{ k: 'setlocal', n: 0, value: c(q) }, { k: 'return', value: e }] }, linkType: 1, registers: 0, memoryCells: 1, locals: 1, externs: [], fuel: 1 };
+        expect(runPacket(p, newState(p), new Uint8Array(14), 14).result).toBe(kind);
+      });
+    }
   });
 
   it('gives a shared group the same code for 50 flows as for 500 (only its lookup tables grow)', () => {
@@ -501,7 +551,7 @@ const counter = (i: number, tmp: number): Stmt[] => [
  * A device-like program from libpcap expressions, inlined as MAPI's BPF_FILTER does, each
  * followed by `rest` (flow i, a local of its own; default a counter). The rests' locals come last.
  */
-function pcapFlows(exprs: readonly string[], rest: (i: number, tmp: number) => Stmt[] = counter): Program {
+function pcapFlows(exprs: readonly string[], rest: (i: number, tmp: number) => Stmt[] = counter, stateWords = exprs.length): Program {
   let locals = 0, labels = exprs.length;
   const steps = exprs.map((expr, i) => {
     const { program } = compilePcapFilter(expr, { linkType: 1, snaplen: 262144 });
@@ -511,7 +561,7 @@ function pcapFlows(exprs: readonly string[], rest: (i: number, tmp: number) => S
     return r.step;
   });
   const body: Stmt[] = steps.map((step, i) => ({ k: 'block', label: i, catchFaults: true, body: { k: 'seq', body: [step, ...rest(i, locals + i)] } }));
-  return { body: { k: 'seq', body }, linkType: 1, registers: 4, memoryCells: 1, stateWords: exprs.length, locals: locals + exprs.length, externs: [], fuel: 1 };
+  return { body: { k: 'seq', body }, linkType: 1, registers: 4, memoryCells: 1, stateWords, locals: locals + exprs.length, externs: [], fuel: 1 };
 }
 
 describe('dispatching libpcap flows', () => {

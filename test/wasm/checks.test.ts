@@ -10,7 +10,7 @@ import { bin, c, field, ret, seq, type Expr, type Program, type Stmt } from '../
 const sum = (...xs: Expr[]) => xs.reduce((a, b) => bin('add', a, b));
 function checks(body: Stmt): { constant: number; dynamic: number } {
   const p: Program = { body, linkType: 1, registers: 0, memoryCells: 1, locals: 0, externs: [], fuel: 1 };
-  const text = compileWasm(p, { optimize: false }).wat();
+  const text = compileWasm(p, { optimize: false, text: true }).wat!;
   // Only the per-packet function (not its copy for the walk): the batch loops have comparisons of their own.
   const wat = text.slice(text.indexOf('(func $filter '), text.indexOf('(func $filter_walk '));
   expect(wat.length).toBeGreaterThan(0);
@@ -42,7 +42,7 @@ describe('decided comparisons', () => {
   // How many times the filter compares the ethertype (raw bytes, so byte-swapped constants).
   function ethertypeTests(body: Stmt, ethertype: number): number {
     const p: Program = { body, linkType: 1, registers: 0, memoryCells: 1, locals: 0, externs: [], fuel: 1 };
-    const text = compileWasm(p, { optimize: false }).wat();
+    const text = compileWasm(p, { optimize: false, text: true }).wat!;
     const wat = text.slice(text.indexOf('(func $filter '), text.indexOf('(func $filter_walk '));
     const swapped = ((ethertype & 0xff) << 8) | (ethertype >> 8);
     return (wat.match(new RegExp(`i32\\.const ${swapped}\\)`, 'g')) ?? []).length;
