@@ -277,7 +277,7 @@ async function cmdBench(_pos: string[], flags: { capture?: string; expression?: 
   const loaded = exprs.length ? preload(flags.capture!) : undefined;
   for (const row of loaded ? await benchExpressions(loaded, exprs) : []) {
     const libName = row.libpcap_optimized === false ? 'libpcap unoptimized' : 'libpcap';
-    const lib = row.libpcap_ns_per_pkt === null ? 'libpcap n/a' : `${libName} ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${ratio(row.ns_per_pkt / row.libpcap_ns_per_pkt)})`;
+    const lib = row.libpcap_ns_per_pkt === null ? `libpcap n/a${row.libpcap_error ? ` (${row.libpcap_error})` : ''}` : `${libName} ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${ratio(row.ns_per_pkt / row.libpcap_ns_per_pkt)})`;
     const expr = row.expr.length > 100 ? `${row.expr.slice(0, 80)}… (${row.expr.length} characters)` : row.expr;
     out(row, `${row.ns_per_pkt.toFixed(1)} ns/packet (walking the records ${row.ns_per_pkt_records.toFixed(1)})  compile ${row.compile_ms.toFixed(0)} ms  ${lib}  over ${row.packets} packets: ${expr}`);
   }
@@ -339,7 +339,7 @@ export function makeProgram(): Command {
     .option('-e, --expression <expr>', 'a libpcap expression (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-F, --filter-file <file>', 'expressions from a file, one per line (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--flows <list>', 'the many-flows scenario: comma-separated flow counts, e.g. 1,100,10000')
-    .option('--json', 'one JSON object per line: {"expr","packets","ns_per_pkt","ns_per_pkt_records","compile_ms","libpcap_ns_per_pkt"}, and "libpcap_optimized":false when libpcap ran its program unoptimized (too long for its optimizer)')
+    .option('--json', 'one JSON object per line: {"expr","packets","ns_per_pkt","ns_per_pkt_records","compile_ms","libpcap_ns_per_pkt"}, "libpcap_optimized":false when libpcap ran its program unoptimized (too long for its optimizer), and "libpcap_error" when libpcap could not compile the expression (libpcap_ns_per_pkt is then null)')
     .addHelpText('after', `
 ns_per_pkt runs the packets through a precomputed index of record offsets, as libpcap's loop
 is handed a precomputed pointer and length per packet: the like-for-like figure.

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { openCaptureFile } from '../drivers/capture.js';
 import type { CaptureError } from '../drivers/types.js';
 import { PcapWriter, recordCaplen } from '../drivers/pcap-writer.js';
-import { bpfFilterBench, libpcapAvailable, pcapCompile, type BpfInsn } from '../drivers/libpcap.js';
+import { bpfFilterBench, libpcapAvailable, pcapCompileIsolated, type BpfInsn } from '../drivers/libpcap.js';
 import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES } from './abi.js';
 import { compileFilter, type CompileOptions } from './compile.js';
 import type { CompiledFilter } from './filter.js';
@@ -33,6 +33,8 @@ export interface BenchRow {
   libpcap_ns_per_pkt: number | null;
   /** Present (false) when libpcap's program ran unoptimized (LIBPCAP_OPTIMIZE_MAX_INSNS). */
   libpcap_optimized?: false;
+  /** Why libpcap was not measured, when it could not compile the expression (too slow, crashed, rejected it). */
+  libpcap_error?: string;
 }
 
 /** The fastest of `n` calls of `fn`, in ms. */
@@ -158,13 +160,16 @@ function repeated(records: Uint8Array, packets: number): { records: Uint8Array; 
  */
 export const LIBPCAP_OPTIMIZE_MAX_INSNS = 1500;
 
-/** libpcap's program for `expr`, or null when libpcap is not available or rejects it. */
-function libpcapProgram(expr: string, linkType: number, snaplen: number): { insns: readonly BpfInsn[]; optimized: boolean } | null {
+/**
+ * libpcap's program for `expr` (compiled in a child process: pcapCompileIsolated), null when
+ * libpcap is not available, or why it has none.
+ */
+function libpcapProgram(expr: string, linkType: number, snaplen: number): { insns: readonly BpfInsn[]; optimized: boolean } | { error: string } | null {
   if (!libpcapAvailable()) return null;
-  const plain = pcapCompile(expr, { linkType, snaplen, optimize: false });
-  if (!plain.ok) return null;
+  const plain = pcapCompileIsolated(expr, { linkType, snaplen, optimize: false });
+  if (!plain.ok) return { error: plain.error };
   if (plain.insns.length > LIBPCAP_OPTIMIZE_MAX_INSNS) return { insns: plain.insns, optimized: false };
-  const opt = pcapCompile(expr, { linkType, snaplen, optimize: true });
+  const opt = pcapCompileIsolated(expr, { linkType, snaplen, optimize: true });
   return opt.ok ? { insns: opt.insns, optimized: true } : { insns: plain.insns, optimized: false };
 }
 
@@ -186,9 +191,11 @@ export async function benchExpressions(capture: string | Preloaded, exprs: reado
     const filter = await compileFilter(expr, { language, linkType, snaplen, batchBytes });
     const compileMs = performance.now() - t0;
     const lib = language === 'pcap' ? libpcapProgram(expr, linkType, snaplen) : null;
-    const m = await sideBySide(filter, records, packets, lib?.insns ?? null, rounds);
+    const prog = lib && 'insns' in lib ? lib : undefined;
+    const m = await sideBySide(filter, records, packets, prog?.insns ?? null, rounds);
     rows.push({ expr, packets: loaded.packets, ns_per_pkt: m.indexNs, ns_per_pkt_records: m.recordsNs,
-      compile_ms: compileMs, libpcap_ns_per_pkt: m.libpcapNs, ...(lib && !lib.optimized ? { libpcap_optimized: false } : {}) });
+      compile_ms: compileMs, libpcap_ns_per_pkt: m.libpcapNs, ...(prog && !prog.optimized ? { libpcap_optimized: false } : {}),
+      ...(lib && 'error' in lib ? { libpcap_error: lib.error } : {}) });
   }
   return rows;
 }

@@ -46,6 +46,9 @@ function irSize(root: unknown): number {
     if (Array.isArray(x)) { for (const y of x) stack.push(y); continue; }
     if (!x || typeof x !== 'object') continue;
     n++;
+    // A set or lookup becomes code in proportion to its keys (inset.ts).
+    const keys = (x as { keys?: unknown }).keys ?? (x as { set?: unknown }).set;
+    if (Array.isArray(keys)) n += keys.length;
     for (const v of Object.values(x)) if (v && typeof v === 'object') stack.push(v);
   }
   return n;

@@ -167,9 +167,14 @@ function hashedLookup(m: binaryen.Module, set: readonly number[], values: readon
   const hash = m.i32.shr_u(m.i32.mul(get(), m.i32.const(plan.mul | 0)), m.i32.const(32 - plan.bits));
   const names = plan.buckets.map((_, h) => target.get(h) ?? miss);
   // block out [ block b_last [ … block b_0 [ block miss [ br_table ] ; return 0 ] ; return bucket 0 … ] ; bucket last ]
-  let inner: X = m.block(target.get(used[0]!)!, [m.block(miss, [m.switch(names, miss, hash)]), m.return(m.i32.const(missValue))]);
+  // Each `return` sits in an `if (1)`, so that no block ends unreachable: binaryen would then
+  // search the whole nest for branches to each new block, quadratic in the buckets (4 s at
+  // 10,000 keys, against 20 ms). The optimizer folds the `if`s away.
+  const ret = (x: X) => m.if(m.i32.const(1), m.return(x));
+  const none = binaryen.none;
+  let inner: X = m.block(target.get(used[0]!)!, [m.block(miss, [m.switch(names, miss, hash)], none), ret(m.i32.const(missValue))], none);
   for (let i = 1; i < used.length; i++) {
-    inner = m.block(target.get(used[i]!)!, [inner, m.return(answer(plan.buckets[used[i - 1]!]!))]);
+    inner = m.block(target.get(used[i]!)!, [inner, ret(answer(plan.buckets[used[i - 1]!]!))], none);
   }
   return m.block(out, [inner, answer(plan.buckets[used[used.length - 1]!]!)], I32);
 }

@@ -3,7 +3,10 @@
  * over ABI records with pcap_offline_filter's length semantics, bad input is an exception
  * rather than a crash.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../support/env.js';
 import {
   bpfFilterBench, bpfFilterRecords, libpcapAvailable, libpcapUnavailableReason, libpcapVersion, pcapCompile,
 } from '../../drivers/libpcap.js';
@@ -69,5 +72,26 @@ describe.skipIf(!oracleReady())('libpcap addon', () => {
     const ns = bpfFilterBench(r.insns, toRecords(edgePackets(DLT.EN10MB)), undefined, 20);
     expect(ns).toBeGreaterThan(0);
     expect(ns).toBeLessThan(10_000);
+  });
+});
+
+// The compiled module in dist/ (npm test builds it first): only JavaScript can be the child.
+describe.skipIf(!oracleReady())('libpcap compiling in a child process', () => {
+  const hosts = (n: number) => Array.from({ length: n }, (_, i) => `host 10.${(i >> 8) & 255}.${i & 255}.1`).join(' or ');
+
+  it('gives the program and the errors an in-process compile gives', async () => {
+    const { pcapCompileIsolated } = await import(pathToFileURL(join(projectRoot, 'dist/drivers/libpcap.js')).href);
+    for (const [expr, optimize] of [['tcp dst port 80 or udp port 53', true], [hosts(20), false], ['tcp port 80 and', true]] as const) {
+      expect(pcapCompileIsolated(expr, { linkType: DLT.EN10MB, optimize })).toEqual(pcapCompile(expr, { linkType: DLT.EN10MB, optimize }));
+    }
+  });
+
+  it('gives up on an expression libpcap takes too long over, and this process goes on', async () => {
+    const { pcapCompileIsolated } = await import(pathToFileURL(join(projectRoot, 'dist/drivers/libpcap.js')).href);
+    // 2,000 host terms take libpcap ~9 s unoptimized here.
+    const t0 = performance.now();
+    expect(pcapCompileIsolated(hosts(2000), { linkType: DLT.EN10MB, optimize: false }, 1000))
+      .toEqual({ ok: false, error: 'libpcap took over 1 s to compile it', aborted: true });
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });
