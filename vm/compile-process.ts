@@ -74,6 +74,9 @@ async function serve(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const b of process.stdin) chunks.push(b as Buffer);
   const { source, opts } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Request;
+  // Start loading binaryen now: V8 compiles its WebAssembly on background threads while this
+  // one parses and lowers the program.
+  void import('../codegen/wasm/index.js').catch(() => undefined);   // a failure shows where it is used
   let reply: Reply;
   try {
     const filter = await inProcess(source, opts);
