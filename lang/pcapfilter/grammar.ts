@@ -136,7 +136,7 @@ export function parseFilter(src: string): Node | undefined {
   const tokenAt = new Map<number, Token>();
   starts.forEach((s, i) => tokenAt.set(s, tokens[i]));
   const g = grammar();
-  const m = g.match(enc);
+  const m = matchEncoded(g, enc);
   if (m.failed()) {
     const pos = m.getRightmostFailurePosition();
     const i = starts.findIndex((s) => s >= pos);
@@ -151,6 +151,31 @@ export function parseFilter(src: string): Node | undefined {
   } finally {
     parsing = undefined;
   }
+}
+
+/**
+ * Recent successful matches by token encoding. The grammar sees token classes, not values, so
+ * `tcp dst port 1` … `tcp dst port 10000` (a MAPI device's flows) are one match, which the
+ * semantic actions read with each expression's own tokens: one ohm parse instead of 10,000.
+ */
+const recentMatches = new Map<string, ohm.MatchResult>();
+const RECENT_MATCHES = 32;
+/** Longer encodings are not kept (a match holds memo tables in proportion to its input). */
+const RECENT_MATCH_MAX_CHARS = 512;
+
+function matchEncoded(g: ohm.Grammar, enc: string): ohm.MatchResult {
+  const hit = recentMatches.get(enc);
+  if (hit) {
+    recentMatches.delete(enc);   // most recently used last
+    recentMatches.set(enc, hit);
+    return hit;
+  }
+  const m = g.match(enc);
+  if (m.succeeded() && enc.length <= RECENT_MATCH_MAX_CHARS) {
+    recentMatches.set(enc, m);
+    if (recentMatches.size > RECENT_MATCHES) recentMatches.delete(recentMatches.keys().next().value!);
+  }
+  return m;
 }
 
 /** What the semantic actions need of the parse in progress (the semantics are built once, not per parse). */
