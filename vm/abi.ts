@@ -13,6 +13,8 @@
  *   batchOff packet batch (batchBytes), 64 KiB aligned: pcap records back to back
  *   resultsOff one u32 result per record of the batch
  *   indexOff  one u32 record offset per record of the batch (run_index's descriptors)
+ *   tablesOff hash tables of large sets (tablesBytes), page aligned, written by the module's
+ *             data segments when it is instantiated; read-only to the module and the runtime
  *
  * A batch record is a pcap record in little-endian byte order: u32 ts_sec, u32 ts_frac
  * (µs or ns, as the capture says), u32 caplen, u32 wirelen, then caplen bytes. Drivers
@@ -77,6 +79,9 @@ export interface ModuleMeta {
   resultsOff: number;
   /** The index area (batchBytes/4 bytes) for run_index; absent in modules without run_index. */
   indexOff?: number;
+  /** Hash tables of large sets (codegen/wasm/memtable.ts), filled by the module's data segments; absent without. */
+  tablesOff?: number;
+  tablesBytes?: number;
   /** Initial (and maximum) memory size in 64 KiB pages. */
   pages: number;
   externs: ExternMeta[];

@@ -75,7 +75,10 @@ export function readModuleMeta(module: WebAssembly.Module): ModuleMeta {
       meta.batchOff + meta.batchBytes > meta.resultsOff || meta.resultsOff + meta.batchBytes / 4 > meta.pages * PAGE_BYTES ||
       meta.pages > 65536 || !Array.isArray(meta.externs) ||
       (meta.indexOff !== undefined && (!Number.isSafeInteger(meta.indexOff) || meta.indexOff % 4 !== 0 ||
-        meta.indexOff < meta.resultsOff + meta.batchBytes / 4 || meta.indexOff + meta.batchBytes / 4 > meta.pages * PAGE_BYTES))) {
+        meta.indexOff < meta.resultsOff + meta.batchBytes / 4 || meta.indexOff + meta.batchBytes / 4 > meta.pages * PAGE_BYTES)) ||
+      ((meta.tablesOff !== undefined || meta.tablesBytes !== undefined) && (!Number.isSafeInteger(meta.tablesOff) ||
+        !Number.isSafeInteger(meta.tablesBytes) || meta.tablesOff! < (meta.indexOff ?? meta.resultsOff) + meta.batchBytes / 4 ||
+        meta.tablesOff! + meta.tablesBytes! > meta.pages * PAGE_BYTES))) {
     throw new Error('the module\'s metadata describes an inconsistent memory layout');
   }
   return meta;

@@ -48,11 +48,19 @@ export class FilterEmitter {
   /** Set membership tests and the lookup functions they share (inset.ts). */
   private readonly sets: InSetEmitter;
 
-  /** `stateOff`: where the host-function state area S[] starts in linear memory (vm/abi.ts layout). */
-  constructor(private readonly m: binaryen.Module, private readonly program: Program, private readonly stateOff: number) {
+  /**
+   * `stateOff`: where the host-function state area S[] starts in linear memory (vm/abi.ts
+   * layout); `tablesOff`: where large sets may put hash tables in memory (undefined: in code).
+   */
+  constructor(private readonly m: binaryen.Module, private readonly program: Program, private readonly stateOff: number, tablesOff?: number) {
     for (let i = 0; i < program.locals; i++) this.vars.push(I32);
     this.searches = new SearchEmitter(m);
-    this.sets = new InSetEmitter(m);
+    this.sets = new InSetEmitter(m, tablesOff);
+  }
+
+  /** The hash tables the sets placed in memory: their data segments and the bytes they take. */
+  get tables(): { segments: readonly { offset: number; data: Uint8Array }[]; bytes: number } {
+    return { segments: this.sets.segments, bytes: this.sets.tablesBytes };
   }
 
   /** Builds `filter` into the module under `name`. */

@@ -26,6 +26,12 @@ export interface WasmOptions {
   snaplen?: number;
   /** Also print the module as text, with binaryen's names (`wat`); costly for large modules. */
   text?: boolean;
+  /**
+   * Large sets as hash tables in the module's memory, after its other areas (default true).
+   * False keeps them in code: modules that must fit a memory laid out before them (a MAPI
+   * device's) cannot grow it.
+   */
+  memoryTables?: boolean;
 }
 
 export interface WasmModule { wasm: Uint8Array; meta: ModuleMeta; wat?: string }
@@ -75,7 +81,7 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
       const params = binaryen.createType(new Array(1 + externArity(program, id)).fill(I32));
       m.addFunctionImport(externImportName(id), 'env', externImportName(id), params, I32);
     });
-    const filter = new FilterEmitter(m, program, meta.stateOff);
+    const filter = new FilterEmitter(m, program, meta.stateOff, opts.memoryTables === false ? undefined : meta.pages * PAGE_BYTES);
     filter.emitFunction('filter');
     // SIMD only where a search needs it, so other modules load on engines without it.
     if (filter.searches.used) m.setFeatures(m.getFeatures() | binaryen.Features.SIMD128);
@@ -83,8 +89,18 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     // Each loop gets its own copy of a small filter, which the optimizer then inlines into it
     // (a function with one caller is always inlined); a large one is optimized once and called.
     const walkFilter = large ? 'filter' : copyFunction(m, 'filter', 'filter_walk');
+    // The loops' bound on entries and result slots is the memory before the tables.
     addBatchLoop(m, Math.min(meta.pages * PAGE_BYTES, 0xffffffff), false, walkFilter);
     addBatchLoop(m, Math.min(meta.pages * PAGE_BYTES, 0xffffffff), true, 'filter');
+    const tables = filter.tables;
+    if (tables.bytes > 0) {
+      // The tables area follows the layout: the memory grows by it, and the data segments fill it at instantiation.
+      meta.tablesOff = meta.pages * PAGE_BYTES;
+      meta.tablesBytes = tables.bytes;
+      meta.pages += Math.ceil(tables.bytes / PAGE_BYTES);
+      m.setMemory(meta.pages, meta.pages, null, tables.segments.map((t) => ({ offset: m.i32.const(t.offset), data: t.data, passive: false })), false, false, 'mem');
+      m.addMemoryImport('mem', 'env', 'memory');
+    }
     if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');
     if (opts.optimize !== false) {
       if (large) {

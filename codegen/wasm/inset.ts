@@ -3,17 +3,21 @@
  *
  * - a few values: `x == c1 | x == c2 | …`, without branches;
  * - values within 64 of each other: a bit test in a 64-bit constant;
- * - otherwise a range test (min <= x <= max: one well-predicted branch for traffic outside the
- *   list), then the compares for a dozen values, or a hash table in code for more:
+ * - otherwise a range test (min <= x <= max, and the bits all values share when that range is
+ *   wide: one well-predicted branch for traffic outside the list), then the compares for a dozen values, or a hash table in code for more:
  *   `(x * mul) >>> (32 - bits)` picks a bucket through one `br_table`, and the bucket compares x
  *   with its few values (again without branches). The multiplier and size are chosen at compile
  *   time so that no bucket holds more than a few.
  *
- * The module's memory is shared with the runtime and laid out by vm/abi.ts, so the table lives
- * in code rather than in a data segment.
+ * That hash table lives in the module's memory (memtable.ts: branch-free probes into a data
+ * segment after the layout's areas) unless the module must fit a memory laid out before it (a
+ * MAPI device's), where it is code: a `br_table` over the buckets.
  */
 import binaryen from 'binaryen';
 import { LOOKUP_MISS } from '../../lang/ir/ir.js';
+import { MULTIPLIERS, hashOf, planTable, tableBytes, tableProbe } from './memtable.js';
+
+export { hashOf };
 
 type X = binaryen.ExpressionRef;
 const I32 = binaryen.i32;
@@ -30,18 +34,12 @@ const BUCKET_LOAD = 4;
 /** Buckets with more values than this make the planner try another multiplier or a bigger table. */
 const GOOD_BUCKET = 10;
 
-/** Odd multipliers with well-mixed bits (from common 32-bit hash finalizers), tried in order. */
-const MULTIPLIERS = [0x9e3779b1, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1, 0xcc9e2d51, 0x1b873593, 0xe6546b65,
-  0x7feb352d, 0x846ca68b, 0x2c1b3c6d, 0x297a2d39, 0x01000193, 0x5bd1e995, 0x68e31da5, 0xd6e8feb7];
-
 export interface HashPlan {
   mul: number;
   bits: number;
   /** buckets[h]: the values whose hash is h. */
   buckets: number[][];
 }
-
-export const hashOf = (x: number, mul: number, bits: number): number => Math.imul(x, mul) >>> (32 - bits);
 
 /**
  * A multiplier and a table size (2^bits buckets, about set/BUCKET_LOAD) that keep buckets small:
@@ -73,8 +71,21 @@ export function planHash(set: readonly number[]): HashPlan {
  */
 export class InSetEmitter {
   private readonly functions = new Map<string, string>();
+  /** The data segments of the tables placed in memory (memtable.ts), and where the next goes. */
+  readonly segments: { offset: number; data: Uint8Array }[] = [];
+  private tablesEnd: number;
 
-  constructor(private readonly m: binaryen.Module) {}
+  /**
+   * `tablesOff`: where tables in memory may start (the end of the module's layout), or
+   * undefined to keep every table in code (a MAPI device's modules share one memory laid out
+   * before they are compiled).
+   */
+  constructor(private readonly m: binaryen.Module, private readonly tablesOff?: number) {
+    this.tablesEnd = tablesOff ?? 0;
+  }
+
+  /** Bytes of memory the tables take, from tablesOff. */
+  get tablesBytes(): number { return this.tablesOff === undefined ? 0 : this.tablesEnd - this.tablesOff; }
 
   /** `x ∈ set` for x in local `x` of the calling function (set ascending, distinct): 0 or 1, never a fault. */
   test(x: number, set: readonly number[]): X {
@@ -93,8 +104,7 @@ export class InSetEmitter {
     }
     // Values outside [min, max] (most traffic, for a list of nearby addresses or ports) are
     // out at once, on a branch that is easy to predict.
-    const inRange = m.i32.le_u(m.i32.sub(get(), m.i32.const(lo | 0)), m.i32.const(span | 0));
-    return m.if(inRange, set.length <= SMALL_SET ? anyOf(m, get, set) : m.call(this.lookupFunction(set), [get()], I32), m.i32.const(0));
+    return m.if(mayHold(m, get, set), set.length <= SMALL_SET ? anyOf(m, get, set) : m.call(this.lookupFunction(set), [get()], I32), m.i32.const(0));
   }
 
   /**
@@ -109,26 +119,52 @@ export class InSetEmitter {
     if (n <= TINY_SET) return selectOf(m, get, keys, values, 0, n);
     const lo = keys[0]!, span = keys[n - 1]! - lo;
     const d = () => m.i32.sub(get(), m.i32.const(lo | 0));
-    const inRange = () => m.i32.le_u(d(), m.i32.const(span | 0));
     const step = (values[1]! - values[0]!) | 0;
     if (span === n - 1 && values.every((v, j) => ((v - values[0]!) | 0) === Math.imul(j, step))) {
       const value = m.i32.add(m.i32.const(values[0]! | 0), m.i32.mul(d(), m.i32.const(step)));
-      return m.select(inRange(), value, m.i32.const(LOOKUP_MISS | 0));
+      return m.select(m.i32.le_u(d(), m.i32.const(span | 0)), value, m.i32.const(LOOKUP_MISS | 0));
     }
-    return m.if(inRange(), n <= SMALL_SET ? selectOf(m, get, keys, values, 0, n) : m.call(this.lookupFunction(keys, values), [get()], I32),
+    return m.if(mayHold(m, get, keys), n <= SMALL_SET ? selectOf(m, get, keys, values, 0, n) : m.call(this.lookupFunction(keys, values), [get()], I32),
       m.i32.const(LOOKUP_MISS | 0));
   }
 
+  /** The function `(x) -> 0|1` or `(x) -> value`, one per distinct set: a table in memory when there is room for one, else in code. */
   private lookupFunction(keys: readonly number[], values?: readonly number[]): string {
     const key = values ? `${keys.join(',')}:${values.join(',')}` : keys.join(',');
     let name = this.functions.get(key);
     if (!name) {
       name = `${values ? 'lookup' : 'inset'}${this.functions.size}`;
       this.functions.set(key, name);
-      this.m.addFunction(name, binaryen.createType([I32]), I32, [], hashedLookup(this.m, keys, values, name));
+      if (this.tablesOff !== undefined) {
+        const plan = planTable(keys, values);
+        const off = this.tablesEnd;
+        const data = tableBytes(plan);
+        this.segments.push({ offset: off, data });
+        this.tablesEnd = off + data.length;
+        this.m.addFunction(name, binaryen.createType([I32]), I32, [I32], tableProbe(this.m, plan, off));
+      } else {
+        this.m.addFunction(name, binaryen.createType([I32]), I32, [], hashedLookup(this.m, keys, values, name));
+      }
     }
     return name;
   }
+}
+
+/**
+ * A cheap necessary condition for x ∈ set (set ascending): min <= x <= max, and, when the range
+ * is wide, x agrees with the bits every value of the set has in common. IPv4 addresses are
+ * compared as loaded, little-endian, so the range of a list of 10.x.y.z addresses spans nearly
+ * all of u32; their common first byte still turns away every address outside 10/8 at once.
+ */
+function mayHold(m: binaryen.Module, get: () => X, set: readonly number[]): X {
+  const lo = set[0]!, span = set[set.length - 1]! - lo;
+  const inRange = m.i32.le_u(m.i32.sub(get(), m.i32.const(lo | 0)), m.i32.const(span | 0));
+  let ones = ~0, zeros = ~0;
+  for (const v of set) { ones &= v; zeros &= ~v; }
+  const mask = (ones | zeros) >>> 0;
+  if (span < 1 << 16 || mask === 0) return inRange;
+  const agrees = m.i32.eq(m.i32.and(get(), m.i32.const(mask | 0)), m.i32.const(ones & mask));
+  return m.i32.and(inRange, agrees);
 }
 
 /**

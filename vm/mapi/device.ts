@@ -451,7 +451,7 @@ export class MapiDevice {
           if (problems.length) throw new Error(`internal error: the device program is invalid: ${problems.slice(0, 3).join('; ')}`);
           // The same IR passes as compileProgram (exact with faults), then the backend.
           // Flows differing by one constant dispatch through a search tree; flows share their locals.
-          const mod = compileWasm(shareLocals(mergeSearches(dispatchFlows(membershipSets(regroupDisjunctions(program))))), { batchBytes: DEVICE_BATCH_BYTES });
+          const mod = compileWasm(shareLocals(mergeSearches(dispatchFlows(membershipSets(regroupDisjunctions(program))))), { batchBytes: DEVICE_BATCH_BYTES, memoryTables: false });
           return CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
         };
         this.filter = await load(built);
