@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openCaptureFile } from '../drivers/capture.js';
-import type { CaptureError } from '../drivers/types.js';
+import { CaptureError } from '../drivers/types.js';
 import { PcapWriter, recordCaplen } from '../drivers/pcap-writer.js';
 import { bpfFilterBench, libpcapAvailable, pcapCompileIsolated, type BpfInsn } from '../drivers/libpcap.js';
 import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES } from './abi.js';
@@ -131,7 +131,7 @@ export function preload(capture: string, maxBytes = MAX_BENCH_BYTES): Preloaded 
       bytes += b.bytes;
       packets += b.records;
     }
-    if (packets === 0) throw new Error(src.error ? src.error.message : `${capture} has no packets`);
+    if (packets === 0) throw noPackets(capture, src.error);
     return { records: buf.slice(0, bytes), packets, linkType, snaplen: src.info.snaplen, ...(src.error ? { error: src.error } : {}) };
   } finally {
     src.close();
@@ -200,6 +200,11 @@ export async function benchExpressions(capture: string | Preloaded, exprs: reado
   return rows;
 }
 
+/** The error for a capture with no packets to measure: why, if reading it stopped at a malformed record. */
+function noPackets(capture: string, error: CaptureError | undefined): CaptureError {
+  return new CaptureError(`${capture}: ${error ? error.message : 'has no packets'}`);
+}
+
 /**
  * benchFlows runs a capture of fewer packets than this repeated (a temporary pcap file), so
  * that a device's fixed costs (opening the file, scheduling its batches) do not dominate.
@@ -225,7 +230,7 @@ function repeatedCapture(capture: string): { path: string; remove(): void } | un
   } finally {
     src.close();
   }
-  if (packets === 0) return undefined;
+  if (packets === 0) throw noPackets(capture, src.error);
   const dir = mkdtempSync(join(tmpdir(), 'fplc-flows-'));
   const path = join(dir, 'repeated.pcap');
   const w = new PcapWriter(path, { linkType, snaplen: src.info.snaplen, nanoseconds: src.info.nanoseconds });

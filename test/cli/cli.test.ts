@@ -191,4 +191,19 @@ describe('fpl bench', () => {
     expect(lines.slice(2).map((l) => l.flows)).toEqual([1, 2]);
     expect(run('bench', '--capture', sample('web.pcap')).code).toBe(2);
   }, 60_000);
+
+  it('exits 3, naming the capture, when it has no packets to measure', () => {
+    const header = join(tmp, 'header-only.pcap');
+    writeFileSync(header, readFileSync(sample('web.pcap')).subarray(0, 24));
+    const broken = join(tmp, 'first-record-cut.pcap');
+    writeFileSync(broken, readFileSync(sample('web.pcap')).subarray(0, 100));
+    for (const [capture, why] of [[header, /header-only\.pcap: has no packets/], [broken, /first-record-cut\.pcap: truncated record data/]] as const) {
+      for (const what of [['-e', 'tcp'], ['--flows', '1']]) {
+        const r = run('bench', '--capture', capture, ...what);
+        expect(r.code).toBe(3);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(why);
+      }
+    }
+  });
 });
