@@ -43,8 +43,11 @@ export const LARGE_PROGRAM_NODES = 6000;
 const LIGHT_PASSES = ['precompute', 'simplify-locals', 'vacuum', 'remove-unused-brs', 'remove-unused-names',
   'merge-blocks', 'coalesce-locals', 'reorder-locals'];
 
-/** IR nodes in a tree (iterative: trees from long filters are wide and may be deep). */
-function irSize(root: unknown): number {
+/**
+ * IR nodes in a tree (iterative: trees from long filters are wide and may be deep), plus, with
+ * `keys`, the keys of its sets and lookups (a hash table in code grows with them: inset.ts).
+ */
+function irSize(root: unknown, keys: boolean): number {
   let n = 0;
   const stack: unknown[] = [root];
   while (stack.length) {
@@ -52,9 +55,8 @@ function irSize(root: unknown): number {
     if (Array.isArray(x)) { for (const y of x) stack.push(y); continue; }
     if (!x || typeof x !== 'object') continue;
     n++;
-    // A set or lookup becomes code in proportion to its keys (inset.ts).
-    const keys = (x as { keys?: unknown }).keys ?? (x as { set?: unknown }).set;
-    if (Array.isArray(keys)) n += keys.length;
+    const ks = keys ? (x as { keys?: unknown }).keys ?? (x as { set?: unknown }).set : undefined;
+    if (Array.isArray(ks)) n += ks.length;
     for (const v of Object.values(x)) if (v && typeof v === 'object') stack.push(v);
   }
   return n;
@@ -85,7 +87,7 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     filter.emitFunction('filter');
     // SIMD only where a search needs it, so other modules load on engines without it.
     if (filter.searches.used) m.setFeatures(m.getFeatures() | binaryen.Features.SIMD128);
-    const large = irSize(program.body) > LARGE_PROGRAM_NODES;
+    const large = irSize(program.body, opts.memoryTables === false) > LARGE_PROGRAM_NODES;
     // Each loop gets its own copy of a small filter, which the optimizer then inlines into it
     // (a function with one caller is always inlined); a large one is optimized once and called.
     const walkFilter = large ? 'filter' : copyFunction(m, 'filter', 'filter_walk');
