@@ -59,8 +59,9 @@ export class DirectPcapngFile {
    * Opens `path` for direct reading by a filter for `filterLinkType`, or returns undefined when
    * the file needs the general reader from its start: not a little-endian pcapng file that opens
    * with a well-formed section header immediately followed by an interface description.
+   * Without `filterLinkType`, the reader is for the first interface's link type (a MAPI device's).
    */
-  static open(path: string, filterLinkType: number): DirectPcapngFile | undefined {
+  static open(path: string, filterLinkType?: number): DirectPcapngFile | undefined {
     const fd = openSync(path, 'r');
     let keep = false;
     try {
@@ -82,11 +83,13 @@ export class DirectPcapngFile {
       if (idbLen < 20 || idbLen % 4 !== 0 || idbLen > MAX_META_BLOCK_BYTES) return undefined;
       const idb = at(shbLen, idbLen);
       if (!idb || u32le(idb, idbLen - 4) !== idbLen) return undefined;
-      const first = parseInterface(idb, 0, idbLen, filterLinkType);
-      if (!first) return undefined;
+      const own = parseInterfaceBlock(idb, 0, idbLen, false);
+      if (typeof own === 'string') return undefined;
+      const forLinkType = filterLinkType ?? own.linkType;
+      const first: Iface = { ...own, direct: linkTypeName(own.linkType) === linkTypeName(forLinkType) };
       const info: CaptureInfo = { format: 'pcapng', linkType: first.linkType, snaplen: first.snaplen, nanoseconds: true, bigEndian: false };
       keep = true;
-      return new DirectPcapngFile(path, fd, size, info, first, shbLen + idbLen, filterLinkType);
+      return new DirectPcapngFile(path, fd, size, info, first, shbLen + idbLen, forLinkType);
     } finally {
       if (!keep) closeSync(fd);
     }

@@ -255,31 +255,46 @@ export class CompiledFilter {
    */
   runDirectPcapng(file: DirectPcapngFile, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
     this.checkLinkType(file.info.linkType);
-    const { batchOff, batchBytes, resultsOff, indexOff } = this.meta;
     let carry = 0;
     let packets = 0;
     for (;;) {
-      if (this.runIndex === undefined || indexOff === undefined) break;
-      const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
-      const avail = carry + got;
-      if (avail === 0) return { packets };
-      const count = file.index(this.bytes, this.words, batchOff, avail, indexOff / 4);
-      if (count > 0) {
-        this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;   // the driver has checked every caplen against its interface's snaplen
-        const n = this.runIndex(batchOff, batchOff + file.consumed, indexOff, count, resultsOff);
-        packets += n;
-        if (onBatch(this.bytes.subarray(batchOff, batchOff + file.consumed), this.results(n), n, file.offsets.subarray(0, n)) === false) {
-          return { packets };
-        }
-        if (n < count) break;   // the module refused a record: the general reader decides about it
-      }
-      const rest = avail - file.consumed;
-      // A block the direct path leaves, the file ending inside a block, or one larger than the batch area.
-      if (file.handover || (rest > 0 && (got === 0 || rest === batchBytes))) break;
-      this.bytes.copyWithin(batchOff, batchOff + file.consumed, batchOff + avail);
-      carry = rest;
+      const b = this.runDirectPcapngBatch(file, carry, onBatch);
+      packets += b.packets;
+      if (b.stopped || b.end) return { packets };
+      if (b.fallback) return this.generalReaderFrom(file.path, onBatch, packets);
+      carry = b.carry;
     }
-    return this.generalReaderFrom(file.path, onBatch, packets);
+  }
+
+  /**
+   * One batch of the pcapng direct path, as runDirectBatch is of the pcap one: reads the next
+   * chunk behind the `carry` bytes the previous call left, indexes and runs its packet blocks,
+   * and moves the partial last block to the start (the new carry). `fallback`: the direct path
+   * cannot go on — a block it leaves, a record the module refused, the file ending inside a
+   * block, a block larger than the batch area, a module without run_index — and the caller
+   * continues with the general reader, skipping the packets run so far.
+   */
+  runDirectPcapngBatch(file: DirectPcapngFile, carry: number, onBatch: BatchCallback):
+    { packets: number; carry: number; end?: boolean; stopped?: boolean; fallback?: boolean } {
+    const { batchOff, batchBytes, resultsOff, indexOff } = this.meta;
+    if (this.runIndex === undefined || indexOff === undefined) return { packets: 0, carry: 0, fallback: true };
+    const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
+    const avail = carry + got;
+    if (avail === 0) return { packets: 0, carry: 0, end: true };
+    const count = file.index(this.bytes, this.words, batchOff, avail, indexOff / 4);
+    let n = 0;
+    if (count > 0) {
+      this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;   // the driver has checked every caplen against its interface's snaplen
+      n = this.runIndex(batchOff, batchOff + file.consumed, indexOff, count, resultsOff);
+      if (onBatch(this.bytes.subarray(batchOff, batchOff + file.consumed), this.results(n), n, file.offsets.subarray(0, n)) === false) {
+        return { packets: n, carry: 0, stopped: true };
+      }
+      if (n < count) return { packets: n, carry: 0, fallback: true };   // the module refused a record: the general reader decides about it
+    }
+    const rest = avail - file.consumed;
+    if (file.handover || (rest > 0 && (got === 0 || rest === batchBytes))) return { packets: n, carry: 0, fallback: true };
+    this.bytes.copyWithin(batchOff, batchOff + file.consumed, batchOff + avail);
+    return { packets: n, carry: rest };
   }
 
   /** The general reader takes over a file after the `done` packets a direct path ran: exact results and errors from there on. */

@@ -25,6 +25,7 @@ import { compileFpl } from '../../lang/fpl/index.js';
 import { openCaptureFile } from '../../drivers/capture.js';
 import type { CaptureError, CaptureInfo, CaptureSource } from '../../drivers/types.js';
 import { DirectPcapFile } from '../../drivers/pcap-direct.js';
+import { DirectPcapngFile } from '../../drivers/pcapng-direct.js';
 import { externTable } from '../../hostfns/registry.js';
 import { selectMapiFunction } from '../../hostfns/mapi-library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
@@ -155,21 +156,21 @@ export class MapiDevice {
   readonly description: string;
 
   /**
-   * The trace: little-endian pcap files are read straight into the batch area and filtered in
-   * place (`direct`, with `carry` bytes of a partial record left between batches); other
-   * formats, and the rest of a file from a record the direct path cannot take, through the
-   * general reader (`general`, skipping the `skip` packets already run).
+   * The trace: little-endian pcap and pcapng files are read straight into the batch area and
+   * filtered in place (`direct`, with `carry` bytes of a partial record or block left between
+   * batches); other formats, and the rest of a file from a record the direct path cannot take,
+   * through the general reader (`general`, skipping the `skip` packets already run).
    */
-  private direct: DirectPcapFile | undefined;
+  private direct: DirectPcapFile | DirectPcapngFile | undefined;
   private carry = 0;
   private directPackets = 0;
   private general: CaptureSource | undefined;
   private skip = 0;
 
-  private constructor(readonly path: string, reader: DirectPcapFile | CaptureSource, opts: DeviceOptions) {
+  private constructor(readonly path: string, reader: DirectPcapFile | DirectPcapngFile | CaptureSource, opts: DeviceOptions) {
     this.id = ++deviceCounter;
     this.name = `${path}@${this.id}`;
-    if (reader instanceof DirectPcapFile) this.direct = reader; else this.general = reader;
+    if (reader instanceof DirectPcapFile || reader instanceof DirectPcapngFile) this.direct = reader; else this.general = reader;
     const info: CaptureInfo = reader.info;
     this.linkType = info.linkType;
     this.snaplen = info.snaplen;
@@ -188,9 +189,9 @@ export class MapiDevice {
   /** Opens a capture file as an offline device (MFF_PCAP: pcap or pcapng). */
   static offline(path: string, opts: DeviceOptions = {}): MapiDevice {
     if (typeof path !== 'string' || path === '') throw new MapiError(6157, 'argument 1 (path) must be a non-empty string');
-    let source: DirectPcapFile | CaptureSource;
+    let source: DirectPcapFile | DirectPcapngFile | CaptureSource;
     try {
-      source = DirectPcapFile.open(path) ?? openCaptureFile(path);
+      source = DirectPcapFile.open(path) ?? DirectPcapngFile.open(path) ?? openCaptureFile(path);
     } catch (e) {
       throw new MapiError(6155, `argument 1 (path): cannot open ${JSON.stringify(path)} as a capture: ${(e as Error).message}`);
     }
@@ -634,7 +635,9 @@ export class MapiDevice {
   /** Runs the next batch of the trace (one per tick: readers and connects run in between); false at its end. */
   private runBatch(filter: CompiledFilter): boolean {
     if (this.direct) {
-      const b = filter.runDirectBatch(this.direct, this.carry, ignoreBatch);
+      const b = this.direct instanceof DirectPcapFile
+        ? filter.runDirectBatch(this.direct, this.carry, ignoreBatch)
+        : filter.runDirectPcapngBatch(this.direct, this.carry, ignoreBatch);
       this.directPackets += b.packets;
       if (!b.fallback) {
         this.carry = b.carry;
