@@ -33,8 +33,8 @@
  *   false, as for `tcp dst port K`) and the rests are a few programs up to constants and state
  *   words (template.ts: N flows with the same chain, or with one of a few chains), only found
  *   flows can run, so the code runs one copy of each kind of rest per site, in position order,
- *   with the flow's constants and state words computed from its position among the flows of
- *   its kind. Code and cost per packet no longer grow with N.
+ *   the copy picked by the flow's position and its constants and state words computed from it.
+ *   Code and cost per packet no longer grow with N.
  * - per flow: otherwise, a tree over flow positions guards each flow's own rest. Code stays
  *   linear in N (per flow its rest and two guards); a packet that matches no flow costs the
  *   probe, a lookup per site and log2 N tests.
