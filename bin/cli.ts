@@ -17,7 +17,7 @@ import { compileFilterCached, defaultCacheDir } from '../vm/cache.js';
 import { compileInChild } from '../vm/compile-process.js';
 import { CaptureError } from '../drivers/types.js';
 import { openCaptureFile } from '../drivers/capture.js';
-import { resolveLinkType } from '../lang/ir/linktypes.js';
+import { LINK_TYPES, linkTypeInfo, resolveLinkType } from '../lang/ir/linktypes.js';
 
 // commander through require: loaded as CommonJS it costs half what an ES import of it does (~7 ms of start-up).
 const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
@@ -186,7 +186,12 @@ function peekCapture(path: string): { linkType: number; snaplen: number } {
     throw err;
   }
   try {
-    return { linkType: src.info.linkType, snaplen: src.info.snaplen };
+    const { linkType, snaplen } = src.info;
+    if (!linkTypeInfo(linkType)) {
+      const names = [...new Set(LINK_TYPES.map((l) => `${l.name} (${l.dlt})`))].join(', ');
+      throw new CaptureError(`${path}: its link type ${linkType} is not one fplc supports (${names})`);
+    }
+    return { linkType, snaplen };
   } finally {
     src.close();
   }

@@ -146,6 +146,18 @@ describe('fpl compile, check, dump', () => {
     }
   });
 
+  it('refuses a capture of a link type it does not support, naming the file, with exit 3', () => {
+    const hdlc = join(tmp, 'c_hdlc.pcap');
+    const w = new PcapWriter(hdlc, { linkType: 104 });
+    w.writePacket(0, 0, new Uint8Array(40));
+    w.close();
+    for (const args of [['run', '-e', 'tcp', '-r', hdlc], ['run', sample('web.fpl'), '-r', hdlc], ['bench', '--capture', hdlc, '-e', 'tcp']]) {
+      const r = run(...args);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/c_hdlc\.pcap: its link type 104 is not one fplc supports \(EN10MB \(1\), RAW/);
+    }
+  });
+
   it('refuses a .wasm compiled for another link type, naming both, before writing anything', () => {
     const wasm = join(tmp, 'web-en10mb.wasm');
     expect(run('compile', sample('web.fpl'), '-o', wasm).code).toBe(0);
