@@ -17,7 +17,7 @@ import { compileFilterCached, defaultCacheDir } from '../vm/cache.js';
 import { compileInChild } from '../vm/compile-process.js';
 import { CaptureError } from '../drivers/types.js';
 import { openCaptureFile } from '../drivers/capture.js';
-import { LINK_TYPES, linkTypeInfo, resolveLinkType } from '../lang/ir/linktypes.js';
+import { linkTypeInfo, resolveLinkType, supportedLinkTypes } from '../lang/ir/linktypes.js';
 
 // commander through require: loaded as CommonJS it costs half what an ES import of it does (~7 ms of start-up).
 const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
@@ -187,10 +187,7 @@ function peekCapture(path: string): { linkType: number; snaplen: number } {
   }
   try {
     const { linkType, snaplen } = src.info;
-    if (!linkTypeInfo(linkType)) {
-      const names = [...new Set(LINK_TYPES.map((l) => `${l.name} (${l.dlt})`))].join(', ');
-      throw new CaptureError(`${path}: its link type ${linkType} is not one fplc supports (${names})`);
-    }
+    if (!linkTypeInfo(linkType)) throw new CaptureError(`${path}: its link type ${linkType} is not one fplc supports (${supportedLinkTypes()})`);
     return { linkType, snaplen };
   } finally {
     src.close();

@@ -31,10 +31,13 @@ interface Iface extends PcapngInterface {
   readonly direct: boolean;
 }
 
-/** A little-endian IDB as the general reader parses it; undefined where it would report an error. */
-function parseInterface(b: Uint8Array, h: number, len: number, filterLinkType: number): Iface | undefined {
+/**
+ * A little-endian IDB as the general reader parses it; undefined where it would report an error.
+ * Without `filterLinkType`, its packets are direct (the first interface of a device's file).
+ */
+function parseInterface(b: Uint8Array, h: number, len: number, filterLinkType?: number): Iface | undefined {
   const iface = parseInterfaceBlock(b, h, len, false);
-  return typeof iface === 'string' ? undefined : { ...iface, direct: linkTypeName(iface.linkType) === linkTypeName(filterLinkType) };
+  return typeof iface === 'string' ? undefined : { ...iface, direct: linkTypeName(iface.linkType) === linkTypeName(filterLinkType ?? iface.linkType) };
 }
 
 export class DirectPcapngFile {
@@ -83,13 +86,11 @@ export class DirectPcapngFile {
       if (idbLen < 20 || idbLen % 4 !== 0 || idbLen > MAX_META_BLOCK_BYTES) return undefined;
       const idb = at(shbLen, idbLen);
       if (!idb || u32le(idb, idbLen - 4) !== idbLen) return undefined;
-      const own = parseInterfaceBlock(idb, 0, idbLen, false);
-      if (typeof own === 'string') return undefined;
-      const forLinkType = filterLinkType ?? own.linkType;
-      const first: Iface = { ...own, direct: linkTypeName(own.linkType) === linkTypeName(forLinkType) };
+      const first = parseInterface(idb, 0, idbLen, filterLinkType);
+      if (!first) return undefined;
       const info: CaptureInfo = { format: 'pcapng', linkType: first.linkType, snaplen: first.snaplen, nanoseconds: true, bigEndian: false };
       keep = true;
-      return new DirectPcapngFile(path, fd, size, info, first, shbLen + idbLen, forLinkType);
+      return new DirectPcapngFile(path, fd, size, info, first, shbLen + idbLen, filterLinkType ?? first.linkType);
     } finally {
       if (!keep) closeSync(fd);
     }

@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CompileError, type Diagnostic } from '../lang/diagnostics.js';
 import type { CompileOptions } from './compile.js';
 import type { CompiledFilter } from './filter.js';
-import { loadFilterWithWarnings } from './load.js';
+import { loadCompiled } from './load.js';
 
 export type Request = { source: string; opts: Omit<CompileOptions, 'externs'> };
 export type Reply =
@@ -30,7 +30,7 @@ export async function compileInChild(source: string, opts: CompileOptions = {}):
   if (opts.externs?.length || !import.meta.url.endsWith('.js')) return inProcess(source, opts);
   const reply = await askChild({ source, opts });
   if (!reply) return inProcess(source, opts);
-  if (reply.ok) return loadFilterWithWarnings(Buffer.from(reply.wasm, 'base64'), reply.warnings);
+  if (reply.ok) return loadCompiled(Buffer.from(reply.wasm, 'base64'), [], reply.warnings);
   if ('diagnostics' in reply) throw new CompileError(reply.diagnostics, reply.source);
   // The API's option errors are RangeError and TypeError; keep the class callers test for.
   const Cls = reply.name === 'RangeError' ? RangeError : reply.name === 'TypeError' ? TypeError : Error;

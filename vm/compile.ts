@@ -16,7 +16,7 @@ import { lengthGuard } from '../lang/ir/lengthguard.js';
 import { externTable } from '../hostfns/registry.js';
 import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, type ExternImpl } from './abi.js';
 import { CompiledFilter } from './filter.js';
-import { loadFilter, mapiExternImpls } from './load.js';
+import { loadCompiled, loadFilter } from './load.js';
 
 export { loadFilter };
 
@@ -132,8 +132,7 @@ export async function compileProgram(program: Program, opts: { snaplen?: number;
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),
   });
-  const externs = [...await mapiExternImpls(mod.wasm), ...(opts.externs ?? [])];
-  return CompiledFilter.load(mod.wasm, { externs, warnings: opts.warnings ?? [] });
+  return loadCompiled(mod.wasm, opts.externs ?? [], opts.warnings ?? []);
 }
 
 /** Source → loaded filter. */

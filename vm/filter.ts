@@ -10,7 +10,7 @@
  */
 import type { Diagnostic } from '../lang/diagnostics.js';
 import { openCapture, openCaptureFile } from '../drivers/capture.js';
-import type { DirectPcapFile } from '../drivers/pcap-direct.js';
+import { DirectPcapFile } from '../drivers/pcap-direct.js';
 import type { DirectPcapngFile } from '../drivers/pcapng-direct.js';
 import { CaptureError, type CaptureSource } from '../drivers/types.js';
 import { externTable } from '../hostfns/registry.js';
@@ -53,6 +53,13 @@ export interface LoadOptions {
  * given (pcapng read in place): then record i's header is at records[offsets[i]].
  */
 export type BatchCallback = (records: Uint8Array, results: Uint32Array, count: number, offsets?: Uint32Array) => boolean | void;
+
+/**
+ * What one batch of the direct path did: the packets it ran, the bytes of a partial record or
+ * block it carried to the start of the batch area; `end` of the file, `stopped` by the
+ * callback, or `fallback`: the general reader must go on from here.
+ */
+export interface DirectBatch { packets: number; carry: number; end?: boolean; stopped?: boolean; fallback?: boolean }
 
 export function readModuleMeta(module: WebAssembly.Module): ModuleMeta {
   const sections = WebAssembly.Module.customSections(module, CUSTOM_SECTION);
@@ -199,24 +206,27 @@ export class CompiledFilter {
   }
 
   /**
-   * Filters a pcap file read chunk by chunk straight into the batch area, the module walking
-   * the records in place (drivers/pcap-direct.ts). Where the direct path cannot go on — a record
-   * longer than the snaplen, a malformed or truncated record — the general reader takes over at
-   * that record, so results and errors are exactly those of runSource.
+   * Filters a pcap or pcapng file read chunk by chunk straight into the batch area
+   * (directBatch). Where the direct path cannot go on — a record longer than the snaplen, a
+   * block it leaves, a malformed or truncated record — the general reader takes over at that
+   * record, so results and errors are exactly those of runSource.
    */
-  runDirect(file: DirectPcapFile, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
+  runDirect(file: DirectPcapFile | DirectPcapngFile, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
     this.checkLinkType(file.info.linkType);
     let carry = 0;
     let packets = 0;
     for (;;) {
-      const b = this.runDirectBatch(file, carry, onBatch);
+      const b = this.directBatch(file, carry, onBatch);
       packets += b.packets;
       if (b.stopped || b.end) return { packets };
-      if (b.fallback) {
-        return this.generalReaderFrom(file.path, onBatch, packets);
-      }
+      if (b.fallback) return this.generalReaderFrom(file.path, onBatch, packets);
       carry = b.carry;
     }
+  }
+
+  /** One batch of the direct path for the file's format (runDirectBatch, runDirectPcapngBatch). */
+  directBatch(file: DirectPcapFile | DirectPcapngFile, carry: number, onBatch: BatchCallback): DirectBatch {
+    return file instanceof DirectPcapFile ? this.runDirectBatch(file, carry, onBatch) : this.runDirectPcapngBatch(file, carry, onBatch);
   }
 
   /**
@@ -227,8 +237,7 @@ export class CompiledFilter {
    * far. Successive calls may use different filters that share one memory (a MAPI device
    * recompiling mid-trace): the carried bytes live in that memory.
    */
-  runDirectBatch(file: DirectPcapFile, carry: number, onBatch: BatchCallback):
-    { packets: number; carry: number; end?: boolean; stopped?: boolean; fallback?: boolean } {
+  runDirectBatch(file: DirectPcapFile, carry: number, onBatch: BatchCallback): DirectBatch {
     const { batchOff, batchBytes, resultsOff } = this.meta;
     this.words[CTRL_RECORD_LIMIT / 4] = file.info.snaplen;
     const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
@@ -246,36 +255,16 @@ export class CompiledFilter {
   }
 
   /**
-   * Filters a pcapng file read chunk by chunk straight into the batch area: the driver rewrites
-   * each packet block's fixed fields into a record header in place and lists the records in the
-   * index area, and one `run_index` call runs them (drivers/pcapng-direct.ts). From the first
-   * block the direct path does not take, the general reader goes on, skipping the packets
-   * already run, so results and errors are exactly those of runSource. A module without
-   * run_index goes through the general reader.
-   */
-  runDirectPcapng(file: DirectPcapngFile, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
-    this.checkLinkType(file.info.linkType);
-    let carry = 0;
-    let packets = 0;
-    for (;;) {
-      const b = this.runDirectPcapngBatch(file, carry, onBatch);
-      packets += b.packets;
-      if (b.stopped || b.end) return { packets };
-      if (b.fallback) return this.generalReaderFrom(file.path, onBatch, packets);
-      carry = b.carry;
-    }
-  }
-
-  /**
    * One batch of the pcapng direct path, as runDirectBatch is of the pcap one: reads the next
-   * chunk behind the `carry` bytes the previous call left, indexes and runs its packet blocks,
-   * and moves the partial last block to the start (the new carry). `fallback`: the direct path
+   * chunk behind the `carry` bytes the previous call left; the driver rewrites each packet
+   * block's fixed fields into a record header in place and lists the records in the index area
+   * (drivers/pcapng-direct.ts), and one `run_index` call runs them; the partial last block moves
+   * to the start (the new carry). `fallback`: the direct path
    * cannot go on — a block it leaves, a record the module refused, the file ending inside a
    * block, a block larger than the batch area, a module without run_index — and the caller
    * continues with the general reader, skipping the packets run so far.
    */
-  runDirectPcapngBatch(file: DirectPcapngFile, carry: number, onBatch: BatchCallback):
-    { packets: number; carry: number; end?: boolean; stopped?: boolean; fallback?: boolean } {
+  runDirectPcapngBatch(file: DirectPcapngFile, carry: number, onBatch: BatchCallback): DirectBatch {
     const { batchOff, batchBytes, resultsOff, indexOff } = this.meta;
     if (this.runIndex === undefined || indexOff === undefined) return { packets: 0, carry: 0, fallback: true };
     const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);

@@ -10,19 +10,22 @@ import { CompiledFilter } from './filter.js';
 /** Loads a module compiled ahead of time (`fpl compile`, CompiledFilter.wasm). No binaryen. */
 export function loadFilter(wasm: Uint8Array, opts: { externs?: readonly ExternImpl[] } = {}): Promise<CompiledFilter> {
   if (!(wasm instanceof Uint8Array)) throw new TypeError('loadFilter takes the module bytes as a Uint8Array');
-  return mapiExternImpls(wasm).then((mapi) => CompiledFilter.load(wasm, { externs: [...mapi, ...(opts.externs ?? [])] }));
+  return loadCompiled(wasm, opts.externs ?? [], []);
 }
 
-/** loadFilter for a module compiled elsewhere (compile-process.ts), keeping its compile warnings. */
-export async function loadFilterWithWarnings(wasm: Uint8Array, warnings: Diagnostic[]): Promise<CompiledFilter> {
-  return CompiledFilter.load(wasm, { externs: await mapiExternImpls(wasm), warnings });
+/**
+ * Instantiates freshly compiled module bytes (compileProgram, compile-process.ts) or loaded
+ * ones, with the MAPI externs they mention, the application's externs and compile warnings.
+ */
+export async function loadCompiled(wasm: Uint8Array, externs: readonly ExternImpl[], warnings: Diagnostic[]): Promise<CompiledFilter> {
+  return CompiledFilter.load(wasm, { externs: [...await mapiExternImpls(wasm), ...externs], warnings });
 }
 
 /**
  * The JavaScript parts of MAPI functions a program calls as EXTERN("NAME", …) (externs named
  * `mapi:NAME`), loaded only for modules that mention them.
  */
-export async function mapiExternImpls(wasm: Uint8Array): Promise<readonly ExternImpl[]> {
+async function mapiExternImpls(wasm: Uint8Array): Promise<readonly ExternImpl[]> {
   if (!Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).includes('mapi:')) return [];
   return (await import('./mapi/externs.js')).MAPI_EXTERN_IMPLS;
 }

@@ -86,9 +86,8 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
       opts.onProgress?.(packets, matched);
       return done ? false : undefined;
     };
-    const result = direct ? filter.runDirect(direct, onBatch)
-      : directNg ? filter.runDirectPcapng(directNg, onBatch)
-      : filter.runSource(source as CaptureSource, onBatch);
+    const directFile = direct ?? directNg;
+    const result = directFile ? filter.runDirect(directFile, onBatch) : filter.runSource(source as CaptureSource, onBatch);
     return { packets, matched, codes, fuelExhausted: filter.fuelExhausted - fuelBefore,
       ...(result.error && !done ? { error: result.error } : {}) };
   } finally {

@@ -83,11 +83,12 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
       const params = binaryen.createType(new Array(1 + externArity(program, id)).fill(I32));
       m.addFunctionImport(externImportName(id), 'env', externImportName(id), params, I32);
     });
-    const filter = new FilterEmitter(m, program, meta.stateOff, opts.memoryTables === false ? undefined : meta.pages * PAGE_BYTES);
+    const tablesInCode = opts.memoryTables === false;
+    const filter = new FilterEmitter(m, program, meta.stateOff, tablesInCode ? undefined : meta.pages * PAGE_BYTES);
     filter.emitFunction('filter');
     // SIMD only where a search needs it, so other modules load on engines without it.
     if (filter.searches.used) m.setFeatures(m.getFeatures() | binaryen.Features.SIMD128);
-    const large = irSize(program.body, opts.memoryTables === false) > LARGE_PROGRAM_NODES;
+    const large = irSize(program.body, tablesInCode) > LARGE_PROGRAM_NODES;
     // Each loop gets its own copy of a small filter, which the optimizer then inlines into it
     // (a function with one caller is always inlined); a large one is optimized once and called.
     const walkFilter = large ? 'filter' : copyFunction(m, 'filter', 'filter_walk');

@@ -58,8 +58,12 @@ export function resolveLinkType(spec: number | string | undefined): number {
     dlt = LINK_TYPES.find((l) => l.name === n || l.aliases?.includes(n))?.dlt;
   }
   if (dlt === undefined || !linkTypeInfo(dlt)) {
-    const names = [...new Set(LINK_TYPES.map((l) => `${l.name} (${l.dlt})`))].join(', ');
-    throw new RangeError(`unsupported link type ${JSON.stringify(spec)}; supported: ${names}`);
+    throw new RangeError(`unsupported link type ${JSON.stringify(spec)}; supported: ${supportedLinkTypes()}`);
   }
   return dlt;
+}
+
+/** The link types fplc compiles for, as `NAME (DLT)`, for error messages. */
+export function supportedLinkTypes(): string {
+  return [...new Set(LINK_TYPES.map((l) => `${l.name} (${l.dlt})`))].join(', ');
 }

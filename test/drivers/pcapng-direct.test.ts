@@ -1,5 +1,5 @@
 /**
- * pcapng files filtered in place (drivers/pcapng-direct.ts, CompiledFilter.runDirectPcapng) give
+ * pcapng files filtered in place (drivers/pcapng-direct.ts, CompiledFilter.runDirect) give
  * exactly what the general reader gives, packet by packet: the record each packet becomes
  * (timestamp, lengths, bytes), its result, the packet count and the error (message, offset),
  * on the corpus's pcapng files, pcapng conversions of its pcap files, and random well-formed
@@ -91,7 +91,7 @@ async function outcomes(path: string, linkType: number): Promise<{ general: Outc
   if (!file) return { general, direct: undefined };
   const direct: Outcome = { packets: [], count: 0, inPlace: 0 };
   settle(direct, () => {
-    try { return f.runDirectPcapng(file, collector(direct)); } finally { file.close(); }
+    try { return f.runDirect(file, collector(direct)); } finally { file.close(); }
   });
   return { general, direct };
 }

@@ -402,15 +402,19 @@ function pcapHead(expr: string): { head: Stmt; sites: Expr[] } {
   return { head, sites: sitesOf(head) };
 }
 
+/** A generated head whose K tests are `== SITE_K`: with chance `filter`, a filter of `terms` terms (filterHead). */
+function siteHead(seed: number, filter: number, terms: number): Stmt {
+  const r = new Rng(seed);
+  const at: At = { K: SITE_K, lb: 0, flow: 1, lab: 10 };
+  return (r.chance(filter) ? filterHead(r, genHead(r, terms)) : genHead(r, 3))(at);
+}
+
 describe('whether a head can complete with its K tests false', () => {
-  const K = SITE_K;
 
   it('is a proof: a head it says cannot complete never does, on any packet', () => {
     let proofs = 0;
     fc.assert(fc.property(seeds, ([seed, packetSeed]) => {
-      const r = new Rng(seed);
-      const at: At = { K, lb: 0, flow: 1, lab: 10 };
-      const head = (r.chance(0.5) ? filterHead(r, genHead(r, 2)) : genHead(r, 3))(at);
+      const head = siteHead(seed, 0.5, 2);
       const sites = new Set(sitesOf(head));
       if (mayComplete(head, sites)) return;
       proofs++;
@@ -440,14 +444,10 @@ describe('whether a head can complete with its K tests false', () => {
 });
 
 describe('whether a K test, reached and true, decides that the head completes', () => {
-  const K = SITE_K;
-
   it('is a proof: whenever such a site is evaluated and true, the head falls through its end', () => {
     let proofs = 0;
     fc.assert(fc.property(seeds, ([seed, packetSeed]) => {
-      const r = new Rng(seed);
-      const at: At = { K, lb: 0, flow: 1, lab: 10 };
-      const head = (r.chance(0.6) ? filterHead(r, genHead(r, 1)) : genHead(r, 3))(at);
+      const head = siteHead(seed, 0.6, 1);
       for (const site of sitesOf(head)) {
         if (!completesWhenTrue(head, site)) continue;
         proofs++;

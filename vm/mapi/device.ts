@@ -635,9 +635,7 @@ export class MapiDevice {
   /** Runs the next batch of the trace (one per tick: readers and connects run in between); false at its end. */
   private runBatch(filter: CompiledFilter): boolean {
     if (this.direct) {
-      const b = this.direct instanceof DirectPcapFile
-        ? filter.runDirectBatch(this.direct, this.carry, ignoreBatch)
-        : filter.runDirectPcapngBatch(this.direct, this.carry, ignoreBatch);
+      const b = filter.directBatch(this.direct, this.carry, ignoreBatch);
       this.directPackets += b.packets;
       if (!b.fallback) {
         this.carry = b.carry;
