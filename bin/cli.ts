@@ -3,10 +3,12 @@
  * the language from the arguments, and calls the library.
  *
  * Exit codes: 0 ok, 1 program error (compile error, bad program), 2 usage, 3 bad capture.
+ *
+ * bin/fpl.js runs this file from the bundle `npm run build` makes of it (dist/cli/, see
+ * scripts/bundle-cli.mjs): the ES imports below cost start-up only unbundled.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { Command as CommandType } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CompileError, formatDiagnostic, type Diagnostic } from '../lang/diagnostics.js';
 // Not ../index.js: the CLI loads only what it runs. Running a .wasm or a cached module loads
 // neither the compiler (vm/compile.ts, imported where a command compiles) nor the MAPI layer.
@@ -18,10 +20,6 @@ import { compileInChild } from '../vm/compile-process.js';
 import { CaptureError } from '../drivers/types.js';
 import { openCaptureFile } from '../drivers/capture.js';
 import { linkTypeInfo, resolveLinkType, supportedLinkTypes } from '../lang/ir/linktypes.js';
-
-// commander through require: loaded as CommonJS it costs half what an ES import of it does (~7 ms of start-up).
-const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
-type Command = CommandType;
 
 const compiler = () => import('../vm/compile.js');
 

@@ -50,7 +50,7 @@ const LINKTYPE_TO_DLT: Record<number, number> = { 100: 11, 101: 12, 106: 19 };
 let addon: Addon | undefined;
 let unavailable: string | undefined;
 
-/** The addon sits at <project>/native/…; this file runs from <project>/drivers or <project>/dist/drivers. */
+/** The addon sits at <project>/native/…; this file runs from <project>/drivers, <project>/dist/drivers or the CLI's bundle <project>/dist/cli. */
 function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   return [resolve(here, '..', ADDON_FILE), resolve(here, '..', '..', ADDON_FILE)];
@@ -116,8 +116,9 @@ export function pcapCompile(expr: string, opts: PcapCompileOptions): PcapCompile
  * the reason, and this process goes on.
  */
 export function pcapCompileIsolated(expr: string, opts: PcapCompileOptions, timeoutMs = 30_000): PcapCompileResult & { aborted?: true } {
-  const script = fileURLToPath(import.meta.url);
-  if (!script.endsWith('.js')) return pcapCompile(expr, opts);   // under a TypeScript test runner: only here
+  if (!import.meta.url.endsWith('.js')) return pcapCompile(expr, opts);   // under a TypeScript test runner: only here
+  // This file as a script, named from its directory: dist/drivers/ or the CLI's bundle, dist/cli/.
+  const script = fileURLToPath(new URL('../drivers/libpcap.js', import.meta.url));
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;   // Node would load the bundle at boot; the child makes no TLS connection
   const r = spawnSync(process.execPath, [script], { input: JSON.stringify({ expr, opts }), timeout: timeoutMs, maxBuffer: 1 << 30, env, encoding: 'utf8' });

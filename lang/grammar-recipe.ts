@@ -17,7 +17,8 @@ import * as ohm from 'ohm-js';
 const ohmRecipes = ohm as unknown as { makeRecipe(recipe: unknown): ohm.Grammar };
 type WithRecipe = ohm.Grammar & { toRecipe(): string };
 
-export const RECIPE_DIR = new URL('./recipes/', import.meta.url);
+// Named from this file's directory, lang/ or dist/lang/, or the CLI's bundle dist/cli/.
+export const RECIPE_DIR = new URL('../lang/recipes/', import.meta.url);
 
 interface SavedRecipe { sourceHash: string; ohm: string; recipe: unknown }
 

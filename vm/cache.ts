@@ -21,13 +21,34 @@ export function defaultCacheDir(): string {
 
 let identity: string | undefined;
 /**
- * What distinguishes this compiler build: the package version and the size and mtime of every
- * built file (front ends, passes, backend, host functions all shape the module). Stat calls
- * only, a few milliseconds.
+ * What distinguishes this compiler build. `npm run build` stamps it in dist/build-id (a hash of
+ * every built file, scripts/bundle-cli.mjs); a stamp older than the files tsc wrote (tsc run
+ * alone) or a missing one is replaced by the package version and the size and mtime of every
+ * built file, which takes a few milliseconds of stat calls.
  */
 function compilerIdentity(): string {
-  if (identity) return identity;
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  identity ??= compilerIdentityOf(join(dirname(fileURLToPath(import.meta.url)), '..'));
+  return identity;
+}
+
+/** The identity of the build in `dist` (exported for tests; compilerIdentity memoizes this one's). */
+export function compilerIdentityOf(dist: string): string {
+  return stampedIdentity(dist) ?? statIdentity(dist);
+}
+
+function stampedIdentity(dist: string): string | undefined {
+  try {
+    const stamp = join(dist, 'build-id');
+    const stamped = statSync(stamp).mtimeMs;
+    // tsc rewrites every file it emits: a stamp older than these was not written after it.
+    if (['bin/cli.js', 'vm/compile.js'].some((f) => statSync(join(dist, f)).mtimeMs > stamped)) return undefined;
+    return `build:${readFileSync(stamp, 'utf8').trim()}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function statIdentity(dist: string): string {
   const parts: string[] = [];
   const walk = (dir: string): void => {
     let entries;
@@ -41,9 +62,8 @@ function compilerIdentity(): string {
       }
     }
   };
-  walk(root);
-  identity = createHash('sha256').update(parts.sort().join('|')).digest('hex');
-  return identity;
+  walk(dist);
+  return createHash('sha256').update(parts.sort().join('|')).digest('hex');
 }
 
 export function cacheKey(source: string, opts: CompileOptions): string {

@@ -9,7 +9,6 @@
  * from answering (it cannot be started, it dies) falls back to compiling in this process, so
  * the result never depends on the child.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CompileError, type Diagnostic } from '../lang/diagnostics.js';
 import type { CompileOptions } from './compile.js';
@@ -37,14 +36,21 @@ export async function compileInChild(source: string, opts: CompileOptions = {}):
   throw new Cls(reply.message);
 }
 
+/**
+ * The child's script: this file, named from its own directory, which is dist/vm/ or, in the
+ * CLI's bundle, dist/cli/ (scripts/bundle-cli.mjs): the bundle's chunks are not scripts.
+ */
+const childScript = () => fileURLToPath(new URL('../vm/compile-process.js', import.meta.url));
+
 /** Runs one request through a child; undefined when the child gave no reply. */
-export function askChild(request: Request): Promise<Reply | undefined> {
+export async function askChild(request: Request): Promise<Reply | undefined> {
+  const { spawn } = await import('node:child_process');   // on a miss only: a cached run starts without it
   return new Promise((resolve) => {
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;   // Node would load the bundle at boot (~50 ms); the child makes no TLS connection
     let child;
     try {
-      child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['pipe', 'pipe', 'inherit'], env });
+      child = spawn(process.execPath, [childScript()], { stdio: ['pipe', 'pipe', 'inherit'], env });
     } catch {
       resolve(undefined);
       return;
