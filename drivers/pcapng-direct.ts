@@ -12,12 +12,15 @@
  * resolution, custom, unknown), each with the same length and trailer checks. Anything else —
  * a new section, a Simple or obsolete Packet Block, another link type, any malformed or
  * truncated block — is left to the general reader, which the runtime switches to at that block.
+ * The runs of plain blocks (EPBs on interfaces with decimal timestamps, skipped blocks) are
+ * walked in WebAssembly (pcapng-index-wasm.ts); this file's loop decides every other block.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { u16le, u32le } from './bytes.js';
 import { readRange } from './pcap-direct.js';
 import { BT_EPB, BT_IDB, BT_PB, BT_SHB, BT_SPB, MAX_BLOCK_BYTES, MAX_META_BLOCK_BYTES, parseInterfaceBlock, type PcapngInterface } from './pcapng.js';
 import { convertTimestamp } from './timestamps.js';
+import { IFACE_ENTRY_BYTES, ifaceEntry, pcapngIndexer } from './pcapng-index-wasm.js';
 import type { CaptureInfo } from './types.js';
 import { linkTypeName } from '../vm/abi.js';
 
@@ -47,8 +50,6 @@ export class DirectPcapngFile {
   consumed = 0;
   /** After `index`: the block at `consumed` needs the general reader. */
   handover = false;
-  /** After `index`: record i's header is at chunk offset offsets[i]. */
-  offsets = new Uint32Array(0);
   private readonly ifaces: Iface[];
   private readonly ts = new Uint32Array(2);
 
@@ -105,20 +106,29 @@ export class DirectPcapngFile {
   }
 
   /**
-   * Walks the blocks of the chunk just read, bytes[start, start + avail) (its first byte is the
-   * start of a block, `start` a multiple of 4; `words` views the same memory), rewriting every
-   * EPB it takes into a record in place and writing the record's address to
+   * Walks the blocks of the chunk just read, bytes[start, start + avail) of `memory` (its first
+   * byte is the start of a block, `start` a multiple of 4; `bytes` and `words` view the memory),
+   * rewriting every EPB it takes into a record in place and writing the record's address to
    * words[indexWord + i]. Returns the number of records. Stops at the end of the chunk or at a
    * partial block (`consumed` tells where; the caller carries the rest over), or at a block the
-   * general reader must take (`handover`).
+   * general reader must take (`handover`). [tableOff, tableOff + tableBytes) is scratch memory
+   * for the interface table of the WebAssembly walk (pcapng-index-wasm.ts), which takes runs of
+   * plain blocks; this loop decides every other block, one at a time.
    */
-  index(bytes: Uint8Array, words: Uint32Array, start: number, avail: number, indexWord: number): number {
-    if (this.offsets.length < (avail >>> 5) + 1) this.offsets = new Uint32Array((avail >>> 5) + 1);   // an EPB has >= 32 bytes
-    const offsets = this.offsets, ifaces = this.ifaces, ts = this.ts;
+  index(memory: WebAssembly.Memory, bytes: Uint8Array, words: Uint32Array, start: number, avail: number, indexWord: number,
+    tableOff: number, tableBytes: number): number {
+    if (tableOff % 4 !== 0) throw new RangeError(`the interface table's offset ${tableOff} is not a multiple of 4`);
+    const ifaces = this.ifaces, ts = this.ts;
     const fileStart = this.pos - avail;
+    const fast = pcapngIndexer(memory);
+    const tableCap = Math.floor(tableBytes / IFACE_ENTRY_BYTES);
+    for (let i = 0; i < ifaces.length && i < tableCap; i++) this.writeEntry(words, tableOff, i);
+    const fileRoom = Math.min(this.size - fileStart, 0xffffffff);
     let off = 0, n = 0;
     this.handover = false;
     for (;;) {
+      off = fast.index(start, off, avail, fileRoom, (indexWord + n) * 4, tableOff, Math.min(ifaces.length, tableCap));
+      n += fast.count.value as number;
       if (avail - off < 8) break;
       const w = (start + off) >>> 2;
       const type = words[w]!, len = words[w + 1]!;
@@ -138,12 +148,12 @@ export class DirectPcapngFile {
         convertTimestamp(words[w + 3]!, words[w + 4]!, iface, ts);
         words[w + 3] = ts[0]!;
         words[w + 4] = ts[1]!;
-        words[indexWord + n] = start + off + EPB_RECORD_AT;
-        offsets[n++] = off + EPB_RECORD_AT;
+        words[indexWord + n++] = start + off + EPB_RECORD_AT;
       } else if (type === BT_IDB) {
         const iface = parseInterface(bytes, start + off, len, this.filterLinkType);
         if (!iface) { this.handover = true; break; }
         ifaces.push(iface);
+        if (ifaces.length <= tableCap) this.writeEntry(words, tableOff, ifaces.length - 1);
       } else if (type === BT_SPB || type === BT_PB) {
         this.handover = true;
         break;
@@ -152,6 +162,11 @@ export class DirectPcapngFile {
     }
     this.consumed = off;
     return n;
+  }
+
+  private writeEntry(words: Uint32Array, tableOff: number, i: number): void {
+    const iface = this.ifaces[i]!;
+    words.set(ifaceEntry(iface, iface.direct), (tableOff + i * IFACE_ENTRY_BYTES) >>> 2);
   }
 
   close(): void {

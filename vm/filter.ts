@@ -50,7 +50,8 @@ export interface LoadOptions {
 /**
  * Called after each batch: its records, their results (a view, valid during the call), and their
  * count. Return false to stop. The records lie back to back from records[0] unless `offsets` is
- * given (pcapng read in place): then record i's header is at records[offsets[i]].
+ * given (pcapng read in place): then `records` is the whole memory and record i's header is at
+ * records[offsets[i]].
  */
 export type BatchCallback = (records: Uint8Array, results: Uint32Array, count: number, offsets?: Uint32Array) => boolean | void;
 
@@ -99,6 +100,7 @@ export class CompiledFilter {
   readonly warnings: readonly Diagnostic[];
   private readonly bytes: Uint8Array;
   private readonly words: Uint32Array;
+  private readonly wasmMemory: WebAssembly.Memory;
   private readonly run: (start: number, end: number, out: number) => number;
   private readonly runIndex: ((start: number, end: number, index: number, count: number, out: number) => number) | undefined;
   private staged = 0;
@@ -106,6 +108,7 @@ export class CompiledFilter {
 
   private constructor(readonly wasm: Uint8Array, readonly meta: ModuleMeta, instance: WebAssembly.Instance,
     mem: WebAssembly.Memory, warnings: readonly Diagnostic[]) {
+    this.wasmMemory = mem;
     this.bytes = new Uint8Array(mem.buffer);
     this.words = new Uint32Array(mem.buffer);
     this.registers = new Uint32Array(mem.buffer, REGS_OFF, MAX_REGISTERS);
@@ -270,12 +273,15 @@ export class CompiledFilter {
     const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
     const avail = carry + got;
     if (avail === 0) return { packets: 0, carry: 0, end: true };
-    const count = file.index(this.bytes, this.words, batchOff, avail, indexOff / 4);
+    // Index entries fill at most the first eighth of batchBytes of the index area (an EPB has
+    // >= 32 bytes, an entry 4); the rest of the area (batchBytes / 4) is the driver's scratch.
+    const scratch = Math.ceil(batchBytes / 8 / 16) * 16;
+    const count = file.index(this.wasmMemory, this.bytes, this.words, batchOff, avail, indexOff / 4, indexOff + scratch, batchBytes / 4 - scratch);
     let n = 0;
     if (count > 0) {
       this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;   // the driver has checked every caplen against its interface's snaplen
       n = this.runIndex(batchOff, batchOff + file.consumed, indexOff, count, resultsOff);
-      if (onBatch(this.bytes.subarray(batchOff, batchOff + file.consumed), this.results(n), n, file.offsets.subarray(0, n)) === false) {
+      if (onBatch(this.bytes, this.results(n), n, this.words.subarray(indexOff / 4, indexOff / 4 + n)) === false) {
         return { packets: n, carry: 0, stopped: true };
       }
       if (n < count) return { packets: n, carry: 0, fallback: true };   // the module refused a record: the general reader decides about it
