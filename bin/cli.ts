@@ -305,9 +305,22 @@ function programOptions(cmd: Command): Command {
     .option('--fuel <n>', 'loop iterations allowed per packet (default 65536)');
 }
 
+/** `fplc 0.1.0 (Node v20.20.2)`: the version in fplc's package.json (above bin/, or two levels above dist/bin/ and dist/cli/). */
+function versionLine(): string {
+  let version = 'unknown';
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'fplc' && pkg.version) { version = pkg.version; break; }
+    } catch { /* not there */ }
+  }
+  return `fplc ${version} (Node ${process.version})`;
+}
+
 export function makeProgram(): Command {
   const program = new Command('fpl')
     .description('Compile and run packet programs (FPL, libpcap expressions, classic BPF) as WebAssembly')
+    .version(versionLine(), '-V, --version', 'print fplc\'s version')
     .exitOverride()
     .showHelpAfterError('(fpl --help for usage)');
   const wrap = <T>(fn: (pos: string[], flags: T) => Promise<number>) =>

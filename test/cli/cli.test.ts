@@ -219,3 +219,14 @@ describe('fpl bench', () => {
     }
   });
 });
+
+describe('fpl --version', () => {
+  it('prints the package\'s version and exits 0', () => {
+    const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = run(flag);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(`fplc ${version} (Node ${process.version})`);
+    }
+  });
+});
