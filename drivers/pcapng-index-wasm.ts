@@ -58,8 +58,9 @@ const i32 = (v: number) => [0x41, ...sleb(v | 0)];
 const load = (offset: number) => [0x28, 2, ...uleb(offset)];    // i32.load align=4
 const store = (offset: number) => [0x36, 2, ...uleb(offset)];   // i32.store align=4
 const brIf = (depth: number) => [0x0d, ...uleb(depth)];
-const [ADD, SUB, MUL, AND, EQ, NE, LT_U, GT_U, GE_U] = [0x6a, 0x6b, 0x6c, 0x71, 0x46, 0x47, 0x49, 0x4b, 0x4f];
+const [ADD, SUB, MUL, AND, EQZ, EQ, NE, LT_U, GT_U, GE_U] = [0x6a, 0x6b, 0x6c, 0x71, 0x45, 0x46, 0x47, 0x49, 0x4b, 0x4f];
 const [I64_EXTEND_U, I64_SHL, I64_OR, I64_DIV_U, I64_MUL, I64_SUB, WRAP] = [0xad, 0x86, 0x84, 0x80, 0x7e, 0x7d, 0xa7];
+const i64 = (v: number) => [0x42, ...sleb(v)];
 const END = 0x0b;
 
 // Parameters, then locals.
@@ -74,12 +75,12 @@ function body(): number[] {
     // The interface's entry: inside the table, and taken here (units != 0).
     ...stopIf([...get(P), ...load(8), ...get(IFACES), GE_U], 2),
     ...get(TABLE), ...get(P), ...load(8), ...i32(IFACE_ENTRY_BYTES), MUL, ADD, ...set(E),
-    ...stopIf([...get(E), ...load(4), 0x45 /* i32.eqz */], 2),
+    ...stopIf([...get(E), ...load(4), EQZ], 2),
     ...stopIf([...get(P), ...load(20), ...tee(CAPLEN), ...get(E), ...load(0), GT_U], 2),
     ...stopIf([...get(CAPLEN), ...get(LEN), ...i32(32), SUB, GT_U], 2),
     // t = ts_high:ts_low in units; sec = t / units; the record gets sec + offset (mod 2^32) and
     // the remainder in nanoseconds.
-    ...get(P), ...load(12), I64_EXTEND_U, 0x42, ...sleb(32), I64_SHL, ...get(P), ...load(16), I64_EXTEND_U, I64_OR, ...set(T),
+    ...get(P), ...load(12), I64_EXTEND_U, ...i64(32), I64_SHL, ...get(P), ...load(16), I64_EXTEND_U, I64_OR, ...set(T),
     ...get(T), ...get(E), ...load(4), I64_EXTEND_U, I64_DIV_U, ...set(SEC),
     ...get(P), ...get(SEC), WRAP, ...get(E), ...load(12), ADD, ...store(12),
     ...get(P), ...get(T), ...get(SEC), ...get(E), ...load(4), I64_EXTEND_U, I64_MUL, I64_SUB, WRAP, ...get(E), ...load(8), MUL, ...store(16),
