@@ -4,7 +4,7 @@
  */
 import type { Expr, Stmt } from './ir.js';
 
-const STMT_KINDS: ReadonlySet<string> = new Set(['seq', 'if', 'for', 'break', 'block', 'exit', 'return', 'setreg', 'setmem', 'setlocal', 'setstate', 'eval']);
+const STMT_KINDS: ReadonlySet<string> = new Set(['seq', 'if', 'for', 'break', 'block', 'exit', 'return', 'setreg', 'setmem', 'setlocal', 'setstate', 'searchall', 'eval']);
 
 /** Whether an IR node is a statement (else an expression). */
 export const isStmt = (x: Stmt | Expr): x is Stmt => STMT_KINDS.has(x.k);
@@ -26,21 +26,39 @@ export function forEachSubExpr(e: Expr, f: (sub: Expr) => void): void {
   }
 }
 
-/** `e` with each direct sub-expression replaced by `f` of it (leaves are returned as they are). */
+/**
+ * `e` with each direct sub-expression replaced by `f` of it. Where `f` returns every part as it
+ * was, `e` itself is returned (leaves always are): passes over large programs (many flows on a
+ * device) copy only what they change.
+ */
 export function mapSubExprs(e: Expr, f: (sub: Expr) => Expr): Expr {
   switch (e.k) {
-    case 'mem': return { ...e, index: f(e.index) };
-    case 'load': return { ...e, off: f(e.off) };
-    case 'bin': case 'land': case 'lor': return { ...e, a: f(e.a), b: f(e.b) };
-    case 'neg': case 'bnot': case 'lnot': return { ...e, a: f(e.a) };
-    case 'cond': return { ...e, c: f(e.c), a: f(e.a), b: f(e.b) };
-    case 'hash': return { ...e, off: f(e.off), len: f(e.len), range: f(e.range) };
-    case 'extern': return { ...e, args: e.args.map(f) };
-    case 'inset': case 'lookup': return { ...e, e: f(e.e) };
-    case 'search': return { ...e, from: f(e.from), to: f(e.to) };
-    case 'state': return e.at ? { ...e, at: f(e.at) } : e;
+    case 'mem': { const index = f(e.index); return index === e.index ? e : { ...e, index }; }
+    case 'load': { const off = f(e.off); return off === e.off ? e : { ...e, off }; }
+    case 'bin': case 'land': case 'lor': { const a = f(e.a), b = f(e.b); return a === e.a && b === e.b ? e : { ...e, a, b }; }
+    case 'neg': case 'bnot': case 'lnot': { const a = f(e.a); return a === e.a ? e : { ...e, a }; }
+    case 'cond': { const c = f(e.c), a = f(e.a), b = f(e.b); return c === e.c && a === e.a && b === e.b ? e : { ...e, c, a, b }; }
+    case 'hash': {
+      const off = f(e.off), len = f(e.len), range = f(e.range);
+      return off === e.off && len === e.len && range === e.range ? e : { ...e, off, len, range };
+    }
+    case 'extern': { const args = mapSame(e.args, f); return args === e.args ? e : { ...e, args }; }
+    case 'inset': case 'lookup': { const x = f(e.e); return x === e.e ? e : { ...e, e: x }; }
+    case 'search': { const from = f(e.from), to = f(e.to); return from === e.from && to === e.to ? e : { ...e, from, to }; }
+    case 'state': { if (!e.at) return e; const at = f(e.at); return at === e.at ? e : { ...e, at }; }
     case 'const': case 'reg': case 'local': case 'meta': case 'field': return e;
   }
+}
+
+/** xs mapped by f; xs itself when f returns every element as it was. */
+function mapSame<T>(xs: readonly T[], f: (x: T) => T): T[] {
+  let out: T[] | undefined;
+  for (let i = 0; i < xs.length; i++) {
+    const y = f(xs[i]!);
+    if (out) out.push(y);
+    else if (y !== xs[i]) { out = xs.slice(0, i); out.push(y); }
+  }
+  return out ?? (xs as T[]);
 }
 
 /** Whether `e` or any expression inside it satisfies `p`. */
@@ -56,26 +74,49 @@ export const callsExtern = (e: Expr): boolean => someExpr(e, (x) => x.k === 'ext
 
 /**
  * `s` with each direct sub-statement replaced by `fs` of it and each of its own expressions by
- * `fe` of it (statements without parts are returned as they are).
+ * `fe` of it; `s` itself where every part comes back as it was (and for statements without parts).
  */
 export function mapSubStmts(s: Stmt, fs: (sub: Stmt) => Stmt, fe: (e: Expr) => Expr): Stmt {
   switch (s.k) {
-    case 'seq': return { ...s, body: s.body.map(fs) };
-    case 'if': return s.else ? { ...s, cond: fe(s.cond), then: fs(s.then), else: fs(s.else) } : { ...s, cond: fe(s.cond), then: fs(s.then) };
-    case 'for': return { ...s, init: fe(s.init), limit: fe(s.limit), body: fs(s.body) };
-    case 'block': return { ...s, body: fs(s.body) };
-    case 'return': case 'setreg': case 'setlocal': return { ...s, value: fe(s.value) };
-    case 'setstate': return s.at ? { ...s, at: fe(s.at), value: fe(s.value) } : { ...s, value: fe(s.value) };
-    case 'setmem': return { ...s, index: fe(s.index), value: fe(s.value) };
-    case 'eval': return { ...s, e: fe(s.e) };
-    case 'searchall': return { ...s, from: fe(s.from), to: fe(s.to) };
+    case 'seq': { const body = mapSame(s.body, fs); return body === s.body ? s : { ...s, body }; }
+    case 'if': {
+      const cond = fe(s.cond), then = fs(s.then);
+      if (!s.else) return cond === s.cond && then === s.then ? s : { ...s, cond, then };
+      const els = fs(s.else);
+      return cond === s.cond && then === s.then && els === s.else ? s : { ...s, cond, then, else: els };
+    }
+    case 'for': {
+      const init = fe(s.init), limit = fe(s.limit), body = fs(s.body);
+      return init === s.init && limit === s.limit && body === s.body ? s : { ...s, init, limit, body };
+    }
+    case 'block': { const body = fs(s.body); return body === s.body ? s : { ...s, body }; }
+    case 'return': case 'setreg': case 'setlocal': { const value = fe(s.value); return value === s.value ? s : { ...s, value }; }
+    case 'setstate': {
+      if (!s.at) { const value = fe(s.value); return value === s.value ? s : { ...s, value }; }
+      const at = fe(s.at), value = fe(s.value);
+      return at === s.at && value === s.value ? s : { ...s, at, value };
+    }
+    case 'setmem': { const index = fe(s.index), value = fe(s.value); return index === s.index && value === s.value ? s : { ...s, index, value }; }
+    case 'eval': { const e = fe(s.e); return e === s.e ? s : { ...s, e }; }
+    case 'searchall': { const from = fe(s.from), to = fe(s.to); return from === s.from && to === s.to ? s : { ...s, from, to }; }
     case 'break': case 'exit': return s;
   }
 }
 
 /** Calls `onExpr` on each of a statement's own expressions and `onStmt` on each sub-statement, in evaluation order. */
 export function forEachStmtPart(s: Stmt, onStmt: (sub: Stmt) => void, onExpr: (e: Expr) => void): void {
-  mapSubStmts(s, (sub) => { onStmt(sub); return sub; }, (e) => { onExpr(e); return e; });
+  switch (s.k) {
+    case 'seq': s.body.forEach(onStmt); return;
+    case 'if': onExpr(s.cond); onStmt(s.then); if (s.else) onStmt(s.else); return;
+    case 'for': onExpr(s.init); onExpr(s.limit); onStmt(s.body); return;
+    case 'block': onStmt(s.body); return;
+    case 'return': case 'setreg': case 'setlocal': onExpr(s.value); return;
+    case 'setstate': if (s.at) onExpr(s.at); onExpr(s.value); return;
+    case 'setmem': onExpr(s.index); onExpr(s.value); return;
+    case 'eval': onExpr(s.e); return;
+    case 'searchall': onExpr(s.from); onExpr(s.to); return;
+    case 'break': case 'exit': return;
+  }
 }
 
 /** Every expression of a statement tree rewritten by `fe` (which handles its own sub-expressions). */
