@@ -75,9 +75,17 @@ function readBytes(file: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError(`cannot read ${file}: ${fsReason(err)}`);
   }
 }
+
+/** A file system error as `no such file or directory (ENOENT)`, without Node's `ENOENT: …, open 'path'` wrapping. */
+function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = /^E\w+: ([^,]+)/.exec((err as Error)?.message ?? '')?.[1];
+  return code ? (why ? `${why} (${code})` : code) : String(err);
+}
+
 
 interface CommonFlags extends InputFlags {
   linkType?: string; memoryCells?: string; fuel?: string; snaplen?: string;
@@ -157,10 +165,20 @@ async function cmdRun(positionals: string[], flags: CommonFlags & { read?: strin
   const filter = await build(input, flags, capture, flags.cache !== false);
   const onProgress = progress();
   const opts: Parameters<typeof runFile>[2] = {};
-  if (flags.count !== undefined) opts.count = intFlag('-c', flags.count);
+  if (flags.count !== undefined) {
+    opts.count = intFlag('-c', flags.count);
+    if (opts.count === 0) throw new UsageError('-c takes a positive packet count, not 0');
+  }
   if (flags.write) opts.writeTo = flags.write;
   if (onProgress) opts.onProgress = onProgress;
-  const res = runFile(filter, flags.read, opts);
+  let res: RunFileResult;
+  try {
+    res = runFile(filter, flags.read, opts);
+  } catch (err) {
+    // runFile opens -w's file before it reads a packet: failing to is a usage error.
+    if (flags.write && (err as NodeJS.ErrnoException).path === flags.write) throw new UsageError(`cannot write ${flags.write}: ${fsReason(err)}`);
+    throw err;
+  }
   if (onProgress) process.stderr.write('\r\x1b[K');
   report(res, !!flags.json);
   if (res.error) {
@@ -177,10 +195,7 @@ function peekCapture(path: string): { linkType: number; snaplen: number } {
     src = openCaptureFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('E')) {
-      const why = /^E\w+: ([^,]+)/.exec((err as Error).message)?.[1];   // "ENOENT: no such file or directory, open '…'"
-      throw new CaptureError(`cannot read ${path}: ${why ? `${why} (${code})` : code}`);
-    }
+    if (typeof code === 'string' && code.startsWith('E')) throw new CaptureError(`cannot read ${path}: ${fsReason(err)}`);
     throw err;
   }
   try {

@@ -14,7 +14,7 @@ import { LinkTypeMismatchError, type CompiledFilter } from './filter.js';
 import { linkTypeName } from './abi.js';
 
 export interface RunFileOptions {
-  /** Stop after this many matched packets (tcpdump's -c). */
+  /** Stop after this many matched packets (tcpdump's -c), at least 1. */
   count?: number;
   /** Write matched packets to this pcap file. */
   writeTo?: string;
@@ -36,6 +36,9 @@ export interface RunFileResult {
 }
 
 export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFileOptions = {}): RunFileResult {
+  if (opts.count !== undefined && !(Number.isSafeInteger(opts.count) && opts.count >= 1)) {
+    throw new RangeError(`count must be a positive integer, got ${opts.count}`);
+  }
   // Little-endian pcap 2.4 and pcapng files are filtered in place; everything else through the general reader.
   const direct = opts.direct === false ? undefined : DirectPcapFile.open(capturePath);
   const directNg = opts.direct === false || direct ? undefined : DirectPcapngFile.open(capturePath, filter.linkType);

@@ -142,7 +142,7 @@ export function parseFilter(src: string): Node | undefined {
     const i = starts.findIndex((s) => s >= pos);
     const bad = i < 0 ? undefined : tokens[i];
     const offset = bad ? bad.offset : src.length;
-    const what = bad ? `'${src.slice(bad.offset, bad.offset + bad.length)}'` : 'the end of the expression';
+    const what = bad ? `'${src.slice(bad.offset, bad.offset + bad.length)}'` : 'end of the expression';
     throw new ParseError(`syntax error: unexpected ${what}`, offset, bad ? bad.length : 1, expectedFrom(m));
   }
   parsing = { src, tokens, starts, tokenAt };

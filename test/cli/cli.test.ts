@@ -144,6 +144,16 @@ describe('fpl compile, check, dump', () => {
       expect(missing.code).toBe(3);
       expect(missing.stderr).toMatch(/cannot read .*missing\.pcap: no such file or directory \(ENOENT\)/);
     }
+    const noProgram = run('run', join(tmp, 'missing.fpl'), '-r', sample('web.pcap'));
+    expect(noProgram.code).toBe(2);
+    expect(noProgram.stderr).toMatch(/cannot read .*missing\.fpl: no such file or directory \(ENOENT\)/);
+    // tcpdump too refuses -c 0.
+    const zero = run('run', '-e', 'tcp', '-r', sample('web.pcap'), '-c', '0');
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('-c takes a positive packet count');
+    const unwritable = run('run', '-e', 'tcp', '-r', sample('web.pcap'), '-w', join(tmp, 'no-such-dir', 'out.pcap'));
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toMatch(/cannot write .*out\.pcap: no such file or directory \(ENOENT\)/);
   });
 
   it('refuses a capture of a link type it does not support, naming the file, with exit 3', () => {

@@ -165,6 +165,7 @@ describe('pcapng read in place', () => {
       expect(got[0]!.matched).toBeGreaterThan(count ? count - 1 : 400);
       expect(got[0]).toEqual(got[1]);
     }
+    for (const count of [0, -1, 1.5]) expect(() => runFile(f, join(tmp, 'w.pcapng'), { count })).toThrow(RangeError);
   });
 
   it('hands over to the general reader where it must, with the same results and errors', async () => {
