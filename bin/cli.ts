@@ -161,15 +161,15 @@ function progress(): ((packets: number, matched: number) => void) | undefined {
 async function cmdRun(positionals: string[], flags: CommonFlags & { read?: string; write?: string; count?: string; json?: boolean; cache?: boolean }) {
   if (!flags.read) throw new UsageError('fpl run needs -r CAPTURE');
   const input = selectInput(positionals, flags, true);
-  const capture = peekCapture(flags.read);
-  const filter = await build(input, flags, capture, flags.cache !== false);
-  const onProgress = progress();
   const opts: Parameters<typeof runFile>[2] = {};
   if (flags.count !== undefined) {
     opts.count = intFlag('-c', flags.count);
     if (opts.count === 0) throw new UsageError('-c takes a positive packet count, not 0');
   }
   if (flags.write) opts.writeTo = flags.write;
+  const capture = peekCapture(flags.read);
+  const filter = await build(input, flags, capture, flags.cache !== false);
+  const onProgress = progress();
   if (onProgress) opts.onProgress = onProgress;
   let res: RunFileResult;
   try {
