@@ -15,6 +15,7 @@
  */
 import type { Expr, Program } from './ir.js';
 import { balancedChain as chain, callsExtern, flattenChain as flatten, mapStmtExprs, mapSubExprs } from './walk.js';
+import { irEqual, irHash } from './equal.js';
 
 
 interface Guarded { atom: string; c: number; guard: Expr; rest: Expr[] }
@@ -29,7 +30,7 @@ function guardOf(term: Expr): Guarded | undefined {
   return { atom: JSON.stringify(x), c, guard: g, rest: conj.slice(1) };
 }
 
-function regroupRun(run: Guarded[]): Expr[] {
+function regroupRun(run: Guarded[], pure: boolean): Expr[] {
   const groups = new Map<number, Guarded[]>();
   for (const g of run) {
     const list = groups.get(g.c);
@@ -42,17 +43,21 @@ function regroupRun(run: Guarded[]): Expr[] {
     if (bare === 0) return kept[0]!.guard;
     const alts = kept.map((m) => (m.rest.length ? chain('land', m.rest) : { k: 'const', v: 1 } as Expr));
     // The alternatives may share guards of their own (`port 1 or port 2 …`: the fragment test
-    // under each protocol test): regroup them too.
-    return { k: 'land', a: members[0]!.guard, b: alts.length > 1 ? regroupOr(chain('lor', alts)) : alts[0]! } as Expr;
+    // under each protocol test): regroup their disjunction too. Each alternative is regrouped
+    // already (the terms were before their run was), so only the new disjunction is: regrouping
+    // them again at every level made a deep list's cost grow with the square of its depth.
+    return { k: 'land', a: members[0]!.guard, b: alts.length > 1 ? regroupTerms(flatten(chain('lor', alts), 'lor'), pure) : alts[0]! } as Expr;
   });
 }
 
 /**
  * A disjunction's terms (free of externs) rewritten run by run: each maximal run of adjacent
- * terms guarded by one atom goes through `rewrite`, every other term stays as it is.
+ * terms guarded by one atom goes through `rewrite`, every other term stays as it is. `pure`:
+ * the caller knows that no term calls an extern (checked once for a whole expression, not at
+ * every level of a deep one).
  */
-function byRuns(terms: Expr[], rewrite: (run: Guarded[]) => Expr[]): Expr {
-  if (terms.some(callsExtern)) return chain('lor', terms);
+function byRuns(terms: Expr[], pure: boolean, rewrite: (run: Guarded[]) => Expr[]): Expr {
+  if (!pure && terms.some(callsExtern)) return chain('lor', terms);
   const out: Expr[] = [];
   let run: Guarded[] = [];
   const flush = () => {
@@ -69,17 +74,22 @@ function byRuns(terms: Expr[], rewrite: (run: Guarded[]) => Expr[]): Expr {
   return chain('lor', out);
 }
 
-function regroupOr(e: Expr): Expr {
-  return byRuns(flatten(e, 'lor').map(regroupExpr), (run) => (run.length > 1 ? regroupRun(run) : [chainTerm(run[0]!)]));
+function regroupOr(e: Expr, pure: boolean): Expr {
+  return regroupTerms(flatten(e, 'lor').map((t) => regroupExpr(t, pure)), pure);
+}
+
+/** A disjunction of terms that are regrouped themselves, regrouped. */
+function regroupTerms(terms: Expr[], pure: boolean): Expr {
+  return byRuns(terms, pure, (run) => (run.length > 1 ? regroupRun(run, pure) : [chainTerm(run[0]!)]));
 }
 
 const chainTerm = (g: Guarded): Expr => (g.rest.length ? chain('land', [g.guard, ...g.rest]) : g.guard);
 
-export function regroupExpr(e: Expr): Expr {
+export function regroupExpr(e: Expr, pure = !callsExtern(e)): Expr {
   switch (e.k) {
-    case 'lor': return regroupOr(e);
-    case 'land': return chain('land', flatten(e, 'land').map(regroupExpr));
-    default: return mapSubExprs(e, regroupExpr);
+    case 'lor': return regroupOr(e, pure);
+    case 'land': return chain('land', flatten(e, 'land').map((t) => regroupExpr(t, pure)));
+    default: return mapSubExprs(e, (t) => regroupExpr(t, pure));
   }
 }
 
@@ -94,23 +104,31 @@ export function regroupExpr(e: Expr): Expr {
  * forms. Done once the regrouping is complete, because a disjunction as a guard hides the
  * term from the regrouping of the disjunctions around it.
  */
-export function shareRests(e: Expr): Expr {
-  if (e.k !== 'lor') return mapSubExprs(e, shareRests);
+export function shareRests(e: Expr, pure = !callsExtern(e)): Expr {
+  if (e.k !== 'lor') return mapSubExprs(e, (t) => shareRests(t, pure));
   // The whole chain at once: a nested part of it shared first would hide its terms.
-  return byRuns(flatten(e, 'lor').map(shareRests), (run) => {
+  return byRuns(flatten(e, 'lor').map((t) => shareRests(t, pure)), pure, (run) => {
     const distinct = new Set(run.map((g) => g.c)).size === run.length;
     if (run.length < 2 || !distinct || run.some((g) => !g.rest.length)) return run.map(chainTerm);
-    const byRest = new Map<string, { guards: Expr[]; rest: Expr }>();
+    // Rests grouped by structural equality, in order of first appearance (their trees can be
+    // large: the whole port list under each protocol test).
+    const groups: { guards: Expr[]; rest: Expr }[] = [];
+    const byHash = new Map<number, { guards: Expr[]; rest: Expr }[]>();
     for (const g of run) {
       const rest = chain('land', g.rest);
-      const key = JSON.stringify(rest);
-      const shared = byRest.get(key);
-      if (shared) shared.guards.push(g.guard); else byRest.set(key, { guards: [g.guard], rest });
+      const h = irHash(rest);
+      const bucket = byHash.get(h) ?? [];
+      const shared = bucket.find((x) => irEqual(x.rest, rest));
+      if (shared) { shared.guards.push(g.guard); continue; }
+      const group = { guards: [g.guard], rest };
+      bucket.push(group);
+      byHash.set(h, bucket);
+      groups.push(group);
     }
-    return [...byRest.values()].map(({ guards, rest }): Expr => ({ k: 'land', a: chain('lor', guards), b: rest }));
+    return groups.map(({ guards, rest }): Expr => ({ k: 'land', a: chain('lor', guards), b: rest }));
   });
 }
 
 export function regroupDisjunctions(p: Program): Program {
-  return { ...p, body: mapStmtExprs(p.body, (e) => shareRests(regroupExpr(e))) };
+  return { ...p, body: mapStmtExprs(p.body, (e) => { const pure = !callsExtern(e); return shareRests(regroupExpr(e, pure), pure); }) };
 }

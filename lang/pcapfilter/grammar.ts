@@ -33,7 +33,8 @@ export const PCAP_GRAMMAR_SOURCE = String.raw`
 PcapFilter {
   Prog = Expr?
   Expr = Term ExprTail*
-  ExprTail = (k_and | k_or) (Term | Id)
+  ExprTail = (k_and | k_or) Operand
+  Operand = Term | Id
   Not = k_not | "!" ~"="
   Term = Not Term  -- not
        | Head Id  -- head
@@ -120,10 +121,21 @@ export class ParseError extends Error {
 
 const CLASS_WORD: Record<string, string> = { NUM: 'NUM', HID: 'HID', HID6: 'HIDSIX', EID: 'EID', AID: 'AID', ID: 'ID' };
 
-/** Parses a filter expression; returns undefined for an empty one (which accepts every packet). */
-export function parseFilter(src: string): Node | undefined {
+/**
+ * Parses a filter expression; returns undefined for an empty one (which accepts every packet).
+ * A chain of operands joined by top-level `and`/`or` (`host a or host b or …`) is parsed operand
+ * by operand (parseOperands), so that a list of 10,000 terms of a few shapes is a few small ohm
+ * matches; anything else, and any chain with an operand that does not parse, is parsed whole,
+ * which gives the errors. `whole` forces that path (tests compare the two).
+ */
+export function parseFilter(src: string, opts: { whole?: boolean } = {}): Node | undefined {
   const tokens = tokenize(src);
-  const words: string[] = [];
+  const operands = opts.whole ? undefined : splitChain(tokens);
+  return (operands && parseOperands(src, tokens, operands)) ?? parseWhole(src, tokens);
+}
+
+/** The grammar's words for tokens (keywords and punctuation as themselves, other tokens by class) and where each starts. */
+function encode(tokens: readonly Token[]): { enc: string; starts: number[] } {
   const starts: number[] = [];
   let enc = '';
   for (const t of tokens) {
@@ -131,12 +143,25 @@ export function parseFilter(src: string): Node | undefined {
     if (enc) enc += ' ';
     starts.push(enc.length);
     enc += w;
-    words.push(w);
   }
+  return { enc, starts };
+}
+
+/** Runs the `ast` operation over a match of `tokens` (the semantic actions read the tokens through `parsing`). */
+function astOf(m: ohm.MatchResult, src: string, tokens: Token[], starts: number[]): unknown {
   const tokenAt = new Map<number, Token>();
-  starts.forEach((s, i) => tokenAt.set(s, tokens[i]));
-  const g = grammar();
-  const m = matchEncoded(g, enc);
+  starts.forEach((s, i) => tokenAt.set(s, tokens[i]!));
+  parsing = { src, tokens, starts, tokenAt };
+  try {
+    return astSemantics(grammar())(m).ast();
+  } finally {
+    parsing = undefined;
+  }
+}
+
+function parseWhole(src: string, tokens: Token[]): Node | undefined {
+  const { enc, starts } = encode(tokens);
+  const m = matchEncoded(grammar(), enc);
   if (m.failed()) {
     const pos = m.getRightmostFailurePosition();
     const i = starts.findIndex((s) => s >= pos);
@@ -145,12 +170,58 @@ export function parseFilter(src: string): Node | undefined {
     const what = bad ? `'${src.slice(bad.offset, bad.offset + bad.length)}'` : 'end of the expression';
     throw new ParseError(`syntax error: unexpected ${what}`, offset, bad ? bad.length : 1, expectedFrom(m));
   }
-  parsing = { src, tokens, starts, tokenAt };
-  try {
-    return astSemantics(g)(m).ast() as Node | undefined;
-  } finally {
-    parsing = undefined;
+  return astOf(m, src, tokens, starts) as Node | undefined;
+}
+
+interface Operand { from: number; to: number; op?: 'and' | 'or' }
+
+const isKw = (t: Token | undefined, ...words: string[]) => t !== undefined && t.kind === 'kw' && words.includes(t.text);
+
+/**
+ * The operands of a top-level chain `T and|or T …` (token ranges, each with the operator before
+ * it), or undefined when there is no chain of two or more. The grammar's only `and`/`or` outside
+ * parentheses and brackets that is not an operator of the chain is a direction qualifier's
+ * (`src or dst`, `dst and src`), between two direction keywords. Unbalanced parentheses or an
+ * empty operand: undefined (the whole parse reports them).
+ */
+function splitChain(tokens: readonly Token[]): Operand[] | undefined {
+  const out: Operand[] = [];
+  let depth = 0, from = 0, op: Operand['op'];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'punct') {
+      if (t.text === '(' || t.text === '[') depth++;
+      else if (t.text === ')' || t.text === ']') { if (--depth < 0) return undefined; }
+      continue;
+    }
+    if (depth > 0 || !isKw(t, 'and', 'or')) continue;
+    if (isKw(tokens[i - 1], 'src', 'dst') && isKw(tokens[i + 1], 'src', 'dst')) continue;
+    if (i === from) return undefined;
+    out.push({ from, to: i, ...(op ? { op } : {}) });
+    op = t.text as 'and' | 'or';
+    from = i + 1;
   }
+  if (depth !== 0 || from >= tokens.length || out.length === 0) return undefined;
+  out.push({ from, to: tokens.length, op });
+  return out;
+}
+
+/**
+ * The chain parsed operand by operand — the first as a Term, the others as an Operand (Term or
+ * Id), as Expr's rules take them — and joined left to right as Expr's action joins them; undefined
+ * if an operand does not parse. Operands of one shape share one match (matchEncoded).
+ */
+function parseOperands(src: string, tokens: readonly Token[], operands: readonly Operand[]): Node | undefined {
+  let acc: Node | undefined;
+  for (const { from, to, op } of operands) {
+    const part = tokens.slice(from, to);
+    const { enc, starts } = encode(part);
+    const m = matchEncoded(grammar(), enc, op ? 'Operand' : 'Term');
+    if (m.failed()) return undefined;
+    const r = astOf(m, src, part, starts) as Node;
+    acc = acc && op ? { t: 'bool', op, l: acc, r, span: { offset: acc.span.offset, length: r.span.offset + r.span.length - acc.span.offset } } : r;
+  }
+  return acc;
 }
 
 /**
@@ -163,16 +234,17 @@ const RECENT_MATCHES = 32;
 /** Longer encodings are not kept (a match holds memo tables in proportion to its input). */
 const RECENT_MATCH_MAX_CHARS = 512;
 
-function matchEncoded(g: ohm.Grammar, enc: string): ohm.MatchResult {
-  const hit = recentMatches.get(enc);
+function matchEncoded(g: ohm.Grammar, enc: string, rule = 'Prog'): ohm.MatchResult {
+  const key = `${rule} ${enc}`;
+  const hit = recentMatches.get(key);
   if (hit) {
-    recentMatches.delete(enc);   // most recently used last
-    recentMatches.set(enc, hit);
+    recentMatches.delete(key);   // most recently used last
+    recentMatches.set(key, hit);
     return hit;
   }
-  const m = g.match(enc);
+  const m = g.match(enc, rule);
   if (m.succeeded() && enc.length <= RECENT_MATCH_MAX_CHARS) {
-    recentMatches.set(enc, m);
+    recentMatches.set(key, m);
     if (recentMatches.size > RECENT_MATCHES) recentMatches.delete(recentMatches.keys().next().value!);
   }
   return m;
