@@ -15,7 +15,7 @@
  */
 import type { Expr, Program } from './ir.js';
 import { balancedChain as chain, callsExtern, flattenChain as flatten, mapStmtExprs, mapSubExprs } from './walk.js';
-import { irEqual, irHash } from './equal.js';
+import { IrHasher } from './equal.js';
 
 
 interface Guarded { atom: string; c: number; guard: Expr; rest: Expr[] }
@@ -104,10 +104,10 @@ export function regroupExpr(e: Expr, pure = !callsExtern(e)): Expr {
  * forms. Done once the regrouping is complete, because a disjunction as a guard hides the
  * term from the regrouping of the disjunctions around it.
  */
-export function shareRests(e: Expr, pure = !callsExtern(e)): Expr {
-  if (e.k !== 'lor') return mapSubExprs(e, (t) => shareRests(t, pure));
+export function shareRests(e: Expr, pure = !callsExtern(e), hasher = new IrHasher()): Expr {
+  if (e.k !== 'lor') return mapSubExprs(e, (t) => shareRests(t, pure, hasher));
   // The whole chain at once: a nested part of it shared first would hide its terms.
-  return byRuns(flatten(e, 'lor').map((t) => shareRests(t, pure)), pure, (run) => {
+  return byRuns(flatten(e, 'lor').map((t) => shareRests(t, pure, hasher)), pure, (run) => {
     const distinct = new Set(run.map((g) => g.c)).size === run.length;
     if (run.length < 2 || !distinct || run.some((g) => !g.rest.length)) return run.map(chainTerm);
     // Rests grouped by structural equality, in order of first appearance (their trees can be
@@ -116,9 +116,9 @@ export function shareRests(e: Expr, pure = !callsExtern(e)): Expr {
     const byHash = new Map<number, { guards: Expr[]; rest: Expr }[]>();
     for (const g of run) {
       const rest = chain('land', g.rest);
-      const h = irHash(rest);
+      const h = hasher.hash(rest);
       const bucket = byHash.get(h) ?? [];
-      const shared = bucket.find((x) => irEqual(x.rest, rest));
+      const shared = bucket.find((x) => hasher.equal(x.rest, rest));
       if (shared) { shared.guards.push(g.guard); continue; }
       const group = { guards: [g.guard], rest };
       bucket.push(group);
