@@ -28,10 +28,17 @@ export interface WasmOptions {
   text?: boolean;
   /**
    * Large sets as hash tables in the module's memory, after its other areas (default true).
-   * False keeps them in code: modules that must fit a memory laid out before them (a MAPI
-   * device's) cannot grow it.
+   * False keeps them in code (the second module on a MAPI device's memory, whose tables area
+   * the first one's tables fill; see tablesReserve).
    */
   memoryTables?: boolean;
+  /**
+   * Bytes (whole pages) the memory has after the layout for hash tables: a MAPI device's memory,
+   * laid out before its modules are compiled, keeps such an area. Tables go there when they fit
+   * (in code otherwise, or with memoryTables false), and the module's memory counts the area
+   * either way, so that every module of the device imports the same memory.
+   */
+  tablesReserve?: number;
 }
 
 export interface WasmModule { wasm: Uint8Array; meta: ModuleMeta; wat?: string }
@@ -75,9 +82,13 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     ...(program.source ? { language: program.source.language } : {}),
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
   });
+  const reserve = opts.tablesReserve;
+  if (reserve !== undefined && (!Number.isSafeInteger(reserve) || reserve < 0 || reserve % PAGE_BYTES !== 0)) {
+    throw new RangeError(`tablesReserve must be a whole number of ${PAGE_BYTES}-byte pages, not ${reserve}`);
+  }
   const m = new binaryen.Module();
   try {
-    m.setMemory(meta.pages, meta.pages, null, [], false, false, 'mem');
+    m.setMemory(meta.pages + (reserve ?? 0) / PAGE_BYTES, meta.pages + (reserve ?? 0) / PAGE_BYTES, null, [], false, false, 'mem');
     m.addMemoryImport('mem', 'env', 'memory');
     program.externs.forEach((x, id) => {
       const params = binaryen.createType(new Array(1 + externArity(program, id)).fill(I32));
@@ -96,13 +107,18 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     addBatchLoop(m, Math.min(meta.pages * PAGE_BYTES, 0xffffffff), false, walkFilter);
     addBatchLoop(m, Math.min(meta.pages * PAGE_BYTES, 0xffffffff), true, 'filter');
     const tables = filter.tables;
+    // Tables too large for a device's reserved area: the module again, with them in code.
+    if (reserve !== undefined && tables.bytes > reserve) return compileWasm(program, { ...opts, memoryTables: false });
     if (tables.bytes > 0) {
-      // The tables area follows the layout: the memory grows by it, and the data segments fill it at instantiation.
+      // The tables area follows the layout: the memory grows by it (or has it: tablesReserve),
+      // and the data segments fill it at instantiation.
       meta.tablesOff = meta.pages * PAGE_BYTES;
       meta.tablesBytes = tables.bytes;
-      meta.pages += Math.ceil(tables.bytes / PAGE_BYTES);
+      meta.pages += (reserve ?? Math.ceil(tables.bytes / PAGE_BYTES) * PAGE_BYTES) / PAGE_BYTES;
       m.setMemory(meta.pages, meta.pages, null, tables.segments.map((t) => ({ offset: m.i32.const(t.offset), data: t.data, passive: false })), false, false, 'mem');
       m.addMemoryImport('mem', 'env', 'memory');
+    } else {
+      meta.pages += (reserve ?? 0) / PAGE_BYTES;
     }
     if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');
     if (opts.optimize !== false) {

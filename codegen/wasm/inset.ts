@@ -77,8 +77,7 @@ export class InSetEmitter {
 
   /**
    * `tablesOff`: where tables in memory may start (the end of the module's layout), or
-   * undefined to keep every table in code (a MAPI device's modules share one memory laid out
-   * before they are compiled).
+   * undefined to keep every table in code (compileWasm's memoryTables: false).
    */
   constructor(private readonly m: binaryen.Module, private readonly tablesOff?: number) {
     this.tablesEnd = tablesOff ?? 0;

@@ -71,7 +71,7 @@ describe('inset in WebAssembly = reference interpreter', () => {
     }), { numRuns: 80 });
   }, 60_000);
 
-  it('places the table of a large set in memory after the layout (in code for a device)', () => {
+  it('places the table of a large set in memory after the layout, or in code', () => {
     const set = Array.from({ length: 500 }, (_, i) => (0x0a000001 + i * 4099) >>> 0);
     const program: Program = { body: { k: 'return', value: { k: 'inset', e: load(0, 4), set } }, linkType: 1, registers: 0, memoryCells: 1, locals: 0, externs: [], fuel: 0 };
     const inMemory = compileWasm(program).meta;
@@ -80,6 +80,26 @@ describe('inset in WebAssembly = reference interpreter', () => {
     expect(inMemory.tablesOff).toBe(inCode.pages * 65536);
     expect(inMemory.tablesBytes).toBeGreaterThanOrEqual(500 * 4);
     expect(inMemory.pages).toBe(inCode.pages + Math.ceil(inMemory.tablesBytes! / 65536));
+  });
+
+  it('uses a reserved tables area when the tables fit, and code when they do not, the memory the same size', async () => {
+    const set = Array.from({ length: 500 }, (_, i) => (0x0a000001 + i * 4099) >>> 0);
+    const program: Program = { body: { k: 'return', value: { k: 'inset', e: load(0, 4), set } }, linkType: 1, registers: 0, memoryCells: 1, locals: 0, externs: [], fuel: 0 };
+    const layoutPages = compileWasm(program, { memoryTables: false }).meta.pages;
+    const roomy = compileWasm(program, { tablesReserve: 4 * 65536 });
+    const tight = compileWasm(program, { tablesReserve: 0 });
+    const forced = compileWasm(program, { tablesReserve: 4 * 65536, memoryTables: false });
+    expect(roomy.meta.tablesOff).toBe(layoutPages * 65536);
+    expect(tight.meta.tablesOff).toBeUndefined();
+    expect(forced.meta.tablesOff).toBeUndefined();
+    expect([roomy.meta.pages, tight.meta.pages, forced.meta.pages]).toEqual([layoutPages + 4, layoutPages, layoutPages + 4]);
+    // Same verdicts whichever way, on values in and out of the set.
+    const packets = [...set.slice(0, 50), ...Array.from({ length: 50 }, (_, i) => 0x0b000000 + i * 7919)].map((v) => ({ bytes: new Uint8Array([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]), wirelen: 4 }));
+    const verdicts = async (wasm: Uint8Array) => [...(await CompiledFilter.load(wasm)).runRecords(toRecords(packets))];
+    const expected = await verdicts(compileWasm(program, { memoryTables: false }).wasm);
+    for (const m of [roomy, tight, forced]) expect(await verdicts(m.wasm)).toEqual(expected);
+    expect(expected.filter((v) => v !== 0).length).toBe(50);
+    expect(() => compileWasm(program, { tablesReserve: 1000 })).toThrow(RangeError);
   });
 
   it('shares one lookup function between the tests of one set', () => {

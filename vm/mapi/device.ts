@@ -47,6 +47,12 @@ export const DEVICE_MEMORY_CELLS = 64 * 1024;
 /** Loop iterations per packet for the whole device program (HASH walks every byte of a packet). */
 export const DEVICE_FUEL = 1 << 30;
 const DEVICE_BATCH_BYTES = 1024 * 1024;
+/**
+ * The area after a device's layout for the hash tables of large sets (BPF_FILTER `host` lists…),
+ * read without branches on a probe (codegen/wasm/memtable.ts); a device program whose tables do
+ * not fit keeps them in code. Pages never written cost no memory.
+ */
+const DEVICE_TABLES_BYTES = 4 * 1024 * 1024;
 
 // Device state words (instances get the rest) and the registers kept back from instances
 // (none are used by the device program any more; kept so the layout of existing devices stays put).
@@ -447,20 +453,23 @@ export class MapiDevice {
         const tail = this.buildCookedProgram();
         // binaryen is loaded only when a device compiles (importing fplc must not pay for it).
         const { compileWasm } = await import('../../codegen/wasm/index.js');
-        const load = async ({ program, externs }: { program: Program; externs: ExternImpl[] }) => {
+        // Only the device program gets the tables area; the cooked tail, a second module on the
+        // same memory, keeps its tables in code (its data segments would overwrite the first's).
+        const load = async ({ program, externs }: { program: Program; externs: ExternImpl[] }, memoryTables: boolean) => {
           const problems = validateProgram(program);
           if (problems.length) throw new Error(`internal error: the device program is invalid: ${problems.slice(0, 3).join('; ')}`);
           // The same IR passes as compileProgram (exact with faults), then the backend.
           // Flows differing by one constant dispatch through a search tree; flows share their locals.
-          const mod = compileWasm(shareLocals(mergeSearches(dispatchFlows(membershipSets(regroupDisjunctions(program))))), { batchBytes: DEVICE_BATCH_BYTES, memoryTables: false });
+          const mod = compileWasm(shareLocals(mergeSearches(dispatchFlows(membershipSets(regroupDisjunctions(program))))),
+            { batchBytes: DEVICE_BATCH_BYTES, tablesReserve: DEVICE_TABLES_BYTES, memoryTables });
           return CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
         };
-        this.filter = await load(built);
+        this.filter = await load(built, true);
         const active = this.flows.filter((f) => f.status === FLOW_ACTIVE).flatMap((f) => f.functions);
         this.buffers = active.filter((f) => f.def === TO_BUFFER);
         this.cookers = active.filter((f) => f.def.cooked);
         this.finishers = active.filter((f) => f.def.finish);
-        this.cookedFilter = tail ? await load(tail) : undefined;
+        this.cookedFilter = tail ? await load(tail, false) : undefined;
       } finally {
         this.pendingCompiles--;
         this.schedule();
@@ -694,5 +703,5 @@ function deviceLayout(linkType: number) {
   const meta = layout({ linkType, registers: MAX_REGISTERS, memoryCells: DEVICE_MEMORY_CELLS, fuel: DEVICE_FUEL,
     stateBytes: 4 * DEVICE_STATE_WORDS, batchBytes: DEVICE_BATCH_BYTES });
   if (meta.pages * PAGE_BYTES < meta.resultsOff) throw new Error('internal error: device layout');
-  return meta;
+  return { ...meta, pages: meta.pages + DEVICE_TABLES_BYTES / PAGE_BYTES };
 }
