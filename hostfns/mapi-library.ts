@@ -37,26 +37,31 @@ export const MAPI_LIBRARIES: readonly string[] = ['stdflib', 'trackflib', 'extra
 
 /** Definitions added by the application (hardware-specific variants, its own functions), searched first. */
 const registered: MapiFunctionDef<any>[] = [];
+/** Every definition in library order, registered ones first within a library; kept until the next (un)registration (a device applies 20,000 functions for 10,000 flows). */
+let sorted: readonly MapiFunctionDef<any>[] | undefined;
 
 /** Adds a function definition (e.g. one for devtype "1.3"); a definition with the same name, library and devtype is replaced. */
 export function registerMapiFunction(def: MapiFunctionDef<any>): void {
   const i = registered.findIndex((d) => d.name === def.name && libraryOf(d) === libraryOf(def) && devtypeOf(d) === devtypeOf(def));
   if (i >= 0) registered.splice(i, 1);
   registered.push(def);
+  sorted = undefined;
 }
 
 /** Removes a definition added with registerMapiFunction. */
 export function unregisterMapiFunction(def: MapiFunctionDef<any>): void {
   const i = registered.indexOf(def);
   if (i >= 0) registered.splice(i, 1);
+  sorted = undefined;
 }
 
 export const libraryOf = (d: MapiFunctionDef<any>): string => d.library ?? 'stdflib';
 export const devtypeOf = (d: MapiFunctionDef<any>): string => d.devtype ?? '1';
 
-function allDefinitions(): MapiFunctionDef<any>[] {
+function allDefinitions(): readonly MapiFunctionDef<any>[] {
   const libIndex = (d: MapiFunctionDef<any>) => { const i = MAPI_LIBRARIES.indexOf(libraryOf(d)); return i < 0 ? MAPI_LIBRARIES.length : i; };
-  return [...registered, ...MAPI_FUNCTIONS].sort((a, b) => libIndex(a) - libIndex(b));   // stable: registered first within a library
+  sorted ??= [...registered, ...MAPI_FUNCTIONS].sort((a, b) => libIndex(a) - libIndex(b));   // stable
+  return sorted;
 }
 
 /** A MAPI function by name (`[lib:]NAME[!oid]`), for the software device. */
