@@ -283,13 +283,17 @@ async function cmdFlow(positionals: string[], flags: { read?: string; json?: boo
 }
 
 async function cmdBench(_pos: string[], flags: { capture?: string; expression?: string[]; filterFile?: string[]; flows?: string; json?: boolean }) {
-  const { benchExpressions, benchFlowCounts, benchFlows, preload } = await import('../vm/bench.js');
+  const { benchExpressions, benchFlowCounts, benchFlows, preload, MAX_BENCH_BYTES } = await import('../vm/bench.js');
   const exprs = [...(flags.expression ?? [])];
   for (const file of flags.filterFile ?? []) exprs.push(...readText(file).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   if (!exprs.length && !flags.flows) throw new UsageError('fpl bench needs -e EXPR, -F FILE or --flows LIST');
   peekCapture(flags.capture!);   // a capture that is missing or not one fails here, with exit 3
   const out = (o: object, text: string) => process.stdout.write((flags.json ? JSON.stringify(o) : text) + '\n');
   const loaded = exprs.length ? preload(flags.capture!) : undefined;
+  if (loaded?.rest) {
+    const why = loaded.rest === 'size' ? `${MAX_BENCH_BYTES >> 20} MiB of records, all fpl bench holds in memory` : 'the capture changes link type after them';
+    process.stderr.write(`fpl bench: ${flags.capture}: measuring its first ${loaded.packets} packets (${why})\n`);
+  }
   for (const row of loaded ? await benchExpressions(loaded, exprs) : []) {
     const libName = row.libpcap_optimized === false ? 'libpcap unoptimized' : 'libpcap';
     const lib = row.libpcap_ns_per_pkt === null ? `libpcap n/a${row.libpcap_error ? ` (${row.libpcap_error})` : ''}` : `${libName} ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${ratio(row.ns_per_pkt / row.libpcap_ns_per_pkt)})`;

@@ -106,8 +106,11 @@ export async function settle(maxMs = 3000): Promise<void> {
  */
 export const MAX_BENCH_BYTES = 32 * 1024 * 1024;
 
-/** A capture's packets loaded for fpl bench; `error`: a malformed record ended them early. */
-export interface Preloaded { records: Uint8Array; packets: number; linkType: number; snaplen: number; error?: CaptureError }
+/**
+ * A capture's packets loaded for fpl bench; `error`: a malformed record ended them early;
+ * `rest`: why packets after these were left (MAX_BENCH_BYTES reached, or the link type changes).
+ */
+export interface Preloaded { records: Uint8Array; packets: number; linkType: number; snaplen: number; error?: CaptureError; rest?: 'size' | 'linktype' }
 
 /** The capture's records in the ABI's layout, up to `maxBytes` of them (whole records only). */
 export function preload(capture: string, maxBytes = MAX_BENCH_BYTES): Preloaded {
@@ -115,24 +118,29 @@ export function preload(capture: string, maxBytes = MAX_BENCH_BYTES): Preloaded 
   try {
     let buf = new Uint8Array(DEFAULT_BATCH_BYTES);
     let bytes = 0, packets = 0, linkType = -1;
+    let rest: Preloaded['rest'];
     for (;;) {
       // Room for at least one record of any size (MAX_CAPLEN bounds every record the reader
       // returns), or stop: the reader refuses a batch that cannot hold its next record.
       if (buf.length - bytes < RECORD_HEADER_BYTES + MAX_CAPLEN) {
-        if (buf.length >= maxBytes) break;
+        if (buf.length >= maxBytes) { rest = 'size'; break; }
         const grown = new Uint8Array(Math.min(buf.length * 2, maxBytes));
         grown.set(buf.subarray(0, bytes));
         buf = grown;
       }
       const b = src.nextBatch(buf, bytes, buf.length - bytes);
       if (b.records === 0) break;
-      if (linkType >= 0 && b.linkType !== linkType) break;   // a pcapng file whose interfaces differ: the first link type's packets
+      // A pcapng file whose interfaces differ: the first link type's packets.
+      if (linkType >= 0 && b.linkType !== linkType) { rest = 'linktype'; break; }
       linkType = b.linkType;
       bytes += b.bytes;
       packets += b.records;
     }
     if (packets === 0) throw noPackets(capture, src.error);
-    return { records: buf.slice(0, bytes), packets, linkType, snaplen: src.info.snaplen, ...(src.error ? { error: src.error } : {}) };
+    const error = src.error;
+    // At the size limit with nothing left to read, nothing was left out.
+    if (rest === 'size' && src.nextBatch(new Uint8Array(RECORD_HEADER_BYTES + MAX_CAPLEN), 0, RECORD_HEADER_BYTES + MAX_CAPLEN).records === 0) rest = undefined;
+    return { records: buf.slice(0, bytes), packets, linkType, snaplen: src.info.snaplen, ...(error ? { error } : {}), ...(rest ? { rest } : {}) };
   } finally {
     src.close();
   }

@@ -2,6 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { PcapWriter } from '../../drivers/pcap-writer.js';
+import { PcapngBuilder } from '../drivers/build.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -212,6 +213,24 @@ describe('fpl bench', () => {
     }
     expect(lines.slice(2).map((l) => l.flows)).toEqual([1, 2]);
     expect(run('bench', '--capture', sample('web.pcap')).code).toBe(2);
+  }, 60_000);
+
+  it('says when it measures only the first packets of a capture', () => {
+    // A pcapng file whose second interface is of another link type: the first one's packets.
+    const b = new PcapngBuilder();
+    b.shb();
+    b.idb(1);
+    b.idb(113);
+    const frame = new Uint8Array(60);
+    frame.set([0x08, 0x00, 0x45], 12);
+    for (let i = 0; i < 5; i++) b.epb(0, 0, i, frame);
+    for (let i = 0; i < 5; i++) b.epb(1, 0, i, frame);
+    const mixed = join(tmp, 'two-link-types.pcapng');
+    writeFileSync(mixed, b.bytes());
+    const r = run('bench', '--capture', mixed, '-e', 'ip', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('two-link-types.pcapng: measuring its first 5 packets (the capture changes link type after them)');
+    expect(JSON.parse(r.stdout).packets).toBeGreaterThanOrEqual(5);
   }, 60_000);
 
   it('exits 3, naming the capture, when it has no packets to measure', () => {

@@ -173,9 +173,11 @@ describe('run_index', () => {
       const all = preload(path);
       expect(all.packets).toBe(n);
       expect(all.records.length).toBe(n * (RECORD_HEADER_BYTES + frame.length));
-      const part = preload(path, 1 << 20);   // a cap keeps whole records only
+      expect(all.rest).toBeUndefined();
+      const part = preload(path, 1 << 20);   // a cap keeps whole records only, and says it left some
       expect(part.records.length % (RECORD_HEADER_BYTES + frame.length)).toBe(0);
       expect(part.packets).toBeLessThan(n);
+      expect(part.rest).toBe('size');
       const [row] = await benchExpressions(path, ['tcp'], { rounds: 1 });
       expect(row!.packets).toBe(n);
     } finally {
