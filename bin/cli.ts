@@ -86,7 +86,6 @@ function fsReason(err: unknown): string {
   return code ? (why ? `${why} (${code})` : code) : String(err);
 }
 
-
 interface CommonFlags extends InputFlags {
   linkType?: string; memoryCells?: string; fuel?: string; snaplen?: string;
 }

@@ -88,7 +88,7 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
   }
   const m = new binaryen.Module();
   try {
-    m.setMemory(meta.pages + (reserve ?? 0) / PAGE_BYTES, meta.pages + (reserve ?? 0) / PAGE_BYTES, null, [], false, false, 'mem');
+    m.setMemory(meta.pages, meta.pages, null, [], false, false, 'mem');
     m.addMemoryImport('mem', 'env', 'memory');
     program.externs.forEach((x, id) => {
       const params = binaryen.createType(new Array(1 + externArity(program, id)).fill(I32));
@@ -109,16 +109,17 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     const tables = filter.tables;
     // Tables too large for a device's reserved area: the module again, with them in code.
     if (reserve !== undefined && tables.bytes > reserve) return compileWasm(program, { ...opts, memoryTables: false });
+    // The tables area follows the layout (the reserved one, or as large as the tables); the
+    // data segments fill it at instantiation.
     if (tables.bytes > 0) {
-      // The tables area follows the layout: the memory grows by it (or has it: tablesReserve),
-      // and the data segments fill it at instantiation.
       meta.tablesOff = meta.pages * PAGE_BYTES;
       meta.tablesBytes = tables.bytes;
-      meta.pages += (reserve ?? Math.ceil(tables.bytes / PAGE_BYTES) * PAGE_BYTES) / PAGE_BYTES;
+    }
+    const areaPages = reserve !== undefined ? reserve / PAGE_BYTES : Math.ceil(tables.bytes / PAGE_BYTES);
+    if (areaPages > 0) {
+      meta.pages += areaPages;
       m.setMemory(meta.pages, meta.pages, null, tables.segments.map((t) => ({ offset: m.i32.const(t.offset), data: t.data, passive: false })), false, false, 'mem');
       m.addMemoryImport('mem', 'env', 'memory');
-    } else {
-      meta.pages += (reserve ?? 0) / PAGE_BYTES;
     }
     if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');
     if (opts.optimize !== false) {

@@ -46,7 +46,7 @@ function regroupRun(run: Guarded[], pure: boolean): Expr[] {
     // under each protocol test): regroup their disjunction too. Each alternative is regrouped
     // already (the terms were before their run was), so only the new disjunction is: regrouping
     // them again at every level made a deep list's cost grow with the square of its depth.
-    return { k: 'land', a: members[0]!.guard, b: alts.length > 1 ? regroupTerms(flatten(chain('lor', alts), 'lor'), pure) : alts[0]! } as Expr;
+    return { k: 'land', a: members[0]!.guard, b: alts.length > 1 ? regroupTerms(alts.flatMap((a) => flatten(a, 'lor')), pure) : alts[0]! } as Expr;
   });
 }
 

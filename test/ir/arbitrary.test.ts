@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Expr, Program, Stmt } from '../../lang/ir/ir.js';
 import { newState, runPacket } from '../../lang/ir/interp.js';
 import { linkTypeInfo } from '../../lang/ir/linktypes.js';
+import { forEachStmtPart } from '../../lang/ir/walk.js';
 import { arbPacket, fakeExtern, genPackets, genProgram, LINK_TYPES_UNDER_TEST } from './arbitrary.js';
 
 function kinds(p: Program): Set<string> {
@@ -23,16 +24,7 @@ function kinds(p: Program): Set<string> {
   };
   const st = (s: Stmt): void => {
     seen.add(`stmt:${s.k}`);
-    switch (s.k) {
-      case 'seq': s.body.forEach(st); return;
-      case 'if': ex(s.cond); st(s.then); if (s.else) st(s.else); return;
-      case 'for': ex(s.init); ex(s.limit); st(s.body); return;
-      case 'block': st(s.body); return;
-      case 'return': case 'setreg': case 'setlocal': ex(s.value); return;
-      case 'setmem': ex(s.index); ex(s.value); return;
-      case 'eval': ex(s.e); return;
-      default: return;
-    }
+    forEachStmtPart(s, st, ex);
   };
   st(p.body);
   return seen;
@@ -40,16 +32,7 @@ function kinds(p: Program): Set<string> {
 
 /** Calls `f` on each top-level expression of the statements in `s`. */
 function forEachExpr(s: Stmt, f: (e: Expr) => void): void {
-  switch (s.k) {
-    case 'seq': s.body.forEach((b) => forEachExpr(b, f)); return;
-    case 'if': f(s.cond); forEachExpr(s.then, f); if (s.else) forEachExpr(s.else, f); return;
-    case 'for': f(s.init); f(s.limit); forEachExpr(s.body, f); return;
-    case 'block': forEachExpr(s.body, f); return;
-    case 'return': case 'setreg': case 'setlocal': f(s.value); return;
-    case 'setmem': f(s.index); f(s.value); return;
-    case 'eval': f(s.e); return;
-    default: return;
-  }
+  forEachStmtPart(s, (b) => forEachExpr(b, f), f);
 }
 
 const EXPR_KINDS = ['const', 'reg', 'mem', 'local', 'meta', 'load', 'field', 'bin', 'neg', 'bnot', 'lnot', 'land', 'lor', 'cond', 'hash'];
