@@ -13,11 +13,24 @@ import { shareLocals } from '../../lang/ir/locals.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { printProgram } from '../../lang/ir/print.js';
 import { occursIn } from '../../hostfns/mapi-str-search.js';
-import { mapSubExprs, mapSubStmts } from '../../lang/ir/walk.js';
+import { forEachStmtPart, isStmt, mapSubExprs, mapSubStmts } from '../../lang/ir/walk.js';
 import { genPackets, genProgram } from './arbitrary.js';
 import { flowProgram, packetsOf, patternPool, Rng } from './search-programs.js';
 
 const RUNS = Number(process.env.FPLC_FUZZ_RUNS ?? 150);
+
+describe('searchall in the walkers', () => {
+  it('is a statement whose parts are its bounds, and an unchanged one is returned as it is', () => {
+    const from: Expr = { k: 'const', v: 0 }, to: Expr = { k: 'meta', m: 'caplen' };
+    const s: Stmt = { k: 'searchall', from, to, patterns: [Uint8Array.of(1, 2)], into: 0 };
+    expect(isStmt(s)).toBe(true);
+    const parts: unknown[] = [];
+    forEachStmtPart(s, (x) => parts.push(x), (e) => parts.push(e));
+    expect(parts).toEqual([from, to]);
+    expect(mapSubStmts(s, (x) => x, (e) => e)).toBe(s);
+    expect(mapSubStmts(s, (x) => x, (e) => (e === to ? { k: 'const', v: 9 } : e))).toEqual({ ...s, to: { k: 'const', v: 9 } });
+  });
+});
 
 describe('searchall in the interpreter', () => {
   it('sets the bit of exactly the patterns that occur in the clipped region, and clears the rest', () => {
