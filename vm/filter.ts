@@ -15,7 +15,7 @@ import type { DirectPcapngFile } from '../drivers/pcapng-direct.js';
 import { CaptureError, type CaptureSource } from '../drivers/types.js';
 import { externTable } from '../hostfns/registry.js';
 import {
-  ABI_VERSION, CTRL_BATCH_STOP, CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, CTRL_PACKETS, CTRL_RECORD_LIMIT, CUSTOM_SECTION,
+  ABI_VERSION, CTRL_BATCH_STOP, CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, CTRL_PACKETS, CTRL_RECORD_LIMIT, CTRL_TALLY_CODE, CTRL_TALLY_MIXED, CUSTOM_SECTION,
   MAX_CAPLEN, MAX_REGISTERS, PAGE_BYTES,
   RECORD_HEADER_BYTES, REGS_OFF, externImportName, linkTypeName, type ExternCallContext, type ExternImpl, type ModuleMeta,
 } from './abi.js';
@@ -103,6 +103,7 @@ export class CompiledFilter {
   private readonly wasmMemory: WebAssembly.Memory;
   private readonly run: (start: number, end: number, out: number) => number;
   private readonly runIndex: ((start: number, end: number, index: number, count: number, out: number) => number) | undefined;
+  private readonly tally: ((out: number, n: number) => number) | undefined;
   private staged = 0;
   private stagedEntries = 0;
 
@@ -119,6 +120,7 @@ export class CompiledFilter {
     this.runIndex = meta.indexOff !== undefined && typeof instance.exports.run_index === 'function'
       ? instance.exports.run_index as (start: number, end: number, index: number, count: number, out: number) => number
       : undefined;
+    this.tally = typeof instance.exports.tally === 'function' ? instance.exports.tally as (out: number, n: number) => number : undefined;
     this.warnings = warnings;
     this.fuel = meta.fuel;
     this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;
@@ -301,6 +303,18 @@ export class CompiledFilter {
     } finally {
       source.close();
     }
+  }
+
+  /**
+   * Counts the non-zero results of the batch just run (the `count` results a BatchCallback got)
+   * in WebAssembly: how many, and their common code, or code undefined when they differ.
+   * Undefined for modules compiled before `tally` existed. Call it during the callback.
+   */
+  tallyResults(count: number): { matched: number; code: number | undefined } | undefined {
+    if (this.tally === undefined || !(count >= 0 && count <= this.meta.batchBytes / 4)) return undefined;
+    const matched = this.tally(this.meta.resultsOff, count);
+    const mixed = this.words[CTRL_TALLY_MIXED / 4] !== 0;
+    return { matched, code: mixed ? undefined : this.words[CTRL_TALLY_CODE / 4]! };
   }
 
   private results(n: number): Uint32Array {

@@ -64,7 +64,14 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
       if (done) return;
       // Locals in the loops (not the closure's variables), so that they stay tight scans for non-zero results.
       let i = 0, hits = matched;
-      if (!writer) {
+      // Counted in WebAssembly when the verdicts share one code and the count limit is not
+      // reached in this batch (every pcap filter's case); otherwise result by result.
+      const tally = writer ? undefined : filter.tallyResults(n);
+      if (tally && tally.code !== undefined && hits + tally.matched < limit) {
+        if (tally.matched > 0) codes.set(tally.code, (codes.get(tally.code) ?? 0) + tally.matched);
+        hits += tally.matched;
+        i = n;
+      } else if (!writer) {
         for (; i < n; i++) {
           if (results[i] === 0) continue;
           const r = results[i]!;

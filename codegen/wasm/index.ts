@@ -6,6 +6,7 @@
  *   (func $filter (param pkt caplen) (result i32))                            see emit.ts
  *   (func (export "run") (param start end out) (result i32))                  the batch loop
  *   (func (export "run_index") (param start end index count out) (result i32)) the loop over an index
+ *   (func (export "tally") (param out n) (result i32))                         counts a batch's verdicts
  *   custom section "fplc": the ModuleMeta as JSON
  *
  * One call of `run` walks the pcap records of a batch and stores one u32 result per record;
@@ -14,7 +15,7 @@
  */
 import binaryen from 'binaryen';
 import type { Program } from '../../lang/ir/ir.js';
-import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CUSTOM_SECTION, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
+import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CTRL_TALLY_CODE, CTRL_TALLY_MIXED, CUSTOM_SECTION, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
 import { FilterEmitter } from './emit.js';
 
 export interface WasmOptions {
@@ -106,6 +107,7 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     // The loops' bound on entries and result slots is the memory before the tables.
     addBatchLoop(m, Math.min(meta.pages * PAGE_BYTES, 0xffffffff), false, walkFilter);
     addBatchLoop(m, Math.min(meta.pages * PAGE_BYTES, 0xffffffff), true, 'filter');
+    addTally(m);
     const tables = filter.tables;
     // Tables too large for a device's reserved area: the module again, with them in code.
     if (reserve !== undefined && tables.bytes > reserve) return compileWasm(program, { ...opts, memoryTables: false });
@@ -239,6 +241,40 @@ function addBatchLoop(m: binaryen.Module, memBytes: number, indexed: boolean, fi
   const name = indexed ? 'run_index' : 'run';
   m.addFunction(name, binaryen.createType(new Array(params).fill(I32)), I32, new Array(9).fill(I32), body);
   m.addFunctionExport(name, name);
+}
+
+/**
+ * tally(out, n) -> matched: counts the non-zero u32 results at out[0..n), stores the first in
+ * CTRL_TALLY_CODE and 1 in CTRL_TALLY_MIXED if another differs from it (vm/abi.ts). Results
+ * are mostly zero, so the branches are predictable.
+ */
+function addTally(m: binaryen.Module): void {
+  const OUT = 0, N = 1, P = 2, END = 3, R = 4, MATCHED = 5, FIRST = 6, MIXED = 7;
+  const get = (i: number) => m.local.get(i, I32);
+  const body = m.block(null, [
+    m.local.set(P, get(OUT)),
+    m.local.set(END, m.i32.add(get(OUT), m.i32.shl(get(N), m.i32.const(2)))),
+    m.block('done', [
+      m.br('done', m.i32.lt_u(get(END), get(P))),   // out + 4n wrapped: nothing sensible to count
+      m.loop('next', m.block(null, [
+        m.br('done', m.i32.ge_u(get(P), get(END))),
+        m.local.set(R, m.i32.load(0, 4, get(P))),
+        m.if(get(R), m.block(null, [
+          m.local.set(MATCHED, m.i32.add(get(MATCHED), m.i32.const(1))),
+          m.if(get(FIRST),
+            m.local.set(MIXED, m.i32.or(get(MIXED), m.i32.ne(get(R), get(FIRST)))),
+            m.local.set(FIRST, get(R))),
+        ])),
+        m.local.set(P, m.i32.add(get(P), m.i32.const(4))),
+        m.br('next'),
+      ])),
+    ]),
+    m.i32.store(CTRL_TALLY_CODE, 4, m.i32.const(0), get(FIRST)),
+    m.i32.store(CTRL_TALLY_MIXED, 4, m.i32.const(0), get(MIXED)),
+    get(MATCHED),
+  ], I32);
+  m.addFunction('tally', binaryen.createType([I32, I32]), I32, new Array(6).fill(I32), body);
+  m.addFunctionExport('tally', 'tally');
 }
 
 /** Adds a copy of function `from` under the name `to` (same signature, locals and body). */
