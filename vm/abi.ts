@@ -32,11 +32,16 @@
  * offsets are the u32 entries index[0..count) (each the offset of a 16-byte record header; any
  * order, repeats allowed), one `filter` call per entry, result i stored at out + 4i. The records
  * are independent of each other, so the CPU overlaps them (`run` must load a record's caplen
- * before it knows where the next one starts). The same safety as `run`: it stops before the first
- * entry whose record does not lie whole inside [start, end) or whose caplen exceeds
- * CTRL_RECORD_LIMIT, and before an entry or result slot that lies outside the memory; it stores
- * the address of the first entry it did not run (index + 4n) in CTRL_BATCH_STOP and returns n.
- * The runtime keeps a staged index in the index area (indexOff, room for one entry per result).
+ * before it knows where the next one starts). The index is the runtime's own and is validated
+ * where it is built, so run_index trusts it, as libpcap's loop trusts its packet descriptors:
+ * every entry must name a record that lies whole inside [start, end) with a caplen of at most
+ * MAX_CAPLEN (stageIndex in vm/filter.ts keeps the entries before the first that does not; the
+ * pcapng driver lists only such records). An entry that breaks this makes its packet's verdict
+ * meaningless, or the call traps on a read past the memory's end; it cannot reach outside the
+ * module's memory. run_index does check, once per call, that entries and result slots lie
+ * inside the memory: it stops before the first that does not, stores the address of the first
+ * entry it did not run (index + 4n) in CTRL_BATCH_STOP and returns n. The runtime keeps a
+ * staged index in the index area (indexOff, room for one entry per result).
  *
  * Third entry point: `tally(out, n) -> matched` counts the non-zero u32 results at out[0..n)
  * and leaves the first one in CTRL_TALLY_CODE and whether another differs from it in

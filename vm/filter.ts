@@ -192,6 +192,7 @@ export class CompiledFilter {
   runSource(source: CaptureSource, onBatch: BatchCallback, skip = 0): { packets: number; error?: CaptureError } {
     const { batchOff, batchBytes } = this.meta;
     this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;   // the driver has validated every record
+    this.forgetStaged();
     let packets = 0;
     for (;;) {
       const batch = source.nextBatch(this.bytes, batchOff, batchBytes);
@@ -245,6 +246,7 @@ export class CompiledFilter {
   runDirectBatch(file: DirectPcapFile, carry: number, onBatch: BatchCallback): DirectBatch {
     const { batchOff, batchBytes, resultsOff } = this.meta;
     this.words[CTRL_RECORD_LIMIT / 4] = file.info.snaplen;
+    this.forgetStaged();
     const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
     const avail = carry + got;
     if (avail === 0) return { packets: 0, carry: 0, end: true };
@@ -272,6 +274,7 @@ export class CompiledFilter {
   runDirectPcapngBatch(file: DirectPcapngFile, carry: number, onBatch: BatchCallback): DirectBatch {
     const { batchOff, batchBytes, resultsOff, indexOff } = this.meta;
     if (this.runIndex === undefined || indexOff === undefined) return { packets: 0, carry: 0, fallback: true };
+    this.forgetStaged();
     const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
     const avail = carry + got;
     if (avail === 0) return { packets: 0, carry: 0, end: true };
@@ -281,12 +284,12 @@ export class CompiledFilter {
     const count = file.index(this.wasmMemory, this.bytes, this.words, batchOff, avail, indexOff / 4, indexOff + scratch, batchBytes / 4 - scratch);
     let n = 0;
     if (count > 0) {
-      this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;   // the driver has checked every caplen against its interface's snaplen
+      // The driver lists only whole records with caplen <= their interface's snaplen <= MAX_CAPLEN, which run_index trusts.
       n = this.runIndex(batchOff, batchOff + file.consumed, indexOff, count, resultsOff);
       if (onBatch(this.bytes, this.results(n), n, this.words.subarray(indexOff / 4, indexOff / 4 + n)) === false) {
         return { packets: n, carry: 0, stopped: true };
       }
-      if (n < count) return { packets: n, carry: 0, fallback: true };   // the module refused a record: the general reader decides about it
+      if (n < count) return { packets: n, carry: 0, fallback: true };   // not expected (entries and slots lie in the memory): the general reader goes on
     }
     const rest = avail - file.consumed;
     if (file.handover || (rest > 0 && (got === 0 || rest === batchBytes))) return { packets: n, carry: 0, fallback: true };
@@ -390,8 +393,10 @@ export class CompiledFilter {
 
   /**
    * Replaces the staged index: the offsets, relative to the staged records, of the records
-   * `runStagedIndex` runs, in that order (any order, repeats allowed). An entry that names no
-   * whole staged record stops the run there. Returns the number of entries.
+   * `runStagedIndex` runs, in that order (any order, repeats allowed). The run stops at the first
+   * entry that names no whole staged record (a header and caplen <= MAX_CAPLEN bytes inside the
+   * staged bytes): the entries are checked here, once, because run_index trusts them (vm/abi.ts).
+   * Returns the number of entries.
    */
   stageIndex(offsets: ArrayLike<number>): number {
     const { batchOff, batchBytes } = this.meta;
@@ -403,7 +408,14 @@ export class CompiledFilter {
       if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) throw new RangeError(`stageIndex: entry ${i} (${off}) is not a u32 offset`);
       this.words[indexOff / 4 + i] = (batchOff + off) >>> 0;
     }
-    this.stagedEntries = offsets.length;
+    let valid = 0;
+    for (; valid < offsets.length; valid++) {
+      const off = offsets[valid]!;
+      if (off + RECORD_HEADER_BYTES > this.staged) break;
+      const caplen = readU32LE(this.bytes, batchOff + off + 8);
+      if (caplen > MAX_CAPLEN || off + RECORD_HEADER_BYTES + caplen > this.staged) break;
+    }
+    this.stagedEntries = valid;
     return offsets.length;
   }
 
@@ -411,9 +423,14 @@ export class CompiledFilter {
   runStagedIndex(): Uint32Array {
     const { batchOff, resultsOff } = this.meta;
     const indexOff = this.indexArea();
-    this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;
     const n = this.runIndex!(batchOff, batchOff + this.staged, indexOff, this.stagedEntries, resultsOff);
     return this.words.subarray(resultsOff / 4, resultsOff / 4 + n);
+  }
+
+  /** The batch area is about to hold other records: staged ones and their index are gone. */
+  private forgetStaged(): void {
+    this.staged = 0;
+    this.stagedEntries = 0;
   }
 
   private indexArea(): number {
@@ -429,6 +446,7 @@ export class CompiledFilter {
    */
   runRecords(records: Uint8Array): Uint32Array {
     const { batchOff, batchBytes } = this.meta;
+    this.forgetStaged();
     const out: Uint32Array[] = [];
     let off = 0;
     while (off < records.length) {
