@@ -367,6 +367,15 @@ export class CompiledFilter {
     return this.staged;
   }
 
+  /**
+   * The staged records where the module reads them: a view of its memory, valid until the batch
+   * area holds other records. A peer measured on this view (fpl bench's libpcap) reads the same
+   * bytes at the same addresses, so neither pays for a second copy in the caches.
+   */
+  stagedRecords(): Uint8Array {
+    return this.bytes.subarray(this.meta.batchOff, this.meta.batchOff + this.staged);
+  }
+
   /** Runs the staged records (one WebAssembly call); the results view is valid until the next run. */
   runStaged(): Uint32Array {
     return this.runBatchArea(this.staged);
