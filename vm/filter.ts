@@ -412,17 +412,19 @@ export class CompiledFilter {
     const indexOff = this.indexArea();
     const capacity = batchBytes / RECORD_HEADER_BYTES;   // the index area is batchBytes/4 bytes
     if (offsets.length > capacity) throw new RangeError(`stageIndex: ${offsets.length} entries do not fit the index area (${capacity})`);
+    // Every entry is checked before any is written: a refused index leaves the staged one whole.
     for (let i = 0; i < offsets.length; i++) {
       const off = offsets[i]!;
       if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) throw new RangeError(`stageIndex: entry ${i} (${off}) is not a u32 offset`);
-      this.words[indexOff / 4 + i] = (batchOff + off) >>> 0;
     }
+    // Only the entries before the first that names no whole staged record are ever run.
     let valid = 0;
     for (; valid < offsets.length; valid++) {
       const off = offsets[valid]!;
       if (off + RECORD_HEADER_BYTES > this.staged) break;
       const caplen = readU32LE(this.bytes, batchOff + off + 8);
       if (caplen > MAX_CAPLEN || off + RECORD_HEADER_BYTES + caplen > this.staged) break;
+      this.words[indexOff / 4 + valid] = batchOff + off;
     }
     this.stagedEntries = valid;
     return offsets.length;

@@ -308,6 +308,15 @@ describe('run_index', () => {
     expect(f.runStagedIndex().length).toBe(1);
   });
 
+  it('a refused index leaves the staged one as it was', async () => {
+    const f = await compileProgram(probe, { batchBytes: MAX_CAPLEN + RECORD_HEADER_BYTES });
+    const records = toRecords([1, 2, 3].map((n) => ({ bytes: new Uint8Array(n).fill(n), wirelen: n })));
+    f.stageIndexedRecords(records);
+    const before = [...f.runStagedIndex()];
+    expect(() => f.stageIndex([34, 17, -1])).toThrow(/entry 2/);
+    expect([...f.runStagedIndex()]).toEqual(before);
+  });
+
   it('other records in the batch area retire the staged ones and their index', async () => {
     const f = await compileProgram(probe, { batchBytes: MAX_CAPLEN + RECORD_HEADER_BYTES });
     const records = toRecords([1, 2, 3].map((n) => ({ bytes: new Uint8Array(n).fill(9), wirelen: n })));
