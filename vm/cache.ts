@@ -5,8 +5,12 @@
  * files), so a rebuilt fplc never reuses a stale module. Only programs that compile without
  * warnings are cached (a hit could not repeat them). Failures to read or write the cache are
  * never errors: the program is simply compiled.
+ *
+ * An entry is named by a 128-bit hash of its key and holds the key itself before the module
+ * (ENTRY_MAGIC, u32 key length, key as UTF-8, module bytes): a hit compares the whole key, so
+ * a hash collision is a miss, never another program's module. That is why the hash need not be
+ * cryptographic, and node:crypto (~3 ms of every start to load) is not needed.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -63,12 +67,56 @@ function statIdentity(dist: string): string {
     }
   };
   walk(dist);
-  return createHash('sha256').update(parts.sort().join('|')).digest('hex');
+  return hash128(parts.sort().join('|'));
 }
 
+/**
+ * A 128-bit hash of a string's UTF-16 code units as 32 hex digits: four 32-bit multiply-xor
+ * lanes, mixed together at the end (the construction of bryc's public-domain cyrb128). Spread
+ * well enough to name files; not a defence against anyone choosing collisions (entries hold
+ * their key, see above).
+ */
+export function hash128(s: string): string {
+  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = h2 ^ Math.imul(h1 ^ c, 597399067);
+    h2 = h3 ^ Math.imul(h2 ^ c, 2869860233);
+    h3 = h4 ^ Math.imul(h3 ^ c, 951274213);
+    h4 = h1 ^ Math.imul(h4 ^ c, 2716044179);
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+  h1 ^= h2 ^ h3 ^ h4; h2 ^= h1; h3 ^= h1; h4 ^= h1;
+  return [h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, '0')).join('');
+}
+
+/** Everything that determines the module compiled for `source`: the cache's key. */
 export function cacheKey(source: string, opts: CompileOptions): string {
   const { externs: _externs, ...rest } = opts;
-  return createHash('sha256').update(JSON.stringify([compilerIdentity(), source, rest])).digest('hex');
+  return JSON.stringify([compilerIdentity(), source, rest]);
+}
+
+const ENTRY_MAGIC = Buffer.from('fplc-cache-1\n');
+
+/** A cache entry: the magic, the key's length and bytes, then the module. */
+export function encodeEntry(key: string, wasm: Uint8Array): Buffer {
+  const k = Buffer.from(key, 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(k.length);
+  return Buffer.concat([ENTRY_MAGIC, len, k, wasm]);
+}
+
+/** The module an entry holds for `key`, or undefined when it holds another key or is damaged. */
+export function decodeEntry(entry: Buffer, key: string): Uint8Array | undefined {
+  const m = ENTRY_MAGIC.length;
+  if (entry.length < m + 4 || !entry.subarray(0, m).equals(ENTRY_MAGIC)) return undefined;
+  const n = entry.readUInt32LE(m);
+  if (n > entry.length - m - 4) return undefined;
+  if (!entry.subarray(m + 4, m + 4 + n).equals(Buffer.from(key, 'utf8'))) return undefined;
+  return entry.subarray(m + 4 + n);
 }
 
 type Compile = (source: string, opts: CompileOptions) => Promise<CompiledFilter>;
@@ -82,18 +130,19 @@ const compileHere: Compile = async (source, opts) => (await import('./compile.js
  */
 export async function compileFilterCached(source: string, opts: CompileOptions, dir = defaultCacheDir(), compileFilter: Compile = compileHere): Promise<CompiledFilter> {
   if (opts.externs?.length) return compileFilter(source, opts);
-  const file = join(dir, `${cacheKey(source, opts)}.wasm`);
-  let bytes: Uint8Array | undefined;
-  try { bytes = readFileSync(file); } catch { /* a miss */ }
-  if (bytes) {
-    try { return await loadFilter(bytes); } catch { /* a damaged entry: compile again */ }
+  const key = cacheKey(source, opts);
+  const file = join(dir, `${hash128(key)}.module`);
+  let wasm: Uint8Array | undefined;
+  try { wasm = decodeEntry(readFileSync(file), key); } catch { /* a miss */ }
+  if (wasm) {
+    try { return await loadFilter(wasm); } catch { /* a damaged entry: compile again */ }
   }
   const filter = await compileFilter(source, opts);
   if (filter.warnings.length === 0) {
     try {
       mkdirSync(dir, { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, filter.wasm);
+      writeFileSync(tmp, encodeEntry(key, filter.wasm));
       renameSync(tmp, file);   // atomic: concurrent runs never see half a module
     } catch { /* read-only home, full disk: run uncached */ }
   }

@@ -64,7 +64,7 @@ describe('fpl run', () => {
     rmSync(cacheDir, { recursive: true, force: true });
     const first = run('run', sample('flowcount.fpl'), '-r', sample('web.pcap'), '--json');
     expect(first.code).toBe(0);
-    const entries = readdirSync(cacheDir).filter((f) => f.endsWith('.wasm'));
+    const entries = readdirSync(cacheDir).filter((f) => f.endsWith('.module'));
     expect(entries.length).toBe(1);
     const second = run('run', sample('flowcount.fpl'), '-r', sample('web.pcap'), '--json');
     expect(second.stdout).toBe(first.stdout);
@@ -72,7 +72,7 @@ describe('fpl run', () => {
     writeFileSync(join(cacheDir, entries[0]!), 'not wasm');
     expect(run('run', sample('flowcount.fpl'), '-r', sample('web.pcap'), '--json').stdout).toBe(first.stdout);
     expect(run('run', sample('web.fpl'), '-r', sample('web.pcap'), '--no-cache', '--json').code).toBe(0);
-    expect(readdirSync(cacheDir).filter((f) => f.endsWith('.wasm')).length).toBe(1);
+    expect(readdirSync(cacheDir).filter((f) => f.endsWith('.module')).length).toBe(1);
   });
 
   it('stops after -c matched packets', () => {
