@@ -11,7 +11,7 @@
  * a hash collision is a miss, never another program's module. That is why the hash need not be
  * cryptographic, and node:crypto (~3 ms of every start to load) is not needed.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,38 @@ export function decodeEntry(entry: Buffer, key: string): Uint8Array | undefined 
   return entry.subarray(m + 4 + n);
 }
 
+/** What the cache keeps at most; past either bound, the least recently used entries go first. */
+export const CACHE_MAX_ENTRIES = 1000;
+export const CACHE_MAX_BYTES = 256 * 1024 * 1024;
+/** A temporary file this old is left over from a run that died while writing it. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+/**
+ * Keeps the cache within CACHE_MAX_ENTRIES and CACHE_MAX_BYTES, least recently used entries
+ * (by mtime, which a hit refreshes) out first, and removes what is not an entry of this format:
+ * leftovers of interrupted writes and entries of older fplc versions (`.wasm`). Runs after a
+ * write, that is after a compile, beside which listing the directory costs nothing.
+ */
+export function pruneCache(dir: string, maxEntries = CACHE_MAX_ENTRIES, maxBytes = CACHE_MAX_BYTES): void {
+  const now = Date.now();
+  const entries: { path: string; size: number; used: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    let st;
+    try { st = statSync(path); } catch { continue; }   // removed meanwhile by another run
+    if (!st.isFile()) continue;
+    if (/^[0-9a-f]{32}\.module$/.test(name)) entries.push({ path, size: st.size, used: st.mtimeMs });
+    else if (/^[0-9a-f]{64}\.wasm$/.test(name) || (name.endsWith('.tmp') && now - st.mtimeMs > STALE_TMP_MS)) rmSync(path, { force: true });
+  }
+  entries.sort((a, b) => b.used - a.used);
+  let bytes = 0;
+  entries.forEach((e, i) => {
+    bytes += e.size;
+    // The newest entry stays whatever its size: it was just written for this run.
+    if (i > 0 && (i >= maxEntries || bytes > maxBytes)) rmSync(e.path, { force: true });
+  });
+}
+
 type Compile = (source: string, opts: CompileOptions) => Promise<CompiledFilter>;
 
 // The compiler and its IR passes are loaded on a miss only: a hit starts faster without them.
@@ -135,7 +167,13 @@ export async function compileFilterCached(source: string, opts: CompileOptions, 
   let wasm: Uint8Array | undefined;
   try { wasm = decodeEntry(readFileSync(file), key); } catch { /* a miss */ }
   if (wasm) {
-    try { return await loadFilter(wasm); } catch { /* a damaged entry: compile again */ }
+    let filter: CompiledFilter | undefined;
+    try { filter = await loadFilter(wasm); } catch { /* a damaged entry: compile again */ }
+    if (filter) {
+      // Used now: the last the pruning evicts (one syscall; mtime, as atime is often not kept).
+      try { const now = new Date(); utimesSync(file, now, now); } catch { /* read-only cache */ }
+      return filter;
+    }
   }
   const filter = await compileFilter(source, opts);
   if (filter.warnings.length === 0) {
@@ -144,6 +182,7 @@ export async function compileFilterCached(source: string, opts: CompileOptions, 
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, encodeEntry(key, filter.wasm));
       renameSync(tmp, file);   // atomic: concurrent runs never see half a module
+      pruneCache(dir);
     } catch { /* read-only home, full disk: run uncached */ }
   }
   return filter;

@@ -1,9 +1,9 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cacheKey, compileFilterCached, decodeEntry, encodeEntry, hash128 } from '../../vm/cache.js';
+import { cacheKey, compileFilterCached, decodeEntry, encodeEntry, hash128, pruneCache } from '../../vm/cache.js';
 import { compileFilter, type CompileOptions } from '../../vm/compile.js';
 import type { CompiledFilter } from '../../vm/filter.js';
 import { toRecords } from '../support/records.js';
@@ -90,5 +90,43 @@ describe('the module cache', () => {
     expect(names.size).toBe(20000);
     expect(hash128('')).toMatch(/^[0-9a-f]{32}$/);
     expect(hash128('a')).not.toBe(hash128('b'));
+  });
+
+  it('keeps at most so many entries and bytes, least recently used out first, and drops leftovers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fplc-cache-'));
+    const t0 = Date.now() / 1000 - 10_000;
+    const entry = (i: number, size: number) => {
+      const name = `${hash128(String(i))}.module`;
+      writeFileSync(join(dir, name), Buffer.alloc(size));
+      utimesSync(join(dir, name), t0 + i, t0 + i);   // entry i was used at t0 + i
+      return name;
+    };
+    const names = Array.from({ length: 8 }, (_, i) => entry(i, 100));
+    const oldFormat = `${'ab'.repeat(32)}.wasm`;
+    writeFileSync(join(dir, oldFormat), 'x');
+    writeFileSync(join(dir, 'x.module.1.tmp'), 'x');
+    utimesSync(join(dir, 'x.module.1.tmp'), t0, t0);           // a write that died long ago
+    writeFileSync(join(dir, 'y.module.2.tmp'), 'x');           // a write under way
+    writeFileSync(join(dir, 'notes.txt'), 'mine');             // not the cache's
+    pruneCache(dir, 5, 1e9);
+    const left = () => readdirSync(dir).sort();
+    expect(left()).toEqual([...names.slice(3), 'notes.txt', 'y.module.2.tmp'].sort());
+    pruneCache(dir, 5, 350);                                   // 350 bytes: the 3 newest
+    expect(left()).toEqual([...names.slice(5), 'notes.txt', 'y.module.2.tmp'].sort());
+    // The newest entry stays even when it alone is over the bound.
+    const big = entry(100, 1000);
+    pruneCache(dir, 5, 350);
+    expect(left()).toEqual([big, 'notes.txt', 'y.module.2.tmp'].sort());
+  });
+
+  it('marks an entry used when it is hit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fplc-cache-'));
+    const { compile } = counting();
+    await compileFilterCached('icmp', opts, dir, compile);
+    const file = join(dir, readdirSync(dir)[0]!);
+    const long = Date.now() / 1000 - 100_000;
+    utimesSync(file, long, long);
+    await compileFilterCached('icmp', opts, dir, compile);
+    expect(statSync(file).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
   });
 });
