@@ -16,7 +16,7 @@ import { bpfFilterRecords, libpcapAvailable, libpcapUnavailableReason, pcapCompi
 import { formatDdd } from '../lang/cbpf/index.js';
 import { compileFilter } from '../vm/compile.js';
 import { sideBySide } from '../vm/bench.js';
-import { corpusTrace } from './trace.js';
+import { corpusTrace, interleaved } from './trace.js';
 
 export const TYPICAL_FILTERS = [
   'tcp dst port 80',
@@ -28,8 +28,12 @@ export const TYPICAL_FILTERS = [
   'host 10.0.0.1 or host 192.168.1.1 or host 172.16.0.1',
 ];
 
+/** The corpus packets file by file (runs of similar packets), or shuffled as on a link (trace.ts interleaved). */
+export type TraceOrder = 'corpus order' | 'interleaved';
+
 export interface CostRow {
   expr: string;
+  order: TraceOrder;
   libpcapNs: number;
   /** Through the record index: like for like with libpcap. */
   fplcNs: number;
@@ -41,9 +45,12 @@ export interface CostRow {
   via: string;
 }
 
-export async function filterCost(opts: { packets?: number; rounds?: number; viaCbpf?: boolean } = {}): Promise<CostRow[]> {
+export async function filterCost(opts: { packets?: number; rounds?: number; viaCbpf?: boolean; order?: TraceOrder } = {}): Promise<CostRow[]> {
   if (!libpcapAvailable()) throw new Error(`the libpcap addon is needed: ${libpcapUnavailableReason()} (npm run build:native)`);
-  const { records, packets } = corpusTrace(1, opts.packets ?? 20000);
+  const trace = corpusTrace(1, opts.packets ?? 20000);
+  const { packets } = trace;
+  const order = opts.order ?? 'corpus order';
+  const records = order === 'interleaved' ? interleaved(trace.records) : trace.records;
   const rounds = opts.rounds ?? 20;
   const rows: CostRow[] = [];
   for (const expr of TYPICAL_FILTERS) {
@@ -63,13 +70,13 @@ export async function filterCost(opts: { packets?: number; rounds?: number; viaC
     const expected = bpfFilterRecords(lp.insns, records);
     const same = (got: Uint32Array) => expected.length === got.length && expected.every((v, i) => v === got[i]);
     const agree = same(filter.runStaged()) && same(filter.runStagedIndex());
-    rows.push({ expr, libpcapNs, fplcNs, fplcRecordsNs, ratio: fplcNs / libpcapNs, agree, via });
+    rows.push({ expr, order, libpcapNs, fplcNs, fplcRecordsNs, ratio: fplcNs / libpcapNs, agree, via });
   }
   return rows;
 }
 
 export function printCost(rows: CostRow[], packets: number): void {
-  console.log(`P1 filter cost, ${packets} corpus packets in memory, best round (ns/packet)`);
+  console.log(`P1 filter cost, ${packets} corpus packets in memory, ${rows[0]?.order ?? ''}, best round (ns/packet)`);
   console.log('  fplc: through a precomputed index of records, as libpcap gets a precomputed vector of packets (the ratio');
   console.log('  uses this one); fplc walk: walking the pcap records in place, each address depending on the previous caplen');
   console.log('  libpcap   fplc   fplc walk   fplc/libpcap  same verdicts  expression');

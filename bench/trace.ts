@@ -54,3 +54,35 @@ export function corpusTrace(linkType: number, count: number, maxBytes = 3 << 20)
   for (const c of chunks) { records.set(c, off); off += c.length; }
   return { records, packets };
 }
+
+/**
+ * The same records in an order shuffled with a fixed seed, as the packets of many conversations
+ * interleave on a link. The corpus trace comes file by file, long runs of similar packets, which
+ * a branch predictor learns: the best case for an interpreter's dispatch. Interleaved, libpcap's
+ * cost per packet grows 1.5-3x on the P1 filters while compiled code's barely moves.
+ */
+export function interleaved(records: Uint8Array, seed = 1): Uint8Array {
+  const starts: number[] = [];
+  for (let off = 0; off < records.length;) {
+    starts.push(off);
+    off += RECORD_HEADER_BYTES + (records[off + 8]! | (records[off + 9]! << 8) | (records[off + 10]! << 16) | (records[off + 11]! << 24));
+  }
+  starts.push(records.length);
+  const order = starts.slice(0, -1).map((_, i) => i);
+  // Fisher-Yates driven by xorshift32: deterministic, so runs and machines shuffle alike.
+  let x = seed >>> 0 || 1;
+  for (let i = order.length - 1; i > 0; i--) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    const j = x % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const out = new Uint8Array(records.length);
+  let at = 0;
+  for (const i of order) {
+    const rec = records.subarray(starts[i]!, starts[i + 1]!);
+    out.set(rec, at);
+    at += rec.length;
+  }
+  return out;
+}
+
