@@ -191,7 +191,8 @@ async function cmdRun(positionals: string[], flags: CommonFlags & { read?: strin
 function peekCapture(path: string): { linkType: number; snaplen: number } {
   let src;
   try {
-    src = openCaptureFile(path);
+    // The header is all it reads: a small window, not the 1 MiB a run reads at a time.
+    src = openCaptureFile(path, { chunkBytes: 64 * 1024 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code.startsWith('E')) throw new CaptureError(`cannot read ${path}: ${fsReason(err)}`);
