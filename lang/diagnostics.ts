@@ -43,10 +43,26 @@ export function formatDiagnostic(d: Diagnostic, source: string): string {
   const lines = source.split('\n');
   const text = (lines[d.line - 1] ?? '').replace(/\t/g, ' ').replace(/\r$/, '');
   const width = Math.max(1, Math.min(d.length ?? 1, Math.max(1, text.length - (d.col - 1))));
-  const out = [`${where}: ${d.severity}: ${d.message}`, `  ${text}`, `  ${' '.repeat(d.col - 1)}^${'~'.repeat(width - 1)}`];
+  const { excerpt, caretAt } = excerptAround(text, d.col - 1);
+  const marked = Math.max(1, Math.min(width, excerpt.length - caretAt));
+  const out = [`${where}: ${d.severity}: ${d.message}`, `  ${excerpt}`, `  ${' '.repeat(caretAt)}^${'~'.repeat(marked - 1)}`];
   if (d.expected?.length) out.push(`  expected ${d.expected.join(', ')}`);
   if (d.hint) out.push(`  hint: ${d.hint}`);
   return out.join('\n');
+}
+
+/** Source lines longer than this are shown as an excerpt around the column (a 1,000-host list is one line). */
+export const EXCERPT_COLUMNS = 100;
+/** How much of the line before the column an excerpt keeps. */
+const EXCERPT_BEFORE = 40;
+
+/** The part of `text` shown under a diagnostic at 0-based column `at`, `…` where it was cut, and where the caret goes in it. */
+function excerptAround(text: string, at: number): { excerpt: string; caretAt: number } {
+  if (text.length <= EXCERPT_COLUMNS) return { excerpt: text, caretAt: at };
+  const from = Math.max(0, Math.min(at - EXCERPT_BEFORE, text.length - EXCERPT_COLUMNS));
+  const to = Math.min(text.length, from + EXCERPT_COLUMNS);
+  const head = from > 0 ? '…' : '';
+  return { excerpt: `${head}${text.slice(from, to)}${to < text.length ? '…' : ''}`, caretAt: at - from + head.length };
 }
 
 /** Thrown by front ends; carries every error found (and the warnings seen so far). */
