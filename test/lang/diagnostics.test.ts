@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EXCERPT_COLUMNS, formatDiagnostic, type Diagnostic } from '../../lang/diagnostics.js';
 
-const diag = (line: number, col: number, length = 1): Diagnostic => ({ severity: 'error', message: 'bad', line, col, length });
+/** A diagnostic at line:col; `offset` is where that is in the source (formatDiagnostic goes by line and column). */
+const diag = (line: number, col: number, length = 1, offset = col - 1): Diagnostic => ({ severity: 'error', message: 'bad', offset, line, col, length });
 
 /** The excerpt and caret lines of a formatted diagnostic. */
 function shown(d: Diagnostic, source: string): { excerpt: string; caret: string } {
@@ -12,10 +13,10 @@ function shown(d: Diagnostic, source: string): { excerpt: string; caret: string 
 
 describe('diagnostics', () => {
   it('show a short line whole, the caret under the column and ~ under the rest of the token', () => {
-    const { excerpt, caret } = shown(diag(2, 10, 5), 'ip\ntcp port 99999 or udp');
+    const { excerpt, caret } = shown(diag(2, 10, 5, 12), 'ip\ntcp port 99999 or udp');
     expect(excerpt).toBe('tcp port 99999 or udp');
     expect(caret).toBe('         ^~~~~');
-    expect(formatDiagnostic(diag(2, 10, 5), 'ip\ntcp port 99999').split('\n')[0]).toBe('<input>:2:10: error: bad');
+    expect(formatDiagnostic(diag(2, 10, 5, 12), 'ip\ntcp port 99999').split('\n')[0]).toBe('<input>:2:10: error: bad');
   });
 
   it('show a long line as an excerpt around the column, the caret still under the token', () => {
