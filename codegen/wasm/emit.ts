@@ -11,7 +11,7 @@
  *   checks that are implied. Facts proven inside a branch do not survive its join unless
  *   every arm proved them; facts inside a loop body do not leave the loop.
  */
-import binaryen from 'binaryen';
+import binaryen from './binaryen.js';
 import type { BinOp, Expr, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
 import { lowerField } from '../../lang/ir/fields.js';
 import { meet, NO_FACTS, proven, pureBound, splitOffset, withExact, withFact, type Facts } from './facts.js';

@@ -13,7 +13,7 @@
  * `run_index` does the same for records named by an index of offsets. Each loop has the
  * per-packet function inlined (small programs: a copy each) or calls it (large ones).
  */
-import binaryen from 'binaryen';
+import binaryen from './binaryen.js';
 import type { Program } from '../../lang/ir/ir.js';
 import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CTRL_TALLY_CODE, CTRL_TALLY_MIXED, CUSTOM_SECTION, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
 import { FilterEmitter } from './emit.js';

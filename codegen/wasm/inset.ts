@@ -13,7 +13,7 @@
  * segment after the layout's areas) unless the module must fit a memory laid out before it (a
  * MAPI device's), where it is code: a `br_table` over the buckets.
  */
-import binaryen from 'binaryen';
+import binaryen from './binaryen.js';
 import { LOOKUP_MISS } from '../../lang/ir/ir.js';
 import { MULTIPLIERS, hashOf, planTable, tableBytes, tableProbe } from './memtable.js';
 

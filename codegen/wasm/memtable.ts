@@ -13,7 +13,7 @@
  * Empty slots hold the first key (and its value): a probe that lands on one either compares
  * unequal or finds a key of the set with its own value, so no "empty" marker is needed.
  */
-import binaryen from 'binaryen';
+import binaryen from './binaryen.js';
 import { LOOKUP_MISS } from '../../lang/ir/ir.js';
 
 type X = binaryen.ExpressionRef;

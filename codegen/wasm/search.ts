@@ -21,7 +21,7 @@
  * runs instead); positions whose pattern would not end inside the region are masked off, so the
  * bytes past `end` can only make candidates that verification rejects.
  */
-import binaryen from 'binaryen';
+import binaryen from './binaryen.js';
 import { patternKey } from '../../lang/ir/ir.js';
 
 type X = binaryen.ExpressionRef;
