@@ -36,14 +36,14 @@ describe('binaryen through V8\'s code cache', () => {
     expect(plain.loadedFrom).toBe('import');
     const first = compileIn(dir);
     expect(first.loadedFrom).toBe('compiled');
-    expect(readdirSync(dir).sort()).toEqual([expect.stringMatching(/^binaryen-[0-9a-f]+\.code$/), expect.stringMatching(/^binaryen-[0-9a-f]+\.js$/)]);
+    expect(readdirSync(dir).sort()).toEqual(['code', 'js', 'wasm'].map((ext) => expect.stringMatching(new RegExp(`^binaryen-[0-9a-f]+\\.${ext}$`))));
     const again = compileIn(dir);
     expect(again.loadedFrom).toBe('cached');
     expect(first.wasm).toEqual(plain.wasm);
     expect(again.wasm).toEqual(plain.wasm);
   });
 
-  it('falls back to the import over a damaged script, removes it, and makes a code cache V8 refused anew', () => {
+  it('falls back to the import over a damaged script or WebAssembly, removes them, and makes a code cache V8 refused anew', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fplc-binaryen-'));
     const plain = compileIn(undefined);
     compileIn(dir);
@@ -60,22 +60,37 @@ describe('binaryen through V8\'s code cache', () => {
     expect(damaged.wasm).toEqual(plain.wasm);
     expect(readdirSync(dir)).toEqual([]);
     expect(compileIn(dir).loadedFrom).toBe('compiled');
+    // Damaged WebAssembly: the instantiation fails and ends the wait (no hang), then the import.
+    writeFileSync(file('.wasm'), Buffer.from('\0asm\x01\0\0\0\xff\xff', 'latin1'));
+    const badWasm = compileIn(dir);
+    expect(badWasm.loadedFrom).toBe('import');
+    expect(badWasm.wasm).toEqual(plain.wasm);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('turns binaryen\'s module text into a script, and refuses text of another shape', () => {
+  it('turns binaryen\'s module text into a script and its WebAssembly, and refuses text of another shape', () => {
     const source = readFileSync(createRequire(import.meta.url).resolve('binaryen'), 'latin1');
-    const script = toScript(source, 'file:///x/index.js');
-    expect(script).toBeDefined();
-    expect(script).not.toMatch(/import\.meta|import\(|export\{/);
+    const made = toScript(source, 'file:///x/index.js');
+    expect(made).toBeDefined();
+    expect(made!.script).not.toMatch(/import\.meta|import\(|export\{|\\0asm/);
+    expect(made!.script.length).toBeLessThan(source.length / 10);
+    expect(WebAssembly.validate(made!.wasm as Uint8Array<ArrayBuffer>)).toBe(true);
     const tail = 'var jr=await S6(),$r=jr;export{$r as default};';
-    expect(toScript('async function S6(){let{createRequire:r}=await import("node:module")}' + tail, 'file:///a')).toBe(
-      '(function(__fplcNodeModule){async function S6(){let{createRequire:r}=__fplcNodeModule}\nreturn S6;})');
+    const fn = (body: string) => `async function S6(A={}){let{createRequire:r}=await import("node:module");var t=A.instantiateWasm;${body}}` + tail;
+    expect(toScript(fn('return x6(`\\0asm\\x01\\0\\0\\0\\`\\xff`)'), 'file:///a')).toEqual({
+      script: '(function(__fplcNodeModule){async function S6(A={}){let{createRequire:r}=__fplcNodeModule;var t=A.instantiateWasm;return x6(``)}\nreturn S6;})',
+      wasm: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0x60, 0xff),
+    });
     for (const other of [
       'export default 1;',
-      'async function S6(){}' + tail,                                                          // no import of node:module
-      'async function S6(){await import("node:module");await import("node:module")}' + tail,  // two
-      'async function S6(){await import("node:module");await import("node:fs")}' + tail,      // another import
-      'async function S6(){await import("node:module");"é"}' + tail,                          // not ASCII
+      fn('return 1'),                                                         // no WebAssembly
+      fn('return [x6(`\\0asm\\x01\\0\\0\\0`), x6(`\\0asm\\x01\\0\\0\\0`)]'),  // two
+      fn('return x6(`\\0asm\\x02\\0\\0\\0`)'),                                // another version
+      fn('return x6(`\\0asm\\x01\\0\\0\\0${1}`)'),                            // a substitution
+      fn('return x6(`\\0asm\\x01\\0\\0\\0`);await import("node:module")'),    // two imports of node:module
+      fn('return x6(`\\0asm\\x01\\0\\0\\0`);await import("node:fs")'),        // another import
+      fn('return x6(`\\0asm\\x01\\0\\0\\0`);"é"'),                           // not ASCII
+      fn('return x6(`\\0asm\\x01\\0\\0\\0`)').replace('A.instantiateWasm', 'A.other'),   // no instantiateWasm option
     ]) expect(toScript(other, 'file:///a')).toBeUndefined();
   });
 });
