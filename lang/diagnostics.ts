@@ -42,9 +42,9 @@ export function formatDiagnostic(d: Diagnostic, source: string): string {
   const where = `${d.file ?? '<input>'}:${d.line}:${d.col}`;
   const lines = source.split('\n');
   const text = (lines[d.line - 1] ?? '').replace(/\t/g, ' ').replace(/\r$/, '');
-  const width = Math.max(1, Math.min(d.length ?? 1, Math.max(1, text.length - (d.col - 1))));
   const { excerpt, caretAt } = excerptAround(text, d.col - 1);
-  const marked = Math.max(1, Math.min(width, excerpt.length - caretAt));
+  // ~ under the rest of the token, as far as the excerpt shows it.
+  const marked = Math.max(1, Math.min(d.length ?? 1, excerpt.length - caretAt));
   const out = [`${where}: ${d.severity}: ${d.message}`, `  ${excerpt}`, `  ${' '.repeat(caretAt)}^${'~'.repeat(marked - 1)}`];
   if (d.expected?.length) out.push(`  expected ${d.expected.join(', ')}`);
   if (d.hint) out.push(`  hint: ${d.hint}`);

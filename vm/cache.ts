@@ -151,6 +151,14 @@ export function pruneCache(dir: string, maxEntries = CACHE_MAX_ENTRIES, maxBytes
   });
 }
 
+/** Writes a file whole or not at all (a temporary beside it, renamed): concurrent runs never see half of one. */
+export function writeAtomic(path: string, data: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
 type Compile = (source: string, opts: CompileOptions) => Promise<CompiledFilter>;
 
 // The compiler and its IR passes are loaded on a miss only: a hit starts faster without them.
@@ -178,10 +186,7 @@ export async function compileFilterCached(source: string, opts: CompileOptions, 
   const filter = await compileFilter(source, opts);
   if (filter.warnings.length === 0) {
     try {
-      mkdirSync(dir, { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, encodeEntry(key, filter.wasm));
-      renameSync(tmp, file);   // atomic: concurrent runs never see half a module
+      writeAtomic(file, encodeEntry(key, filter.wasm));
       pruneCache(dir);
     } catch { /* read-only home, full disk: run uncached */ }
   }

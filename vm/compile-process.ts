@@ -86,9 +86,9 @@ async function serve(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const b of process.stdin) chunks.push(b as Buffer);
   const { source, opts } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Request;
-  // binaryen through V8's code cache in the user's cache directory (binaryen-loader.ts):
+  // binaryen through V8's code cache in the user's cache directory (binaryen-cache.ts):
   // ~0.1 s instead of ~0.33 s from the second compile on.
-  (await import('../codegen/wasm/binaryen-loader.js')).setCodeCacheDir(defaultCacheDir());
+  (await import('./binaryen-cache.js')).useBinaryenCache(defaultCacheDir());
   // Start loading binaryen now: V8 compiles its WebAssembly on background threads while this
   // one parses and lowers the program.
   void import('../codegen/wasm/index.js').catch(() => undefined);   // a failure shows where it is used

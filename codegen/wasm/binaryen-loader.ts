@@ -1,44 +1,38 @@
 /**
- * Loading binaryen, optionally through a V8 code cache.
+ * Loading binaryen: a plain import, or through a source the runtime sets (vm/binaryen-cache.ts,
+ * used by the CLI's compile child), which keeps binaryen as a classic script with V8's code
+ * cache in the user's cache directory.
  *
- * binaryen.js is one 15 MB ES module (its WebAssembly inside as base64): importing it takes
- * ~0.33 s, more than half of it V8 parsing and compiling the JavaScript, every time a process
- * compiles its first program. Node 20 keeps no code cache for ES modules, but a classic script
- * compiled through node:vm can take V8's cached data. With a cache directory set
- * (setCodeCacheDir: the CLI's compile child does, vm/compile-process.ts), the module's text is
- * turned into such a script once — its three module-only constructs replaced: the dynamic
- * import of node:module, import.meta.url and the final `export` of the awaited factory — its
- * WebAssembly taken out as bytes of their own, and kept in the directory with V8's code cache
- * for the script; later loads take ~0.07 s.
+ * binaryen.js is one 15 MB ES module: importing it takes ~0.33 s, more than half of it V8
+ * parsing and compiling the JavaScript, ~45 ms decoding its WebAssembly from a string, every
+ * time a process compiles its first program. Node 20 keeps no code cache for ES modules, but a
+ * classic script compiled through node:vm can take V8's cached data. This module knows
+ * binaryen's shape: toScript turns the module's text into such a script (its three module-only
+ * constructs replaced: the dynamic import of node:module, import.meta.url and the final
+ * `export` of the awaited factory) and takes its WebAssembly out as bytes of their own;
+ * instantiateScript runs them. Where they are kept is the source's business.
  *
- * Everything here falls back to a plain `import('binaryen')`: a binaryen whose text does not
- * have the expected shape (another release, say), a script V8 refuses, a cache that cannot be read
- * or written. The cached script is binaryen's own code, so either way it is the same compiler.
- * It runs with the process's rights, unlike the sandboxed modules beside it: the directory must
- * be the user's own (the default, ~/.cache/fplc, is).
+ * Everything falls back to the plain import: a source that fails or has nothing. The script is
+ * binaryen's own code, so either way it is the same compiler.
  */
-import { createRequire } from 'node:module';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type binaryenNS from 'binaryen';
 
 type Binaryen = typeof binaryenNS;
 
-let codeCacheDir: string | undefined;
-
-/** Changes when what the cache files hold changes. */
-const CACHE_FORMAT = 2;
-
 /**
  * How this process got binaryen: `cached` (the script with V8's code cache), `compiled` (the
- * script compiled anew, its code cache written for next time), `import` (the plain module).
+ * script compiled anew, its code cache made for next time), `import` (the plain module).
  */
 export let loadedFrom: 'cached' | 'compiled' | 'import' | undefined;
 
-/** Where load() keeps binaryen as a script and V8's code cache for it; undefined: a plain import. Call before binaryen is loaded. */
-export function setCodeCacheDir(dir: string | undefined): void {
-  codeCacheDir = dir;
+/** binaryen from elsewhere than its module, and how (`cached` or `compiled`); undefined: nothing there. */
+export type BinaryenSource = () => Promise<{ binaryen: Binaryen; from: 'cached' | 'compiled' } | undefined>;
+
+let source: BinaryenSource | undefined;
+
+/** Where loadBinaryen tries first (vm/binaryen-cache.ts); call before binaryen is loaded. */
+export function setBinaryenSource(s: BinaryenSource | undefined): void {
+  source = s;
 }
 
 /** The parameter through which the script gets node:module (the text's `await import("node:module")`). */
@@ -67,7 +61,7 @@ function templateEnd(text: string, from: number): number {
  * does not have the shape this expects. The WebAssembly is inside as one template literal of
  * latin1 characters (the factory decodes it on every load, ~45 ms); here it becomes bytes of its
  * own, and the script an empty literal in its place: the factory's `instantiateWasm` option
- * then instantiates the bytes (load()), so the literal is never read.
+ * then instantiates the bytes (instantiateScript), so the literal is never read.
  */
 export function toScript(source: string, fileUrl: string): BinaryenScript | undefined {
   const dynamicImport = 'await import("node:module")';
@@ -95,91 +89,37 @@ export function toScript(source: string, fileUrl: string): BinaryenScript | unde
   return { script: `(function(${NODE_MODULE_PARAM}){${body}\nreturn ${tail[2]};})`, wasm };
 }
 
-/** Removes binaryen cache files other than `keep`'s (older binaryen or Node versions). */
-function dropOthers(dir: string, keep: string): void {
-  for (const name of readdirSync(dir)) {
-    if (/^binaryen-[0-9a-f]+\.(js|wasm|code)$/.test(name) && !name.startsWith(keep)) rmSync(join(dir, name), { force: true });
-  }
-}
-
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
-/** A small hash of a short string (a file name key; V8 checks the cached data itself). */
-function keyOf(s: string): string {
-  let h1 = 0x811c9dc5, h2 = 0x9e3779b9;
-  for (let i = 0; i < s.length; i++) {
-    h1 = Math.imul(h1 ^ s.charCodeAt(i), 0x01000193);
-    h2 = Math.imul(h2 ^ s.charCodeAt(i), 0x5bd1e995);
-  }
-  return ((h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0'));
-}
-
-async function loadCached(dir: string): Promise<Binaryen | undefined> {
-  const require = createRequire(import.meta.url);
-  const file = require.resolve('binaryen');
-  const st = statSync(file);
-  const { version } = require('binaryen/package.json') as { version: string };
-  const key = `binaryen-${keyOf(JSON.stringify([CACHE_FORMAT, version, st.size, st.mtimeMs, file, process.version, process.arch]))}`;
-  const scriptFile = join(dir, `${key}.js`), wasmFile = join(dir, `${key}.wasm`), codeFile = join(dir, `${key}.code`);
-  let script: string | undefined, wasm: Uint8Array | undefined;
-  try {
-    script = readFileSync(scriptFile, 'latin1');
-    wasm = readFileSync(wasmFile);
-  } catch { script = undefined; }   // not made yet, or half: made again
-  if (script === undefined || wasm === undefined) {
-    const made = toScript(readFileSync(file, 'latin1'), pathToFileURL(file).href);
-    if (made === undefined) return undefined;
-    ({ script, wasm } = made);
-    // A directory that cannot keep them: the plain import costs less than the script uncached.
-    try {
-      writeAtomic(wasmFile, wasm);
-      writeAtomic(scriptFile, Buffer.from(script, 'latin1'));
-    } catch { return undefined; }
-    try { dropOthers(dir, key); } catch { /* leftovers stay */ }
-  }
-  let cachedData: Buffer | undefined;
-  try { cachedData = readFileSync(codeFile); } catch { /* not made yet */ }
+/**
+ * Runs a script made by toScript: binaryen, and the script as compiled (for V8's code cache:
+ * `cachedDataRejected`, `createCachedData`). The factory instantiates `wasm` through its
+ * `instantiateWasm` option; if that fails, the option's callback never runs and the factory
+ * would never settle, so the failure ends the wait instead.
+ */
+export async function instantiateScript(script: string, wasm: Uint8Array, cachedData: Buffer | undefined, filename: string):
+  Promise<{ binaryen: Binaryen; compiled: import('node:vm').Script }> {
   const { Script } = await import('node:vm');
-  let compiled, binaryen;
-  try {
-    compiled = new Script(script, { filename: file, ...(cachedData ? { cachedData } : {}) });
-    const factory = (compiled.runInThisContext() as (m: unknown) => (opts: object) => Promise<Binaryen>)(await import('node:module'));
-    // The factory instantiates through this hook; if that fails, the hook's callback never
-    // runs and the factory would never settle: the failure ends the wait instead.
-    let failed!: (err: unknown) => void;
-    const failure = new Promise<never>((_, reject) => { failed = reject; });
-    const bytes = wasm;
-    binaryen = await Promise.race([failure, factory({
-      instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) {
-        WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, imports).then((r) => done(r.instance), failed);
-        return {};
-      },
-    })]);
-  } catch (err) {
-    // A damaged script or WebAssembly: remove them, or every later load would fail again.
-    for (const f of [scriptFile, wasmFile, codeFile]) rmSync(f, { force: true });
-    throw err;
-  }
-  loadedFrom = cachedData && !compiled.cachedDataRejected ? 'cached' : 'compiled';
-  if (loadedFrom === 'compiled') {
-    // After the factory ran: the functions it compiled are in the cache too (making it after a
-    // whole compile instead measured no faster).
-    try { writeAtomic(codeFile, compiled.createCachedData()); } catch { /* run without a cache */ }
-  }
-  return binaryen;
+  const compiled = new Script(script, { filename, ...(cachedData ? { cachedData } : {}) });
+  const factory = (compiled.runInThisContext() as (m: unknown) => (opts: object) => Promise<Binaryen>)(await import('node:module'));
+  let failed!: (err: unknown) => void;
+  const failure = new Promise<never>((_, reject) => { failed = reject; });
+  const binaryen = await Promise.race([failure, factory({
+    instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) {
+      WebAssembly.instantiate(wasm as Uint8Array<ArrayBuffer>, imports).then((r) => done(r.instance), failed);
+      return {};
+    },
+  })]);
+  return { binaryen, compiled };
 }
 
-/** binaryen: through the code cache when a directory is set and that works, else imported. */
+/** binaryen: from the source when one is set and it has it, else imported. */
 export async function loadBinaryen(): Promise<Binaryen> {
-  if (codeCacheDir !== undefined) {
+  if (source) {
     try {
-      const b = await loadCached(codeCacheDir);
-      if (b) return b;
+      const got = await source();
+      if (got) {
+        loadedFrom = got.from;
+        return got.binaryen;
+      }
     } catch { /* fall back to the import */ }
   }
   loadedFrom = 'import';

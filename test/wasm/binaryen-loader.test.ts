@@ -18,7 +18,7 @@ function compileIn(dir: string | undefined): { wasm: string[]; loadedFrom: strin
   const script = `
     const loader = await import(${JSON.stringify(pathToFileURL(join(dist, 'codegen/wasm/binaryen-loader.js')).href)});
     const dir = process.env.FPLC_TEST_CODE_CACHE;
-    if (dir) loader.setCodeCacheDir(dir);
+    if (dir) (await import(${JSON.stringify(pathToFileURL(join(dist, 'vm/binaryen-cache.js')).href)})).useBinaryenCache(dir);
     const { compileFilter } = await import(${JSON.stringify(pathToFileURL(join(dist, 'vm/compile.js')).href)});
     const wasm = [];
     for (const e of ${JSON.stringify(EXPRS)}) wasm.push(Buffer.from((await compileFilter(e, { language: 'pcap', linkType: 1 })).wasm).toString('base64'));
