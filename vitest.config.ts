@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    // Validate the IR after every pass (lang/ir/pipeline.ts): a broken pass fails by name.
+    env: { FPLC_DEBUG_PASSES: '1' },
   },
 });

@@ -229,15 +229,30 @@ async function cmdCheck(positionals: string[], flags: CommonFlags) {
   return EXIT.ok;
 }
 
-async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolean; wat?: boolean }) {
+async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolean; wat?: boolean; after?: string }) {
   const input = selectInput(positionals, flags, true);
   if (!flags.ir && !flags.wat) throw new UsageError('fpl dump needs --ir or --wat');
+  if (flags.after !== undefined && !flags.ir) throw new UsageError('--after needs --ir');
   if (flags.ir) {
     if (input.kind === 'wasm') throw new UsageError('--ir needs a source program, not a .wasm');
+    const { FILTER_PIPELINE, runPipeline } = await import('../lang/ir/pipeline.js');
+    const after = flags.after;
+    if (after !== undefined && after !== 'all' && after !== 'lower' && !FILTER_PIPELINE.includes(after)) {
+      throw new UsageError(`--after takes lower, a pass of the filter pipeline (${FILTER_PIPELINE.join(', ')}) or all, not ${JSON.stringify(after)}`);
+    }
     const { program, warnings } = await (await compiler()).lowerSource(input.text, compileOptions(input, flags));
     printWarnings(warnings, input.text);
     const { printProgram } = await import('../lang/ir/print.js');
-    process.stdout.write(printProgram(program) + '\n');
+    if (after === undefined) {
+      process.stdout.write(printProgram(program) + '\n');
+    } else {
+      // Each stage headed by `; after NAME`, the front end's output as `; after lower`.
+      const stage = (name: string, p: typeof program) => {
+        if (after === 'all' || after === name) process.stdout.write(`; after ${name}\n${printProgram(p)}\n`);
+      };
+      stage('lower', program);
+      runPipeline(program, FILTER_PIPELINE, { onStage: stage });
+    }
   }
   if (flags.wat) {
     const wasm = input.kind === 'wasm' ? input.bytes : (await build(input, flags)).wasm;
@@ -382,6 +397,7 @@ record's address depends on the previous record's length, so it is bound by memo
     .description('print the IR or the WebAssembly text of a program')
     .argument('[program-or-expression...]')
     .addOption(new Option('--ir', 'print the IR'))
+    .addOption(new Option('--after <pass>', 'with --ir: the IR after this pass of the filter pipeline (lang/ir/pipeline.ts), or after each with all'))
     .addOption(new Option('--wat', 'print the WebAssembly text')))
     .action(wrap(cmdDump));
   program.command('flow')

@@ -9,10 +9,7 @@ import type { Program } from '../lang/ir/ir.js';
 import { DEFAULT_FUEL, DEFAULT_MEMORY_CELLS } from '../lang/ir/ir.js';
 import { resolveLinkType } from '../lang/ir/linktypes.js';
 import { validateProgram } from '../lang/ir/validate.js';
-import { regroupDisjunctions } from '../lang/ir/regroup.js';
-import { membershipSets } from '../lang/ir/sets.js';
-import { mergeSearches } from '../lang/ir/searchmerge.js';
-import { lengthGuard } from '../lang/ir/lengthguard.js';
+import { FILTER_PIPELINE, runPipeline } from '../lang/ir/pipeline.js';
 import { externTable } from '../hostfns/registry.js';
 import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, type ExternImpl } from './abi.js';
 import { CompiledFilter } from './filter.js';
@@ -125,9 +122,8 @@ export async function compileProgram(program: Program, opts: { snaplen?: number;
   const problems = validateProgram(program);
   if (problems.length) throw new RangeError(`invalid IR program: ${problems.slice(0, 5).join('; ')}`);
   const { compileWasm } = await import('../codegen/wasm/index.js');
-  // IR passes that keep the fault semantics (see each pass), then the backend.
-  // Searches over one region share one scan (searchmerge.ts); a filter's length is tested once up front (lengthguard.ts).
-  const mod = compileWasm(lengthGuard(mergeSearches(membershipSets(regroupDisjunctions(program)))), {
+  // The filter pipeline's IR passes (lang/ir/pipeline.ts), then the backend.
+  const mod = compileWasm(runPipeline(program, FILTER_PIPELINE), {
     ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
     ...(opts.snaplen !== undefined ? { snaplen: opts.snaplen } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),

@@ -1,6 +1,6 @@
 /**
  * Structural equality of IR nodes, with a hash memoized per node (IR nodes are never mutated):
- * passes that group terms by an equal sub-tree (regroup.ts's shared rests) compare large trees
+ * passes that group terms by an equal sub-tree (passes/regroup.ts's shared rests) compare large trees
  * without printing them to strings. Two nodes are equal when they have the same fields with
  * equal values (numbers, strings, booleans, arrays, byte arrays, nodes). One IrHasher serves one
  * pass over one program: its memo is a plain Map, dropped with it (a WeakMap of millions of

@@ -44,7 +44,7 @@ export type Expr =
   /**
    * Word i of the host-function state area (S[0..stateWords)): counters, tables, previous
    * timestamps. With `at`, word i + at (computed modulo 2^32; a word outside S[] is a fault):
-   * how flows that share one copy of their code each reach their own state (dispatch.ts).
+   * how flows that share one copy of their code each reach their own state (passes/dispatch.ts).
    */
   | { k: 'state'; i: number; at?: Expr }
   | { k: 'meta'; m: MetaName }
@@ -76,7 +76,7 @@ export type Expr =
   /**
    * Set membership: 1 if the value of `e` is one of `set`, else 0. `set` holds distinct u32
    * constants in ascending order (possibly none). Faults only as `e` does. The membership-set
-   * pass (sets.ts) turns long `x == c1 || x == c2 || …` disjunctions into it; backends may
+   * pass (passes/sets.ts) turns long `x == c1 || x == c2 || …` disjunctions into it; backends may
    * lower it to a hashed lookup, so its cost does not grow with the set.
    */
   | { k: 'inset'; e: Expr; set: readonly number[] }
@@ -114,7 +114,7 @@ export type Stmt =
   | { k: 'setlocal'; n: number; value: Expr }
   | { k: 'setstate'; i: number; value: Expr; at?: Expr }   // S[i (+ at)] = value; `at` is evaluated first
   /**
-   * One scan for many patterns (the pass searchmerge.ts makes it from `search` nodes sharing a
+   * One scan for many patterns (the pass passes/searchmerge.ts makes it from `search` nodes sharing a
    * region): for each j, bit (j % 32) of L[into + floor(j / 32)] is set iff patterns[j] occurs
    * whole inside the packet bytes [from, min(to, caplen)) — the region rule of `search` — and
    * every other bit of those ceil(n / 32) locals is cleared. `from` is evaluated before `to`;

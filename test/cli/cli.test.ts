@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haveTcpdump, projectRoot, requires } from '../support/env.js';
+import { FILTER_PIPELINE } from '../../lang/ir/pipeline.js';
 
 const fpl = join(projectRoot, 'bin/fpl.js');
 const sample = (f: string) => join(projectRoot, 'samples', f);
@@ -130,6 +131,19 @@ describe('fpl compile, check, dump', () => {
     expect(wat.code).toBe(0);
     expect(wat.stdout).toContain('(module');
     expect(wat.stdout).toContain('"run"');
+  });
+
+  it('dumps the IR after each pass of the filter pipeline', () => {
+    const all = run('dump', '--ir', '--after', 'all', 'tcp dst port 80');
+    expect(all.code).toBe(0);
+    const heads = all.stdout.split('\n').filter((l) => l.startsWith('; after '));
+    expect(heads).toEqual(['; after lower', ...FILTER_PIPELINE.map((n) => `; after ${n}`)]);
+    // Only lengthguard adds the length test; the last stage is what the backend compiles.
+    expect(all.stdout.split('; after lengthguard')[0]).not.toContain('caplen >= 24');
+    expect(all.stdout.split('; after lengthguard')[1]).toContain('caplen >= 24');
+    const one = run('dump', '--ir', '--after', 'lengthguard', 'tcp dst port 80');
+    expect(one.stdout).toBe(`; after lengthguard${all.stdout.split('; after lengthguard')[1]}`);
+    expect(run('dump', '--ir', '--after', 'nope', 'tcp').code).toBe(2);
   });
 
   it('exits 2 on usage errors and 3 on a bad capture', () => {

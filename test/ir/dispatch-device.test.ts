@@ -1,13 +1,13 @@
 /**
  * End to end: a MAPI device with many `BPF_FILTER "tcp dst port p"` + PKT_COUNTER flows (which
- * the device dispatches through lang/ir/dispatch.ts) counts, per flow, what libpcap's own
+ * the device dispatches through lang/ir/passes/dispatch.ts) counts, per flow, what libpcap's own
  * interpreter accepts on corpus captures; the filter's funcstats see every packet.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dispatchFlows } from '../../lang/ir/dispatch.js';
+import { dispatchFlows } from '../../lang/ir/passes/dispatch.js';
 import { Device } from '../../vm/mapi/index.js';
 import { libpcapVerdicts, oracleReady } from '../libpcap/oracle.js';
 import { readRecords } from '../mapi/helpers.js';

@@ -8,10 +8,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dispatchFlows, kindOf } from '../../lang/ir/dispatch.js';
+import { dispatchFlows, kindOf } from '../../lang/ir/passes/dispatch.js';
 import { newState, runPacket } from '../../lang/ir/interp.js';
-import { shareLocals } from '../../lang/ir/locals.js';
-import { completesWhenTrue, mayComplete } from '../../lang/ir/outcome.js';
+import { shareLocals } from '../../lang/ir/passes/locals.js';
+import { completesWhenTrue, mayComplete } from '../../lang/ir/passes/dispatch/outcome.js';
 import { mapStmtExprs, mapSubExprs, mapSubStmts } from '../../lang/ir/walk.js';
 import { bin, c, field, type Expr, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';

@@ -1,7 +1,7 @@
-// One length test up front for filters (lang/ir/lengthguard.ts): where it goes and where not.
+// One length test up front for filters (lang/ir/passes/lengthguard.ts): where it goes and where not.
 // (That the guarded filters keep their results is conditions.test.ts's and the differential suites' job.)
 import { describe, expect, it } from 'vitest';
-import { lengthGuard } from '../../lang/ir/lengthguard.js';
+import { lengthGuard } from '../../lang/ir/passes/lengthguard.js';
 import { c, ret, seq, type Program } from '../../lang/ir/ir.js';
 import { lowerSource } from '../../vm/compile.js';
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { newState, runPacket } from '../../lang/ir/interp.js';
 import { bin, c, field, land, load, lor, ret, type Expr, type Program } from '../../lang/ir/ir.js';
 import { printExpr } from '../../lang/ir/print.js';
-import { regroupDisjunctions, regroupExpr } from '../../lang/ir/regroup.js';
+import { regroupDisjunctions, regroupExpr } from '../../lang/ir/passes/regroup.js';
 import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
 import { genPackets } from './arbitrary.js';
 

@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { newState, runPacket } from '../../lang/ir/interp.js';
 import { bin, c, field, load, lor, ret, type Expr, type Program } from '../../lang/ir/ir.js';
 import { printExpr } from '../../lang/ir/print.js';
-import { membershipSets, MIN_SET_TERMS } from '../../lang/ir/sets.js';
-import { regroupDisjunctions } from '../../lang/ir/regroup.js';
+import { membershipSets, MIN_SET_TERMS } from '../../lang/ir/passes/sets.js';
+import { regroupDisjunctions } from '../../lang/ir/passes/regroup.js';
 import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
 import { genPackets } from './arbitrary.js';
 

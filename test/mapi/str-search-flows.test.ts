@@ -1,6 +1,6 @@
 /**
  * Many flows, each with its own STR_SEARCH, on one device: the device program's searches over a
- * shared region are merged into one scan per packet (lang/ir/searchmerge.ts), and every flow
+ * shared region are merged into one scan per packet (lang/ir/passes/searchmerge.ts), and every flow
  * still counts exactly the packets that hold its pattern in its region — checked against a
  * Buffer.indexOf count over the trace, per flow.
  */

@@ -1,5 +1,5 @@
 /**
- * Host, port and net lists long enough for the membership-set pass (lang/ir/sets.ts) and the
+ * Host, port and net lists long enough for the membership-set pass (lang/ir/passes/sets.ts) and the
  * backend's hashed `inset`, compiled the whole way (passes + WebAssembly), against libpcap's
  * unoptimized verdicts on the edge packets — whole and cut at every length, so every caplen
  * level of the set form is crossed — and on corpus packets. Lists mix terms that hit the test

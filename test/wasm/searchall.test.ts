@@ -15,8 +15,8 @@ import type { Program, Stmt } from '../../lang/ir/ir.js';
 import { compileProgram } from '../../vm/compile.js';
 import { atMemoryEnd } from '../support/memory-end.js';
 import { toRecords, type RecordPacket } from '../support/records.js';
-import { mergeSearches } from '../../lang/ir/searchmerge.js';
-import { shareLocals } from '../../lang/ir/locals.js';
+import { mergeSearches } from '../../lang/ir/passes/searchmerge.js';
+import { shareLocals } from '../../lang/ir/passes/locals.js';
 import { flowProgram, packetsOf, Rng } from '../ir/search-programs.js';
 
 const RUNS = Number(process.env.FPLC_FUZZ_RUNS ?? 150);

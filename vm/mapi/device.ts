@@ -12,11 +12,7 @@
  * block leaves that block only (`catchFaults`): the packet leaves that flow, and the next
  * flows still see it — all inside WebAssembly, with no JavaScript per packet.
  */
-import { regroupDisjunctions } from '../../lang/ir/regroup.js';
-import { membershipSets } from '../../lang/ir/sets.js';
-import { dispatchFlows } from '../../lang/ir/dispatch.js';
-import { shareLocals } from '../../lang/ir/locals.js';
-import { mergeSearches } from '../../lang/ir/searchmerge.js';
+import { DEVICE_PIPELINE, runPipeline } from '../../lang/ir/pipeline.js';
 import { bin, c, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
@@ -107,7 +103,7 @@ export class MapiFlow {
   /**
    * Device packets processed before the first module that runs this flow. Every later packet
    * reaches its first function, so that count is computed, not kept per packet (with N flows,
-   * N increments per packet would stop flows from being dispatched; see lang/ir/dispatch.ts).
+   * N increments per packet would stop flows from being dispatched; see lang/ir/passes/dispatch.ts).
    */
   packetsBefore: bigint | undefined;
   readonly functions: FunctionInstance[] = [];
@@ -458,9 +454,8 @@ export class MapiDevice {
         const load = async ({ program, externs }: { program: Program; externs: ExternImpl[] }, memoryTables: boolean) => {
           const problems = validateProgram(program);
           if (problems.length) throw new Error(`internal error: the device program is invalid: ${problems.slice(0, 3).join('; ')}`);
-          // The same IR passes as compileProgram (exact with faults), then the backend.
-          // Flows differing by one constant dispatch through a search tree; flows share their locals.
-          const mod = compileWasm(shareLocals(mergeSearches(dispatchFlows(membershipSets(regroupDisjunctions(program))))),
+          // The device pipeline's IR passes (lang/ir/pipeline.ts), then the backend.
+          const mod = compileWasm(runPipeline(program, DEVICE_PIPELINE),
             { batchBytes: DEVICE_BATCH_BYTES, tablesReserve: DEVICE_TABLES_BYTES, memoryTables });
           return CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
         };

@@ -13,10 +13,11 @@
  * no length check of their own, so `tcp dst port 80` tests the length once (24 bytes, the IPv4
  * protocol byte) where it tested it at 14 for the ethertype and again at 24.
  */
-import type { Expr, Program, Stmt } from './ir.js';
-import { bin, land } from './ir.js';
-import { lowerField } from './fields.js';
-import { callsExtern } from './walk.js';
+import type { Expr, Program, Stmt } from '../ir.js';
+import { bin, land } from '../ir.js';
+import { lowerField } from '../fields.js';
+import { callsExtern } from '../walk.js';
+import type { Pass } from './pass.js';
 
 export function lengthGuard(p: Program): Program {
   const first = firstStatement(p.body);
@@ -85,3 +86,9 @@ function always(e: Expr, dlt: number): number {
     default: return 0;
   }
 }
+
+export const lengthguardPass: Pass = {
+  name: 'lengthguard',
+  run: lengthGuard,
+  doc: 'a filter returning `C ? A : 0` first tests caplen once against the fewest bytes with which C can be true',
+};

@@ -12,8 +12,9 @@
  * result, the block first zeroes the ones it may read before writing; blocks sharing numbers
  * are disjoint subtrees, so none of them runs while another one is running.
  */
-import type { Expr, Program, Stmt } from './ir.js';
-import { forEachStmtPart, forEachSubExpr, mapSubExprs, mapSubStmts } from './walk.js';
+import type { Expr, Program, Stmt } from '../ir.js';
+import { forEachStmtPart, forEachSubExpr, mapSubExprs, mapSubStmts } from '../walk.js';
+import type { Pass } from './pass.js';
 
 type Block = Extract<Stmt, { k: 'block' }>;
 
@@ -148,3 +149,9 @@ function readBeforeWrite(body: Stmt, own: ReadonlySet<number>): number[] {
   scan(body);
   return [...early].sort((a, b) => a - b);
 }
+
+export const localsPass: Pass = {
+  name: 'locals',
+  run: shareLocals,
+  doc: 'blocks that never run at the same time share their locals',
+};

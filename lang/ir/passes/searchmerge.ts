@@ -17,8 +17,9 @@
  * once per packet, before any test reads its bits, and only on packets that reach a node.
  * `searchall` spends no fuel and its bit for a pattern is exactly `search` of that pattern.
  */
-import { patternKey, type Expr, type Program, type Stmt } from './ir.js';
-import { balancedChain, mapSubExprs, mapSubStmts } from './walk.js';
+import { patternKey, type Expr, type Program, type Stmt } from '../ir.js';
+import { balancedChain, mapSubExprs, mapSubStmts } from '../walk.js';
+import type { Pass } from './pass.js';
 
 type Search = Extract<Expr, { k: 'search' }>;
 
@@ -106,3 +107,9 @@ export function mergeSearches(p: Program): Program {
   };
   return { ...p, body: rewrite(p.body), locals };
 }
+
+export const searchmergePass: Pass = {
+  name: 'searchmerge',
+  run: mergeSearches,
+  doc: 'searches over the same constant region share one scan per packet (searchall)',
+};

@@ -12,8 +12,8 @@
  * Two statement lists with the same shape differ only in their slots' values, so one copy of
  * them with the varying slots computed from "which flow" (dispatch.ts) does what each did.
  */
-import { patternKey, type Expr, type Stmt } from './ir.js';
-import { mapSubExprs, mapSubStmts } from './walk.js';
+import { patternKey, type Expr, type Stmt } from '../../ir.js';
+import { mapSubExprs, mapSubStmts } from '../../walk.js';
 
 export interface TemplateHooks {
   /** Slot `slot` holds constant `v`: its replacement, or undefined to keep it. */

@@ -15,10 +15,11 @@
  * get the same treatment over the terms that run before the first fault. A dynamic base's own
  * loads (the IHL byte) fault before any term can run, in both forms.
  */
-import type { Expr, Program } from './ir.js';
-import { lowerField } from './fields.js';
-import { balancedChain as balanced, flattenChain as flatten, mapStmtExprs, mapSubExprs } from './walk.js';
-import { splitOffset } from './offsets.js';
+import type { Expr, Program } from '../ir.js';
+import { lowerField } from '../fields.js';
+import { balancedChain as balanced, flattenChain as flatten, mapStmtExprs, mapSubExprs } from '../walk.js';
+import { splitOffset } from '../offsets.js';
+import type { Pass } from './pass.js';
 
 /** Runs shorter than this stay chains (a few compares beat the length test and the lookup). */
 export const MIN_SET_TERMS = 8;
@@ -186,3 +187,9 @@ function rewrite(e: Expr, linkType: number): Expr {
 export function membershipSets(p: Program): Program {
   return { ...p, body: mapStmtExprs(p.body, (e) => rewrite(e, p.linkType)) };
 }
+
+export const setsPass: Pass = {
+  name: 'sets',
+  run: membershipSets,
+  doc: `long disjunctions of equality tests (${MIN_SET_TERMS} terms or more) become set membership (\`x in {…}\`)`,
+};

@@ -13,9 +13,10 @@
  * point. Only maximal runs of adjacent guarded terms are regrouped: terms are never moved
  * across an unguarded term.
  */
-import type { Expr, Program } from './ir.js';
-import { balancedChain as chain, callsExtern, flattenChain as flatten, mapStmtExprs, mapSubExprs } from './walk.js';
-import { IrHasher } from './equal.js';
+import type { Expr, Program } from '../ir.js';
+import { balancedChain as chain, callsExtern, flattenChain as flatten, mapStmtExprs, mapSubExprs } from '../walk.js';
+import { IrHasher } from '../equal.js';
+import type { Pass } from './pass.js';
 
 
 interface Guarded { atom: string; c: number; guard: Expr; rest: Expr[] }
@@ -132,3 +133,9 @@ export function shareRests(e: Expr, pure = !callsExtern(e), hasher = new IrHashe
 export function regroupDisjunctions(p: Program): Program {
   return { ...p, body: mapStmtExprs(p.body, (e) => { const pure = !callsExtern(e); return shareRests(regroupExpr(e, pure), pure); }) };
 }
+
+export const regroupPass: Pass = {
+  name: 'regroup',
+  run: regroupDisjunctions,
+  doc: 'disjunctions guarded by equality tests on one atom are grouped by the constant, so each test runs once',
+};

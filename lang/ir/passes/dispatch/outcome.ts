@@ -9,9 +9,9 @@
  * (a fault leaves the flow, which is not completing), so `x && 0` is 0 even though x might
  * fault. Anything it cannot follow counts as "may complete", so a `false` answer is a proof.
  */
-import type { Expr, Stmt } from './ir.js';
-import { binop } from './interp.js';
-import { forEachStmtPart, forEachSubExpr, isStmt } from './walk.js';
+import type { Expr, Stmt } from '../../ir.js';
+import { binop } from '../../interp.js';
+import { forEachStmtPart, forEachSubExpr, isStmt } from '../../walk.js';
 
 type Env = Map<number, number>;
 

@@ -39,11 +39,12 @@
  *   linear in N (per flow its rest and two guards); a packet that matches no flow costs the
  *   probe, a lookup per site and log2 N tests.
  */
-import type { Expr, Program, Stmt } from './ir.js';
-import { LOOKUP_MISS } from './ir.js';
-import { completesWhenTrue, mayComplete } from './outcome.js';
-import { Templater } from './template.js';
-import { forEachStmtPart, forEachSubExpr, isStmt } from './walk.js';
+import type { Expr, Program, Stmt } from '../ir.js';
+import { LOOKUP_MISS } from '../ir.js';
+import { completesWhenTrue, mayComplete } from './dispatch/outcome.js';
+import { Templater } from './dispatch/template.js';
+import { forEachStmtPart, forEachSubExpr, isStmt } from '../walk.js';
+import type { Pass } from './pass.js';
 
 /** Groups smaller than this stay as they are (the probe and trees cost more than a few heads). */
 export const MIN_DISPATCH_FLOWS = 4;
@@ -612,3 +613,9 @@ class Probe {
     }
   }
 }
+
+export const dispatchPass: Pass = {
+  name: 'dispatch',
+  run: (p) => dispatchFlows(p),
+  doc: `runs of flow blocks (${MIN_DISPATCH_FLOWS} or more) whose heads differ by one constant dispatch through a table lookup`,
+};
