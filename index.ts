@@ -5,7 +5,7 @@ export { LINK_TYPES, linkTypeName, resolveLinkType } from './lang/ir/linktypes.j
 export { CompileError, formatDiagnostic, type Diagnostic } from './lang/diagnostics.js';
 export { compileFilter, compileProgram, loadFilter, lowerSource, type CompileOptions, type Language } from './vm/compile.js';
 export { CompiledFilter, CaptureRunError, LinkTypeMismatchError, readModuleMeta, type BatchCallback } from './vm/filter.js';
-export type { ExternImpl, ExternCallContext, ModuleMeta } from './vm/abi.js';
+export type { ExternImpl, ExternCallContext, ModuleMeta } from './abi/index.js';
 export { BUILTIN_EXTERNS } from './hostfns/registry.js';
 export * from './drivers/index.js';
 export * from './vm/mapi/index.js';

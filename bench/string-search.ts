@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { STR_SEARCH, strSearchExpr, type StrSearchConfig } from '../hostfns/mapi-str-search.js';
 import type { Program } from '../lang/ir/ir.js';
-import { RECORD_HEADER_BYTES } from '../vm/abi.js';
+import { RECORD_HEADER_BYTES } from '../abi/index.js';
 import { compileProgram } from '../vm/compile.js';
 
 const HEADERS = 54;   // Ethernet 14 + IPv4 20 + TCP 20

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openCapture } from '../drivers/capture.js';
-import { RECORD_HEADER_BYTES } from '../vm/abi.js';
+import { RECORD_HEADER_BYTES } from '../abi/index.js';
 
 export const corpusDir = [process.env.FPLC_CORPUS, resolve(import.meta.dirname, '../../../shared/corpus/tcpdump-tests'), '/work/shared/corpus/tcpdump-tests']
   .find((d): d is string => !!d && existsSync(d)) ?? resolve(import.meta.dirname, '../../../shared/corpus/tcpdump-tests');

@@ -10,7 +10,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { u16, u32 } from './bytes.js';
 import { PCAP_FILE_HEADER_BYTES, pcapMagic } from './pcap.js';
 import type { CaptureInfo } from './types.js';
-import { MAX_CAPLEN } from '../vm/abi.js';
+import { MAX_CAPLEN } from '../abi/index.js';
 
 export class DirectPcapFile {
   /** File offset of the next byte `read` returns. */

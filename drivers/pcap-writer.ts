@@ -1,5 +1,5 @@
 /** Writes classic pcap files (little-endian, version 2.4, µs or ns magic). */
-import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../vm/abi.js';
+import { MAX_CAPLEN, RECORD_HEADER_BYTES, recordCaplen } from '../abi/index.js';
 import { copyBytes, putU16le, putU32le, u32le } from './bytes.js';
 import { BufferedOutput, type ByteSink } from './sink.js';
 
@@ -9,18 +9,6 @@ export interface PcapWriterOptions {
   snaplen?: number;
   /** Timestamps' sub-second unit: ns (true) or µs (default). Must match the records written. */
   nanoseconds?: boolean;
-}
-
-/** Checks that buf holds a whole ABI record at recOff and returns its caplen. */
-export function recordCaplen(buf: Uint8Array, recOff: number): number {
-  if (!Number.isInteger(recOff) || recOff < 0 || recOff + RECORD_HEADER_BYTES > buf.length) {
-    throw new RangeError(`writeRecord: no 16-byte record header at offset ${recOff} (buffer length ${buf.length})`);
-  }
-  const caplen = u32le(buf, recOff + 8);
-  if (caplen > MAX_CAPLEN || recOff + RECORD_HEADER_BYTES + caplen > buf.length) {
-    throw new RangeError(`writeRecord: record at offset ${recOff} claims ${caplen} captured bytes, past the buffer (length ${buf.length}) or the ${MAX_CAPLEN}-byte bound`);
-  }
-  return caplen;
 }
 
 export class PcapWriter {

@@ -7,7 +7,7 @@
  * wirelen); a caplen above the file's snaplen but within the 256 KiB bound is accepted and
  * cut to the snaplen; a caplen above the bound is an error.
  */
-import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../vm/abi.js';
+import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../abi/index.js';
 import { copyBytes, putU32le, u16, u32, u32le } from './bytes.js';
 import { RecordSource } from './source.js';
 import { CaptureError, type Batch } from './types.js';

@@ -22,7 +22,7 @@ import { BT_EPB, BT_IDB, BT_PB, BT_SHB, BT_SPB, MAX_BLOCK_BYTES, MAX_META_BLOCK_
 import { convertTimestamp } from './timestamps.js';
 import { IFACE_ENTRY_BYTES, ifaceEntry, pcapngIndexer } from './pcapng-index-wasm.js';
 import type { CaptureInfo } from './types.js';
-import { linkTypeName } from '../vm/abi.js';
+import { linkTypeName } from '../abi/index.js';
 
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 /** EPB: type, length, interface, ts_high, ts_low, caplen, origlen; the record header starts at ts_high. */

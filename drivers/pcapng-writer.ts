@@ -2,9 +2,8 @@
  * Writes pcapng files (little-endian): a section header, one interface per link type on first
  * use, and an Enhanced Packet Block per record. Nanosecond records get if_tsresol = 9.
  */
-import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../vm/abi.js';
+import { MAX_CAPLEN, RECORD_HEADER_BYTES, recordCaplen } from '../abi/index.js';
 import { copyBytes, putU16le, putU32le, u32le } from './bytes.js';
-import { recordCaplen } from './pcap-writer.js';
 import { BT_EPB, BT_IDB, BT_SHB } from './pcapng.js';
 import { BufferedOutput, type ByteSink } from './sink.js';
 

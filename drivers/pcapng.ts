@@ -7,7 +7,7 @@
  * Acceptance mirrors libpcap 1.10's sf-pcapng.c so counts agree with tcpdump, with one
  * deliberate widening: interfaces may differ in link type and snaplen (libpcap refuses).
  */
-import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../vm/abi.js';
+import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../abi/index.js';
 import { copyBytes, putU32le, u16, u32, u32le } from './bytes.js';
 import { RecordSource } from './source.js';
 import { convertTimestamp, type TsResolution } from './timestamps.js';

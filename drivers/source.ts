@@ -1,5 +1,5 @@
 /** What the pcap and pcapng readers share: error state, counters and argument checks. */
-import { RECORD_HEADER_BYTES } from '../vm/abi.js';
+import { RECORD_HEADER_BYTES } from '../abi/index.js';
 import { CaptureError, type Batch, type CaptureInfo, type CaptureSource } from './types.js';
 import type { ByteWindow } from './window.js';
 

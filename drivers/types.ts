@@ -1,6 +1,6 @@
 /**
  * The contract between capture-file drivers and the runtime. A source hands out batches of
- * whole records already in the ABI's layout (vm/abi.ts: little-endian pcap records), copied
+ * whole records already in the ABI's layout (abi/index.ts: little-endian pcap records), copied
  * into a destination buffer — normally the module's memory.
  */
 export interface CaptureInfo {

@@ -7,8 +7,8 @@
  * A missing left function → 7002, a missing right one → 7004 (the fd arguments, as MAPI).
  */
 import { seq } from '../lang/ir/ir.js';
-import { add64, locals64, referenceArg, sub64, L } from './mapi-u64.js';
-import { isInt, read64, setS, type MapiFunctionDef, type MapiU64Source } from './mapi-types.js';
+import { add64, locals64, referenceArg, sub64, L } from './lib/u64.js';
+import { isInt, read64, setS, type MapiFunctionDef, type MapiU64Source } from './lib/types.js';
 
 export const BINOP_ADD = 0;
 export const BINOP_SUB = 1;

@@ -3,7 +3,7 @@
  * and snaplen and inlined into the flow: a packet it rejects (or whose loads run past the
  * captured bytes) leaves the flow. A compile failure → 1025.
  */
-import { inlineFilterFunction } from './mapi-inline-filter.js';
+import { inlineFilterFunction } from './lib/inline-filter.js';
 
 export const BPF_FILTER = inlineFilterFunction({
   name: 'BPF_FILTER',

@@ -4,7 +4,7 @@
  *   interval "0": a record on every packet that reaches it, `{ packet time, value }`.
  *   interval "-1": no periodic records; one record `{ last packet time, value }` when the trace
  *   ends or the flow is closed.
- *   a time string: periodic (mapi-periodic.ts). When a packet ends k ≥ 1 intervals, the k − 1
+ *   a time string: periodic (lib/periodic.ts). When a packet ends k ≥ 1 intervals, the k − 1
  *   intervals that had no packet get empty records `{ end of that interval, 0 }`, then the value
  *   gets `{ end of the last interval, value }`, and the source is reset when reset = 1 (spec's
  *   order, with distinct times). In this mode BUCKET runs just before its source when that is in
@@ -15,10 +15,10 @@
  * reader lag). All per-packet work is in WebAssembly; the ring is in the instance's M[] cells.
  */
 import { bin, c, seq, type Expr, type Stmt } from '../lang/ir/ir.js';
-import { parseTimeString } from './mapi-time.js';
-import { PERIODIC_WORDS, periodicTick } from './mapi-periodic.js';
-import { const64, L, locals64, ntpFromRecord, referenceArg, setL, state64, store64, sub64, type U64 } from './mapi-u64.js';
-import { isInt, s, setS, type MapiFunctionDef, type MapiU64Source } from './mapi-types.js';
+import { parseTimeString } from './lib/time.js';
+import { PERIODIC_WORDS, periodicTick } from './lib/periodic.js';
+import { const64, L, locals64, ntpFromRecord, referenceArg, setL, state64, store64, sub64, type U64 } from './lib/u64.js';
+import { isInt, s, setS, type MapiFunctionDef, type MapiU64Source } from './lib/types.js';
 
 export const BUCKET_RING = 1000;
 export interface BucketRecord { timestamp: bigint; data: bigint }

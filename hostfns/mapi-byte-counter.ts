@@ -1,5 +1,5 @@
 /** BYTE_COUNTER() — sums the wire length (not the captured length) of the packets that reach it; result: u64. */
-import { add64, read64, type MapiFunctionDef } from './mapi-types.js';
+import { add64, read64, type MapiFunctionDef } from './lib/types.js';
 
 export const BYTE_COUNTER: MapiFunctionDef<null> = {
   name: 'BYTE_COUNTER',

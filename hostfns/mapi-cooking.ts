@@ -21,9 +21,9 @@
  */
 import { bin, c, lor, load, seq } from '../lang/ir/ir.js';
 import { linkTypeInfo } from '../lang/ir/linktypes.js';
-import { Cooker, MAX_UNIT } from './cooking-reassembly.js';
+import { Cooker, MAX_UNIT } from './lib/cooking-reassembly.js';
 import { isIpv4 } from './mapi-protinfo.js';
-import { isInt, type MapiCookedOutput, type MapiFunctionDef } from './mapi-types.js';
+import { isInt, type MapiCookedOutput, type MapiFunctionDef } from './lib/types.js';
 
 export const CLIENT_SIDE = 1;
 export const SERVER_SIDE = 2;

@@ -8,9 +8,9 @@
  * interval > max − min → 7004; more than MAX_BINS bins → 7005.
  */
 import { bin, c, seq, type Stmt } from '../lang/ir/ir.js';
-import { parseTimeString } from './mapi-time.js';
-import { const64, divU64, L, locals64, lt64, referenceArg, setL, sub64 } from './mapi-u64.js';
-import { add64, read64, type MapiFunctionDef, type MapiU64Source } from './mapi-types.js';
+import { parseTimeString } from './lib/time.js';
+import { const64, divU64, L, locals64, lt64, referenceArg, setL, sub64 } from './lib/u64.js';
+import { add64, read64, type MapiFunctionDef, type MapiU64Source } from './lib/types.js';
 
 /** Bins are addressed by a decision tree in the module: keep it small. */
 export const MAX_BINS = 1024;

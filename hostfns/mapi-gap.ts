@@ -4,7 +4,7 @@
  * conversion and the subtraction happen when the result is read.
  */
 import { bin, c, seq } from '../lang/ir/ir.js';
-import { ntpTimestamp, s, setS, type MapiFunctionDef } from './mapi-types.js';
+import { ntpTimestamp, s, setS, type MapiFunctionDef } from './lib/types.js';
 
 // State: [prev sec, prev frac, last sec, last frac, packets seen (saturating at 2)].
 export const GAP: MapiFunctionDef<null> = {

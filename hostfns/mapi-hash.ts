@@ -8,7 +8,7 @@
  */
 import { bin, c, load, seq, type Expr, type Stmt } from '../lang/ir/ir.js';
 import { linkTypeInfo } from '../lang/ir/linktypes.js';
-import { isInt, setS, type MapiFunctionDef } from './mapi-types.js';
+import { isInt, setS, type MapiFunctionDef } from './lib/types.js';
 
 const MODULUS = 500009;
 const NONE = 0xffffffff;   // start offset meaning "no such layer"

@@ -17,8 +17,8 @@
  */
 import { bin, c, load, seq, type Expr, type Stmt } from '../lang/ir/ir.js';
 import { linkTypeInfo } from '../lang/ir/linktypes.js';
-import { L, ntpFromRecord, setL } from './mapi-u64.js';
-import { isInt, s, setS, type MapiFunctionDef } from './mapi-types.js';
+import { L, ntpFromRecord, setL } from './lib/u64.js';
+import { isInt, s, setS, type MapiFunctionDef } from './lib/types.js';
 
 export const HASHSAMP_RING = 40;
 export const HASHSAMP_INITVAL = 6564987;

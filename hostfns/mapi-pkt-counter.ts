@@ -1,6 +1,6 @@
 /** PKT_COUNTER() — counts the packets that reach it; result: u64. */
 import { c } from '../lang/ir/ir.js';
-import { add64, read64, type MapiFunctionDef } from './mapi-types.js';
+import { add64, read64, type MapiFunctionDef } from './lib/types.js';
 
 export const PKT_COUNTER: MapiFunctionDef<null> = {
   name: 'PKT_COUNTER',

@@ -4,7 +4,7 @@
  * conversion to 32.32 happens when the result is read.
  */
 import { seq } from '../lang/ir/ir.js';
-import { isInt, ntpTimestamp, setS, type MapiFunctionDef } from './mapi-types.js';
+import { isInt, ntpTimestamp, setS, type MapiFunctionDef } from './lib/types.js';
 
 export const PKT_TS = 0;
 export const PKT_SIZE = 1;

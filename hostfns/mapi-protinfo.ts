@@ -10,7 +10,7 @@
  */
 import { bin, c, load, seq, type Expr } from '../lang/ir/ir.js';
 import { linkTypeInfo } from '../lang/ir/linktypes.js';
-import { isInt, setS, type MapiFunctionDef } from './mapi-types.js';
+import { isInt, setS, type MapiFunctionDef } from './lib/types.js';
 
 export const TOPX_IP = 1;
 export const TOPX_TCP = 2;

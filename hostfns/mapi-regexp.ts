@@ -8,7 +8,7 @@
  * which JavaScript rejects → 7001, and on lookbehind/\d details that JavaScript defines itself.
  * A compile error → 7001. Runs in JavaScript, for the packets that reach it only.
  */
-import type { MapiFunctionDef } from './mapi-types.js';
+import type { MapiFunctionDef } from './lib/types.js';
 
 export interface RegexpConfig { re: RegExp }
 

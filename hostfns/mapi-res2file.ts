@@ -10,7 +10,7 @@
  *     squares, max, min); RAW the result's size as a little-endian u64 then its bytes (u64 and
  *     u32 results).
  *   interval "0": a row for every packet that reaches it. "-1": one row when the trace ends or the
- *   flow is closed (spec §7: never crashes). A time string: periodic (mapi-periodic.ts); when a
+ *   flow is closed (spec §7: never crashes). A time string: periodic (lib/periodic.ts); when a
  *   packet ends k intervals, k − 1 rows of `0 ` fields for the intervals without packets, then
  *   the row of values, then, with reset = 1, every function that has a reset is reset (STATS has
  *   none). In this mode RES2FILE runs just before the first of its functions that is in its
@@ -22,10 +22,10 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { bin, c, seq, type Stmt } from '../lang/ir/ir.js';
-import { parseTimeString } from './mapi-time.js';
-import { PERIODIC_WORDS, periodicTick } from './mapi-periodic.js';
-import { L } from './mapi-u64.js';
-import { isInt, type MapiFunctionDef, type MapiResultSource, type MapiU64Source } from './mapi-types.js';
+import { parseTimeString } from './lib/time.js';
+import { PERIODIC_WORDS, periodicTick } from './lib/periodic.js';
+import { L } from './lib/u64.js';
+import { isInt, type MapiFunctionDef, type MapiResultSource, type MapiU64Source } from './lib/types.js';
 import type { StatsResult } from './mapi-stats.js';
 
 export const R2F_RAW = 0, R2F_ULLSTR = 1, R2F_ULLSEC = 2, R2F_STATS = 3;

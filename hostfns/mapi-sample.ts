@@ -5,7 +5,7 @@
  *   a xorshift32 generator in the instance's state, seeded per device, so runs are reproducible.
  */
 import { bin, c, seq, type Expr } from '../lang/ir/ir.js';
-import { isInt, s, setS, type MapiFunctionDef } from './mapi-types.js';
+import { isInt, s, setS, type MapiFunctionDef } from './lib/types.js';
 
 export const PERIODIC = 2;
 export const PROBABILISTIC = 3;

@@ -11,9 +11,9 @@
  * packet that reached the function, the first it passed and the last it passed.
  */
 import { bin, c, seq, type Expr, type Stmt } from '../lang/ir/ir.js';
-import { parseTimeString } from './mapi-time.js';
-import { add64, const64, locals64, lt64, ntpFromRecord, state64, store64, type U64 } from './mapi-u64.js';
-import { read64, s, setS, type MapiFunctionDef } from './mapi-types.js';
+import { parseTimeString } from './lib/time.js';
+import { add64, const64, locals64, lt64, ntpFromRecord, state64, store64, type U64 } from './lib/u64.js';
+import { read64, s, setS, type MapiFunctionDef } from './lib/types.js';
 
 export interface StartStopConfig {
   /** Window bounds in 32.32 ticks: absolute, or offsets from the first packet. */

@@ -4,15 +4,15 @@
  * `{ count, sum, sum2, max, min }` (bigints; MAPI's sums were long doubles, these are exact:
  * sum in 96 bits, sum2 in 160 bits, both wrap only beyond that).
  *   ticks "0": sample every packet; "1": every packet but the first; a time string: every
- *   interval (periodic, see mapi-periodic.ts), reading the value and then resetting the source
+ *   interval (periodic, see lib/periodic.ts), reading the value and then resetting the source
  *   (when it has a reset).
  * A real 0 is recorded as a minimum (spec §7). A missing function → 7001, a bad ticks string → 7003.
  */
 import { bin, c, seq, type Stmt } from '../lang/ir/ir.js';
-import { parseTimeString } from './mapi-time.js';
-import { PERIODIC_WORDS, periodicTick } from './mapi-periodic.js';
-import { addSquareToWide, addU64ToWide, L, locals64, lt64, readWide, referenceArg, state64, store64 } from './mapi-u64.js';
-import { add64, read64, s, setS, type MapiFunctionDef, type MapiU64Source } from './mapi-types.js';
+import { parseTimeString } from './lib/time.js';
+import { PERIODIC_WORDS, periodicTick } from './lib/periodic.js';
+import { addSquareToWide, addU64ToWide, L, locals64, lt64, readWide, referenceArg, state64, store64 } from './lib/u64.js';
+import { add64, read64, s, setS, type MapiFunctionDef, type MapiU64Source } from './lib/types.js';
 
 export interface StatsConfig { source: MapiU64Source; mode: 'every' | 'skip-first' | 'periodic'; interval: bigint }
 

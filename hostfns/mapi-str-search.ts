@@ -7,7 +7,7 @@
  * (codegen/wasm/search.ts); `strSearchMatches` below is the function's reference decision.
  */
 import { c, lnot, search, type Expr } from '../lang/ir/ir.js';
-import { isInt, type MapiFunctionDef } from './mapi-types.js';
+import { isInt, type MapiFunctionDef } from './lib/types.js';
 
 export const STR_UNTERMINATED_PIPE = 3503;
 export const STR_DEPTH_TOO_SMALL = 3504;

@@ -21,8 +21,8 @@
  * negative timeout → 7011 (argument 6); divider < 1 or negative count → 7000 (arguments 7, 8).
  */
 import { bin, c, seq, type Expr, type Stmt } from '../lang/ir/ir.js';
-import { const64, divU64, eq64, L, locals64, lt64, ntpFromRecord, referenceArg, setL, state64, store64, sub64, add64, type U64 } from './mapi-u64.js';
-import { argError, isInt, s, setS, type MapiFunctionDef, type MapiU64Source } from './mapi-types.js';
+import { const64, divU64, eq64, L, locals64, lt64, ntpFromRecord, referenceArg, setL, state64, store64, sub64, add64, type U64 } from './lib/u64.js';
+import { argError, isInt, s, setS, type MapiFunctionDef, type MapiU64Source } from './lib/types.js';
 
 export const TYPE_CHAR = 0, TYPE_INT = 1, TYPE_UNSIGNED_LONG_LONG = 2, TR_POLL = 64, TR_MW = 128;
 export const EQUAL_BOUND = 0, GT_BOUND = 1, LT_BOUND = 2, EQUAL_D_BOUND = 4, GT_D_BOUND = 8, LT_D_BOUND = 16;

@@ -5,7 +5,7 @@
  * lost: the device pauses reading while a buffer holds RING_PACKETS packets or more.
  * The copy is made in JavaScript for the packets that reach the function only.
  */
-import { ntpTimestamp, isInt, type MapiFunctionDef } from './mapi-types.js';
+import { ntpTimestamp, isInt, type MapiFunctionDef } from './lib/types.js';
 
 export const WAIT = 0;
 export const NOWAIT = 1;

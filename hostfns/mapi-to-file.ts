@@ -10,8 +10,8 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { c, seq } from '../lang/ir/ir.js';
-import { add64, setS, type MapiFunctionDef } from './mapi-types.js';
-import { const64, lt64, state64 } from './mapi-u64.js';
+import { add64, setS, type MapiFunctionDef } from './lib/types.js';
+import { const64, lt64, state64 } from './lib/u64.js';
 
 export const MFF_PCAPNG = 16;
 export const TO_FILE_WRITING = 11;

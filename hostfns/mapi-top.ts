@@ -30,8 +30,8 @@
 import { bin, c, load, seq, type Expr, type Stmt } from '../lang/ir/ir.js';
 import { linkTypeInfo } from '../lang/ir/linktypes.js';
 import { FIELDS, TOPX_IP, TOPX_TCP, TOPX_UDP } from './mapi-protinfo.js';
-import { add64 as add64To, L, lt64, setL } from './mapi-u64.js';
-import { isInt, s, setS, type MapiFunctionDef } from './mapi-types.js';
+import { add64 as add64To, L, lt64, setL } from './lib/u64.js';
+import { isInt, s, setS, type MapiFunctionDef } from './lib/types.js';
 
 export const TOPX_ICMP = 4;
 export const TOPX_IP_TOS = 1, TOPX_IP_LENGTH = 2, TOPX_IP_ID = 3, TOPX_IP_OFFSET = 4, TOPX_IP_TTL = 5,

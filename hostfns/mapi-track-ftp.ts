@@ -3,7 +3,7 @@
  * connections (TCP port 21, either side) and the data connections announced on them, in both
  * directions. IPv4 only; non-first fragments carry no TCP header and do not pass.
  *
- * Announcements (hostfns/ftp-announce.ts): PORT and EPRT from the client, the 227 (PASV) and
+ * Announcements (hostfns/lib/ftp-announce.ts): PORT and EPRT from the client, the 227 (PASV) and
  * 229 (EPSV) replies from the server. Each one enters a data endpoint (address, port) paired
  * with the peer expected at the other end (the control segment's destination) into a table of
  * DATA_SLOTS entries in the instance's S[] words. A TCP packet passes when its
@@ -20,9 +20,9 @@
  */
 import { bin, c, land, lnot, lor, load, seq, type Expr, type Stmt } from '../lang/ir/ir.js';
 import { linkTypeInfo } from '../lang/ir/linktypes.js';
-import { parseFtpAnnouncement, type FtpEndpoint } from './ftp-announce.js';
+import { parseFtpAnnouncement, type FtpEndpoint } from './lib/ftp-announce.js';
 import { isIpv4 } from './mapi-protinfo.js';
-import { s, setS, type MapiFunctionDef } from './mapi-types.js';
+import { s, setS, type MapiFunctionDef } from './lib/types.js';
 
 export const DATA_SLOTS = 32;
 export const IDLE_SECONDS = 60;

@@ -2,7 +2,7 @@
  * The externs fplc ships: what an FPL `EXTERN("NAME", …)` may name without the application
  * registering anything. Applications add their own through compileFilter's `externs` option.
  */
-import type { ExternImpl } from '../vm/abi.js';
+import type { ExternImpl } from '../abi/index.js';
 import { getDynTcpDPortFromRtsp } from './rtsp-dynport.js';
 
 export const BUILTIN_EXTERNS: readonly ExternImpl[] = [getDynTcpDPortFromRtsp];

@@ -8,7 +8,7 @@
  * followed by "Transport:", and the extern then works on every link type. It runs only for the
  * packets a program calls it on (port 554 in the samples), so a plain JS scan is fine.
  */
-import type { ExternImpl } from '../vm/abi.js';
+import type { ExternImpl } from '../abi/index.js';
 
 const HEADER = 'transport:';
 

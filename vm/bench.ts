@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openCaptureFile } from '../drivers/capture.js';
 import { CaptureError } from '../drivers/types.js';
-import { PcapWriter, recordCaplen } from '../drivers/pcap-writer.js';
+import { PcapWriter } from '../drivers/pcap-writer.js';
 import { bpfFilterBench, libpcapAvailable, pcapCompileIsolated, type BpfInsn } from '../drivers/libpcap.js';
-import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES } from './abi.js';
+import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, recordCaplen } from '../abi/index.js';
 import { compileFilter, type CompileOptions } from './compile.js';
 import type { CompiledFilter } from './filter.js';
 

@@ -11,7 +11,7 @@ import { resolveLinkType } from '../lang/ir/linktypes.js';
 import { validateProgram } from '../lang/ir/validate.js';
 import { FILTER_PIPELINE, runPipeline } from '../lang/ir/pipeline.js';
 import { externTable } from '../hostfns/registry.js';
-import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, type ExternImpl } from './abi.js';
+import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, type ExternImpl } from '../abi/index.js';
 import { CompiledFilter } from './filter.js';
 import { loadCompiled, loadFilter } from './load.js';
 

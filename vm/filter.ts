@@ -17,8 +17,8 @@ import { externTable } from '../hostfns/registry.js';
 import {
   ABI_VERSION, CTRL_BATCH_STOP, CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, CTRL_PACKETS, CTRL_RECORD_LIMIT, CTRL_TALLY_CODE, CTRL_TALLY_MIXED, CUSTOM_SECTION,
   MAX_CAPLEN, MAX_REGISTERS, PAGE_BYTES,
-  RECORD_HEADER_BYTES, REGS_OFF, externImportName, linkTypeName, type ExternCallContext, type ExternImpl, type ModuleMeta,
-} from './abi.js';
+  RECORD_HEADER_BYTES, REGS_OFF, externImportName, linkTypeName, recordCaplenAt, type ExternCallContext, type ExternImpl, type ModuleMeta,
+} from '../abi/index.js';
 
 /** Thrown when a capture's link type differs from the one the filter was compiled for. */
 export class LinkTypeMismatchError extends Error {
@@ -200,7 +200,7 @@ export class CompiledFilter {
       this.checkLinkType(batch.linkType);
       let start = batchOff;
       for (let left = batch.records; skip > 0 && left > 0; skip--, left--) {
-        start += RECORD_HEADER_BYTES + readU32LE(this.bytes, start + 8);
+        start += RECORD_HEADER_BYTES + recordCaplenAt(this.bytes, start);
       }
       const end = batchOff + batch.bytes;
       if (start === end) continue;
@@ -255,7 +255,7 @@ export class CompiledFilter {
     if (n > 0 && onBatch(this.bytes.subarray(batchOff, stop), this.results(n), n) === false) return { packets: n, carry: 0, stopped: true };
     const rest = batchOff + avail - stop;
     if (rest === 0) return { packets: n, carry: 0 };
-    const oversized = rest >= RECORD_HEADER_BYTES && readU32LE(this.bytes, stop + 8) > file.info.snaplen;
+    const oversized = rest >= RECORD_HEADER_BYTES && recordCaplenAt(this.bytes, stop) > file.info.snaplen;
     if (got === 0 || oversized || (n === 0 && avail === batchBytes)) return { packets: n, carry: 0, fallback: true };
     this.bytes.copyWithin(batchOff, stop, stop + rest);
     return { packets: n, carry: rest };
@@ -384,7 +384,7 @@ export class CompiledFilter {
   /**
    * Stages records like stageRecords and, once, an index of their offsets in the index area, so
    * that `runStagedIndex` runs them the way libpcap's loop gets packets: from a precomputed
-   * descriptor per packet rather than by walking the records (see run_index in vm/abi.ts).
+   * descriptor per packet rather than by walking the records (see run_index in abi/index.ts).
    * Returns the number of records. The records must be well formed.
    */
   stageIndexedRecords(records: Uint8Array): number {
@@ -392,7 +392,7 @@ export class CompiledFilter {
     const offsets: number[] = [];
     for (let off = 0; off < records.length;) {
       if (off + RECORD_HEADER_BYTES > records.length) throw new RangeError(`stageIndexedRecords: the record at byte ${off} has no whole header`);
-      const next = off + RECORD_HEADER_BYTES + readU32LE(records, off + 8);
+      const next = off + RECORD_HEADER_BYTES + recordCaplenAt(records, off);
       if (next > records.length) throw new RangeError(`stageIndexedRecords: the record at byte ${off} overruns the buffer`);
       offsets.push(off);
       off = next;
@@ -404,7 +404,7 @@ export class CompiledFilter {
    * Replaces the staged index: the offsets, relative to the staged records, of the records
    * `runStagedIndex` runs, in that order (any order, repeats allowed). The run stops at the first
    * entry that names no whole staged record (a header and caplen <= MAX_CAPLEN bytes inside the
-   * staged bytes): the entries are checked here, once, because run_index trusts them (vm/abi.ts).
+   * staged bytes): the entries are checked here, once, because run_index trusts them (abi/index.ts).
    * Returns the number of entries.
    */
   stageIndex(offsets: ArrayLike<number>): number {
@@ -422,7 +422,7 @@ export class CompiledFilter {
     for (; valid < offsets.length; valid++) {
       const off = offsets[valid]!;
       if (off + RECORD_HEADER_BYTES > this.staged) break;
-      const caplen = readU32LE(this.bytes, batchOff + off + 8);
+      const caplen = recordCaplenAt(this.bytes, batchOff + off);
       if (caplen > MAX_CAPLEN || off + RECORD_HEADER_BYTES + caplen > this.staged) break;
       this.words[indexOff / 4 + valid] = batchOff + off;
     }
@@ -465,7 +465,7 @@ export class CompiledFilter {
       let end = off;
       for (;;) {
         if (end + RECORD_HEADER_BYTES > records.length) break;
-        const caplen = readU32LE(records, end + 8);
+        const caplen = recordCaplenAt(records, end);
         const next = end + RECORD_HEADER_BYTES + caplen;
         if (next > records.length) throw new RangeError(`runRecords: the record at byte ${end} overruns the buffer`);
         if (next - off > batchBytes) break;
@@ -483,9 +483,6 @@ export class CompiledFilter {
   }
 }
 
-function readU32LE(b: Uint8Array, off: number): number {
-  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
-}
 
 /** The JS side of env.extern_<id>: builds the call context from the record the module passes. */
 /** One context object per extern, refilled per call: the packet view is made only if the extern asks for it. */

@@ -4,7 +4,7 @@
  * (every ES module costs the CLI's start-up about a millisecond).
  */
 import type { Diagnostic } from '../lang/diagnostics.js';
-import type { ExternImpl } from './abi.js';
+import type { ExternImpl } from '../abi/index.js';
 import { CompiledFilter } from './filter.js';
 
 /** Loads a module compiled ahead of time (`fpl compile`, CompiledFilter.wasm). No binaryen. */

@@ -9,9 +9,9 @@ import { PcapWriter } from '../drivers/pcap-writer.js';
 import type { CaptureError, CaptureSource } from '../drivers/types.js';
 import { DirectPcapFile } from '../drivers/pcap-direct.js';
 import { DirectPcapngFile } from '../drivers/pcapng-direct.js';
-import { RECORD_HEADER_BYTES } from './abi.js';
+import { RECORD_HEADER_BYTES, recordCaplenAt } from '../abi/index.js';
 import { LinkTypeMismatchError, type CompiledFilter } from './filter.js';
-import { linkTypeName } from './abi.js';
+import { linkTypeName } from '../abi/index.js';
 
 export interface RunFileOptions {
   /** Stop after this many matched packets (tcpdump's -c), at least 1. */
@@ -88,7 +88,7 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
             writer.writeRecord(batch, offsets ? offsets[i]! : off);
             if (hits >= limit) { done = true; i++; break; }
           }
-          if (!offsets) off += RECORD_HEADER_BYTES + readU32LE(batch, off + 8);
+          if (!offsets) off += RECORD_HEADER_BYTES + recordCaplenAt(batch, off);
         }
       }
       packets += i;
@@ -106,6 +106,3 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
   }
 }
 
-function readU32LE(b: Uint8Array, off: number): number {
-  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
-}

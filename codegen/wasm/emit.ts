@@ -17,7 +17,7 @@ import { lowerField } from '../../lang/ir/fields.js';
 import { meet, NO_FACTS, proven, pureBound, splitOffset, withExact, withFact, type Facts } from './facts.js';
 import { SearchEmitter } from './search.js';
 import { InSetEmitter } from './inset.js';
-import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REGS_OFF, externImportName } from '../../vm/abi.js';
+import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REGS_OFF, externImportName } from '../../abi/index.js';
 
 type X = binaryen.ExpressionRef;
 const I32 = binaryen.i32;
@@ -49,7 +49,7 @@ export class FilterEmitter {
   private readonly sets: InSetEmitter;
 
   /**
-   * `stateOff`: where the host-function state area S[] starts in linear memory (vm/abi.ts
+   * `stateOff`: where the host-function state area S[] starts in linear memory (abi/index.ts
    * layout); `tablesOff`: where large sets may put hash tables in memory (undefined: in code).
    */
   constructor(private readonly m: binaryen.Module, private readonly program: Program, private readonly stateOff: number, tablesOff?: number) {

@@ -8,7 +8,7 @@
  * that base + end cannot wrap around 2^32. `null` stands for an unreachable path.
  */
 import type { Expr } from '../../lang/ir/ir.js';
-import { MAX_CAPLEN } from '../../vm/abi.js';
+import { MAX_CAPLEN } from '../../abi/index.js';
 
 export type Facts = ReadonlyMap<string, number> | null;
 

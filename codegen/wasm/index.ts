@@ -1,5 +1,5 @@
 /**
- * IR → WebAssembly module (binaryen), following the ABI of vm/abi.ts:
+ * IR → WebAssembly module (binaryen), following the ABI of abi/index.ts:
  *
  *   (import "env" "memory" (memory pages pages))
  *   (import "env" "extern_<id>" (func (param recordOff args…) (result i32)))   one per extern
@@ -15,7 +15,7 @@
  */
 import binaryen from './binaryen.js';
 import type { Program } from '../../lang/ir/ir.js';
-import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CTRL_TALLY_CODE, CTRL_TALLY_MIXED, CUSTOM_SECTION, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../vm/abi.js';
+import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CTRL_TALLY_CODE, CTRL_TALLY_MIXED, CUSTOM_SECTION, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../abi/index.js';
 import { FilterEmitter } from './emit.js';
 
 export interface WasmOptions {
@@ -178,7 +178,7 @@ function externArity(program: Program, id: number): number {
  *
  * The walk reads records straight from a file, so it checks each one: it stops before a record
  * that does not lie whole in [start, end) or whose caplen exceeds CTRL_RECORD_LIMIT. The index
- * is the runtime's own, validated where it is built (vm/abi.ts), so run_index trusts its
+ * is the runtime's own, validated where it is built (abi/index.ts), so run_index trusts its
  * entries as libpcap's loop trusts its packet descriptors: the three compares per packet cost
  * 0.3-0.5 ns of 1.8-3 (the P1 filters). Both loops stop before an index entry or result slot
  * that lies outside the memory (`memBytes`, fixed: the memory is imported with initial =
@@ -256,7 +256,7 @@ function addBatchLoop(m: binaryen.Module, memBytes: number, indexed: boolean, fi
 
 /**
  * tally(out, n) -> matched: counts the non-zero u32 results at out[0..n), stores the first in
- * CTRL_TALLY_CODE and 1 in CTRL_TALLY_MIXED if another differs from it (vm/abi.ts). Results
+ * CTRL_TALLY_CODE and 1 in CTRL_TALLY_MIXED if another differs from it (abi/index.ts). Results
  * are mostly zero, so the branches are predictable.
  */
 function addTally(m: binaryen.Module): void {

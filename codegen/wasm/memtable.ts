@@ -1,7 +1,7 @@
 /**
  * Large sets and lookups as hash tables in the module's memory (inset.ts decides which): an
  * open-addressing table of u32 keys, filled at compile time and placed in a data segment
- * after the layout's areas (vm/abi.ts: the tables area). A probe is branch-free:
+ * after the layout's areas (abi/index.ts: the tables area). A probe is branch-free:
  *
  *   h = (x * mul) >>> (32 - bits);   hit = keys[h] == x | keys[h+1] == x | … (P slots)
  *

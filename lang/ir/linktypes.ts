@@ -1,6 +1,6 @@
 /**
  * Link types (DLT numbers) fplc compiles for, their names, and where the network header
- * starts. The single table: front ends, codegen, drivers (through vm/abi) and the CLI use it.
+ * starts. The single table: front ends, codegen, drivers (through abi/) and the CLI use it.
  */
 
 export interface LinkTypeInfo {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CompileError } from '../../lang/diagnostics.js';
 import { compileFilter, loadFilter, lowerSource } from '../../vm/compile.js';
 import { runFile } from '../../vm/run-file.js';
-import type { ExternImpl } from '../../vm/abi.js';
+import type { ExternImpl } from '../../abi/index.js';
 import { projectRoot } from '../support/env.js';
 import { contains, readPcap, tcpDstPort } from './pcap.js';
 

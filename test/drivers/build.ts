@@ -1,5 +1,5 @@
 /** Builders of small pcap and pcapng files for tests, in either byte order, plus batch decoding. */
-import { RECORD_HEADER_BYTES } from '../../vm/abi.js';
+import { RECORD_HEADER_BYTES } from '../../abi/index.js';
 import type { CaptureSource } from '../../drivers/types.js';
 
 class Bytes {

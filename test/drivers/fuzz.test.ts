@@ -13,7 +13,7 @@ import { PcapWriter } from '../../drivers/pcap-writer.js';
 import { PcapngWriter } from '../../drivers/pcapng-writer.js';
 import { MemorySink } from '../../drivers/sink.js';
 import { CaptureError, type CaptureSource } from '../../drivers/types.js';
-import { MAX_CAPLEN } from '../../vm/abi.js';
+import { MAX_CAPLEN } from '../../abi/index.js';
 import { buildPcap, PcapngBuilder, readAll, type ReadResult } from './build.js';
 import { available, hasTool, pool, run } from './tools.js';
 

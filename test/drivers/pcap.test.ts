@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../drivers/capture.js';
 import { CaptureError } from '../../drivers/types.js';
-import { MAX_CAPLEN } from '../../vm/abi.js';
+import { MAX_CAPLEN } from '../../abi/index.js';
 import { buildPcap, readAll, seq, type PcapPacket } from './build.js';
 
 const packets: PcapPacket[] = [

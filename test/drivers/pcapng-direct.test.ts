@@ -16,7 +16,7 @@ import { PcapngWriter } from '../../drivers/pcapng-writer.js';
 import { DirectPcapngFile } from '../../drivers/pcapng-direct.js';
 import { CaptureError } from '../../drivers/types.js';
 import { bin, c, load, ret, type Program } from '../../lang/ir/ir.js';
-import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../../vm/abi.js';
+import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../../abi/index.js';
 import { compileProgram } from '../../vm/compile.js';
 import type { BatchCallback, CompiledFilter } from '../../vm/filter.js';
 import { runFile } from '../../vm/run-file.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Device, MapiError } from '../../vm/mapi/index.js';
-import { Cooker } from '../../hostfns/cooking-reassembly.js';
+import { Cooker } from '../../hostfns/lib/cooking-reassembly.js';
 import { haveTshark, requires } from '../support/env.js';
 import { tempDir } from './helpers.js';
 // @ts-expect-error: a plain-JavaScript helper without type declarations

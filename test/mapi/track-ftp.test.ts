@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Device } from '../../vm/mapi/index.js';
-import { parseFtpAnnouncement } from '../../hostfns/ftp-announce.js';
+import { parseFtpAnnouncement } from '../../hostfns/lib/ftp-announce.js';
 import { DATA_SLOTS } from '../../hostfns/mapi-track-ftp.js';
 import { ipv4Frame, tempDir, writePcap } from './helpers.js';
 

@@ -4,7 +4,7 @@
  */
 import { compileWasm } from '../../codegen/wasm/index.js';
 import type { Program } from '../../lang/ir/ir.js';
-import { CTRL_RECORD_LIMIT, MEM_OFF, PAGE_BYTES, RECORD_HEADER_BYTES } from '../../vm/abi.js';
+import { CTRL_RECORD_LIMIT, MEM_OFF, PAGE_BYTES, RECORD_HEADER_BYTES } from '../../abi/index.js';
 import { toRecords } from './records.js';
 
 /** A runner: the packet's result, its record placed at the memory's end (the result lands in M[0]). */

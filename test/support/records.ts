@@ -1,5 +1,5 @@
-/** Packs packets as ABI records (vm/abi.ts): LE u32 ts_sec, ts_frac, caplen, wirelen, then the bytes. */
-import { RECORD_HEADER_BYTES } from '../../vm/abi.js';
+/** Packs packets as ABI records (abi/index.ts): LE u32 ts_sec, ts_frac, caplen, wirelen, then the bytes. */
+import { RECORD_HEADER_BYTES } from '../../abi/index.js';
 
 export interface RecordPacket { bytes: Uint8Array; wirelen: number; ts?: readonly [number, number] }
 

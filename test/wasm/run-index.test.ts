@@ -1,5 +1,5 @@
 /**
- * run_index, the batch entry that takes a precomputed index of record offsets (vm/abi.ts):
+ * run_index, the batch entry that takes a precomputed index of record offsets (abi/index.ts):
  * it must give exactly what `run` gives on the same records, in any index order; it trusts its
  * entries, but stops before an entry or result slot outside the memory, never trapping there.
  * stageIndex checks the entries run_index trusts: a staged run stops exactly at the first entry
@@ -12,7 +12,7 @@ import { newState, runPacket } from '../../lang/ir/interp.js';
 import { bin, c, load, ret, seq, type Expr, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { compileWasm } from '../../codegen/wasm/index.js';
 import { compileFilter, compileProgram } from '../../vm/compile.js';
-import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, REGS_OFF } from '../../vm/abi.js';
+import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, REGS_OFF } from '../../abi/index.js';
 import { corpusTrace } from '../../bench/trace.js';
 import { benchExpressions, preload } from '../../vm/bench.js';
 import { PcapWriter } from '../../drivers/pcap-writer.js';

@@ -1,5 +1,5 @@
 /**
- * `tally` (vm/abi.ts): a batch's verdicts counted in WebAssembly. Checked against counts made
+ * `tally` (abi/index.ts): a batch's verdicts counted in WebAssembly. Checked against counts made
  * here from the per-packet results runCapture returns, for programs whose codes are all one
  * value, mixed, or absent, and through runFile with and without a count limit (which falls
  * back to the per-result loop in the batch where the limit is reached).

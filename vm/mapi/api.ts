@@ -6,7 +6,7 @@
 import type { MapiPkt } from '../../hostfns/mapi-to-buffer.js';
 import { FLOW_INIT, MapiError, MFF_PCAP, type FlowStatus } from './constants.js';
 import { hostname } from 'node:os';
-import { libraryOf } from '../../hostfns/mapi-library.js';
+import { libraryOf } from '../../hostfns/lib/library.js';
 import { FunctionInstance, MapiDevice, MapiFlow, type DeviceOptions } from './device.js';
 
 // ---- process-wide tables (MAPI's client library state) ----

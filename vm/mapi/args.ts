@@ -3,7 +3,7 @@
  * before the function sees them: the count, and each argument's type by its letter. The error
  * names the argument (codes 7001–7005, 7011; 7000 for a wrong count).
  */
-import { argErrorCode, type MapiFunctionDef } from '../../hostfns/mapi-types.js';
+import { argErrorCode, type MapiFunctionDef } from '../../hostfns/lib/types.js';
 
 const LETTER_MEANING: Record<string, string> = {
   s: 'a string', w: 'a file name (string)', S: 'a string of function references', i: 'a 32-bit integer',

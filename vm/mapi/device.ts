@@ -23,11 +23,11 @@ import type { CaptureError, CaptureInfo, CaptureSource } from '../../drivers/typ
 import { DirectPcapFile } from '../../drivers/pcap-direct.js';
 import { DirectPcapngFile } from '../../drivers/pcapng-direct.js';
 import { externTable } from '../../hostfns/registry.js';
-import { selectMapiFunction } from '../../hostfns/mapi-library.js';
+import { selectMapiFunction } from '../../hostfns/lib/library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
-import { add64 as add64State, read64, type MapiApplyContext, type MapiFunctionDef, type MapiLowerContext, type MapiValue, type MapiValueContext } from '../../hostfns/mapi-types.js';
-import { u64Access } from '../../hostfns/mapi-u64.js';
-import { layout, MAX_REGISTERS, PAGE_BYTES, REGS_OFF, type ExternImpl } from '../abi.js';
+import { add64 as add64State, read64, type MapiApplyContext, type MapiFunctionDef, type MapiLowerContext, type MapiValue, type MapiValueContext } from '../../hostfns/lib/types.js';
+import { u64Access } from '../../hostfns/lib/u64.js';
+import { layout, MAX_REGISTERS, PAGE_BYTES, REGS_OFF, type ExternImpl } from '../../abi/index.js';
 import { CompiledFilter } from '../filter.js';
 import { RangeAllocator } from './alloc.js';
 import { checkArguments } from './args.js';

@@ -20,10 +20,10 @@
 import type { Expr, Extern, Program, Stmt } from '../../lang/ir/ir.js';
 import { forEachStmtPart, mapSubExprs, someExpr } from '../../lang/ir/walk.js';
 import type { ExternSignature } from '../../lang/fpl/index.js';
-import { MAPI_FUNCTIONS, mapiFunction } from '../../hostfns/mapi-library.js';
-import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext } from '../../hostfns/mapi-types.js';
-import type { ExternCallContext, ExternImpl } from '../abi.js';
-import { MAX_REGISTERS } from '../abi.js';
+import { MAPI_FUNCTIONS, mapiFunction } from '../../hostfns/lib/library.js';
+import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext } from '../../hostfns/lib/types.js';
+import type { ExternCallContext, ExternImpl } from '../../abi/index.js';
+import { MAX_REGISTERS } from '../../abi/index.js';
 import { checkArguments } from './args.js';
 import { inlineProgram } from './inline.js';
 

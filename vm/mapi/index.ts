@@ -10,12 +10,12 @@ export {
 export { DEVOID_ALL, DEVOID_NIC } from './device.js';
 export type { DeviceOptions } from './device.js';
 export type { MapiPkt } from '../../hostfns/mapi-to-buffer.js';
-export { MAPI_FUNCTIONS, MAPI_LIBRARIES, mapiFunction, registerMapiFunction, unregisterMapiFunction, selectMapiFunction } from '../../hostfns/mapi-library.js';
+export { MAPI_FUNCTIONS, MAPI_LIBRARIES, mapiFunction, registerMapiFunction, unregisterMapiFunction, selectMapiFunction } from '../../hostfns/lib/library.js';
 export { BINOP_ADD, BINOP_SUB } from '../../hostfns/mapi-binop.js';
 export { TOPX_IP, TOPX_TCP, TOPX_UDP } from '../../hostfns/mapi-protinfo.js';
 export { MFF_PCAPNG } from '../../hostfns/mapi-to-file.js';
 export type { StatsResult } from '../../hostfns/mapi-stats.js';
-export { parseTimeString } from '../../hostfns/mapi-time.js';
-export type { MapiFunctionDef } from '../../hostfns/mapi-types.js';
+export { parseTimeString } from '../../hostfns/lib/time.js';
+export type { MapiFunctionDef } from '../../hostfns/lib/types.js';
 export { runFlowGraph, formatFlowRun, formatFlowRunJson, type FlowRun, type FlowResult, type FlowFunctionResult } from './graph.js';
 export { compileChain } from '../../lang/chain/index.js';

@@ -1,7 +1,8 @@
 /**
  * The ABI between compiled modules, the runtime and the drivers: memory layout, the batch
  * record format, the exported entry point and the metadata custom section. Pure data and
- * tiny helpers; it imports nothing but the link-type table.
+ * tiny helpers; it imports nothing but the link-type table (lang/ir/linktypes.ts, a leaf), so
+ * vm/, codegen/, hostfns/ and drivers/ all import it without importing each other.
  *
  * Memory (imported by every module as env.memory, so state survives recompiles):
  *
@@ -50,8 +51,8 @@
  * compiled before it existed lack it.
  */
 export { LINK_TYPES, linkTypeInfo, linkTypeName, resolveLinkType, DLT_EN10MB } from '../lang/ir/linktypes.js';
+export { MAX_CAPLEN, RECORD_HEADER_BYTES, recordCaplen, recordCaplenAt } from './records.js';
 
-export const RECORD_HEADER_BYTES = 16;
 export const PAGE_BYTES = 65536;
 
 /** u32 word offsets (bytes) in the CTRL block. */
@@ -68,8 +69,6 @@ export const REGS_OFF = 64;
 export const MAX_REGISTERS = 256;
 export const MEM_OFF = 4096;
 
-/** Largest caplen a record may carry (pcap's own limit for huge snaplens is 256 KiB). */
-export const MAX_CAPLEN = 262144;
 export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 
 export const CUSTOM_SECTION = 'fplc';

@@ -4,8 +4,8 @@
  * inlined as a step with its own registers, M[] cells and state words. A result of 0, or a
  * fault, makes the packet leave the flow.
  */
-import type { Program } from '../lang/ir/ir.js';
-import type { MapiApplyContext, MapiFunctionDef } from './mapi-types.js';
+import type { Program } from '../../lang/ir/ir.js';
+import type { MapiApplyContext, MapiFunctionDef } from './types.js';
 
 export interface InlineFilterConfig { source: string; program: Program }
 

@@ -1,29 +1,29 @@
-/** The MAPI functions fplc ships, by name (what `mapi_apply_function` may name). */
-import { BPF_FILTER } from './mapi-bpf-filter.js';
-import { BYTE_COUNTER } from './mapi-byte-counter.js';
-import { FPL_FILTER } from './mapi-fpl-filter.js';
-import { GAP } from './mapi-gap.js';
-import { HASH } from './mapi-hash.js';
-import { PKT_COUNTER } from './mapi-pkt-counter.js';
-import { PKT_INFO, PKTINFO } from './mapi-pktinfo.js';
-import { SAMPLE } from './mapi-sample.js';
-import { STR_SEARCH } from './mapi-str-search.js';
-import { TO_BUFFER } from './mapi-to-buffer.js';
-import { BINOP } from './mapi-binop.js';
-import { STATS } from './mapi-stats.js';
-import { DIST } from './mapi-dist.js';
-import { PROTINFO } from './mapi-protinfo.js';
-import { REGEXP } from './mapi-regexp.js';
-import { TO_FILE } from './mapi-to-file.js';
-import { TOP } from './mapi-top.js';
-import { STARTSTOP } from './mapi-startstop.js';
-import { HASHSAMP } from './mapi-hashsamp.js';
-import { BUCKET } from './mapi-bucket.js';
-import { THRESHOLD } from './mapi-threshold.js';
-import { RES2FILE } from './mapi-res2file.js';
-import { TRACK_FTP } from './mapi-track-ftp.js';
-import { COOKING } from './mapi-cooking.js';
-import type { MapiFunctionDef } from './mapi-types.js';
+/** The MAPI functions fplc ships, by name (what `mapi_apply_function` may name), one file each in hostfns/mapi-*.ts. */
+import { BPF_FILTER } from '../mapi-bpf-filter.js';
+import { BYTE_COUNTER } from '../mapi-byte-counter.js';
+import { FPL_FILTER } from '../mapi-fpl-filter.js';
+import { GAP } from '../mapi-gap.js';
+import { HASH } from '../mapi-hash.js';
+import { PKT_COUNTER } from '../mapi-pkt-counter.js';
+import { PKT_INFO, PKTINFO } from '../mapi-pktinfo.js';
+import { SAMPLE } from '../mapi-sample.js';
+import { STR_SEARCH } from '../mapi-str-search.js';
+import { TO_BUFFER } from '../mapi-to-buffer.js';
+import { BINOP } from '../mapi-binop.js';
+import { STATS } from '../mapi-stats.js';
+import { DIST } from '../mapi-dist.js';
+import { PROTINFO } from '../mapi-protinfo.js';
+import { REGEXP } from '../mapi-regexp.js';
+import { TO_FILE } from '../mapi-to-file.js';
+import { TOP } from '../mapi-top.js';
+import { STARTSTOP } from '../mapi-startstop.js';
+import { HASHSAMP } from '../mapi-hashsamp.js';
+import { BUCKET } from '../mapi-bucket.js';
+import { THRESHOLD } from '../mapi-threshold.js';
+import { RES2FILE } from '../mapi-res2file.js';
+import { TRACK_FTP } from '../mapi-track-ftp.js';
+import { COOKING } from '../mapi-cooking.js';
+import type { MapiFunctionDef } from './types.js';
 
 export const MAPI_FUNCTIONS: readonly MapiFunctionDef<any>[] = [
   BPF_FILTER, PKT_COUNTER, BYTE_COUNTER, PKTINFO, PKT_INFO, GAP, HASH, SAMPLE, STR_SEARCH, TO_BUFFER, FPL_FILTER,

@@ -7,8 +7,8 @@
  * A function knows its own state and nothing of flows: the runtime gives it where its words
  * are (`stateBase`) and the statement that makes the packet leave the flow (`exitFlow`).
  */
-import { bin, c, type Expr, type Program, type Stmt } from '../lang/ir/ir.js';
-import type { ExternCallContext } from '../vm/abi.js';
+import { bin, c, type Expr, type Program, type Stmt } from '../../lang/ir/ir.js';
+import type { ExternCallContext } from '../../abi/index.js';
 
 /** What a function sees when it is applied. */
 export interface MapiApplyContext {

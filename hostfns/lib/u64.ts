@@ -7,13 +7,13 @@
  * Also the u64 values of the functions that predate `value64` (PKT_COUNTER, BYTE_COUNTER,
  * PKTINFO, GAP, HASH): their per-packet value in IR, equal to what their `result` returns.
  */
-import { bin, c, seq, type Expr, type Stmt } from '../lang/ir/ir.js';
-import { BYTE_COUNTER } from './mapi-byte-counter.js';
-import { GAP } from './mapi-gap.js';
-import { HASH } from './mapi-hash.js';
-import { PKT_COUNTER } from './mapi-pkt-counter.js';
-import { PKT_INFO, PKT_TS, PKTINFO } from './mapi-pktinfo.js';
-import { s, setS, type MapiApplyContext, type MapiFunctionDef, type MapiU64Source, type MapiValueContext } from './mapi-types.js';
+import { bin, c, seq, type Expr, type Stmt } from '../../lang/ir/ir.js';
+import { BYTE_COUNTER } from '../mapi-byte-counter.js';
+import { GAP } from '../mapi-gap.js';
+import { HASH } from '../mapi-hash.js';
+import { PKT_COUNTER } from '../mapi-pkt-counter.js';
+import { PKT_INFO, PKT_TS, PKTINFO } from '../mapi-pktinfo.js';
+import { s, setS, type MapiApplyContext, type MapiFunctionDef, type MapiU64Source, type MapiValueContext } from './types.js';
 
 export type U64 = readonly [lo: Expr, hi: Expr];
 

@@ -4,9 +4,9 @@
  * fires: `last` advances by one interval per whole interval that has passed (the function sees
  * how many, to emit empty records for the skipped ones).
  */
-import { bin, c, seq, type Stmt } from '../lang/ir/ir.js';
-import { add64, const64, L, locals64, lt64, ntpFromRecord, setL, state64, store64, sub64 } from './mapi-u64.js';
-import { s, setS } from './mapi-types.js';
+import { bin, c, seq, type Stmt } from '../../lang/ir/ir.js';
+import { add64, const64, L, locals64, lt64, ntpFromRecord, setL, state64, store64, sub64 } from './u64.js';
+import { s, setS } from './types.js';
 
 /** State words: last (u64), started. */
 export const PERIODIC_WORDS = 3;
