@@ -125,6 +125,9 @@ export function layout(opts: { linkType: number; registers: number; memoryCells:
   };
 }
 
+/** Externs named `mapi:NAME` in a module's metadata are MAPI functions called from FPL (vm/mapi/externs.ts). */
+export const MAPI_EXTERN_PREFIX = 'mapi:';
+
 /** Name of the JS import a module calls for extern number `id`: env.extern_<id>(recordOff, args…) -> i32. */
 export const externImportName = (id: number) => `extern_${id}`;
 

@@ -1,8 +1,8 @@
 /**
- * Source → IR → WebAssembly → a loaded filter: the one place that picks the front end for a
- * language, checks the API's options, and hands the IR to the backend. Front ends (ohm-js)
- * and binaryen are imported only here and only when compiling; loading a `.wasm` goes
- * through load.ts and never pays for them (nor for this module's IR passes).
+ * Source → IR → WebAssembly → a loaded filter: checks the API's options, lowers through the
+ * language's front end (the table in frontends.ts), runs the filter pipeline and hands the IR
+ * to the backend. Front ends (ohm-js) and binaryen are imported only when compiling; loading a
+ * `.wasm` goes through load.ts and never pays for them (nor for the IR passes).
  */
 import type { Diagnostic } from '../lang/diagnostics.js';
 import type { Program } from '../lang/ir/ir.js';
@@ -11,13 +11,15 @@ import { resolveLinkType } from '../lang/ir/linktypes.js';
 import { validateProgram } from '../lang/ir/validate.js';
 import { FILTER_PIPELINE, runPipeline } from '../lang/ir/pipeline.js';
 import { externTable } from '../hostfns/registry.js';
+import type { ExternSignature } from '../lang/fpl/index.js';
+import { FRONT_ENDS, filterCompilers, isLanguage, loadFrontEnd, type Language } from './frontends.js';
 import { DEFAULT_BATCH_BYTES, MAX_CAPLEN, PAGE_BYTES, type ExternImpl } from '../abi/index.js';
 import { CompiledFilter } from './filter.js';
 import { loadCompiled, loadFilter } from './load.js';
 
 export { loadFilter };
 
-export type Language = 'fpl' | 'pcap' | 'cbpf';
+export type { Language };
 
 export interface CompileOptions {
   /** Source language (default 'fpl'). */
@@ -54,7 +56,7 @@ const MAX_MEMORY_CELLS = 1 << 24;
 /** Checks the options an API caller gave; errors name the option. */
 function checkOptions(opts: CompileOptions): { linkType: number; memoryCells: number; fuel: number; snaplen: number } {
   const language = opts.language ?? 'fpl';
-  if (!['fpl', 'pcap', 'cbpf'].includes(language)) {
+  if (!isLanguage(language)) {
     throw new RangeError(`language must be 'fpl', 'pcap' or 'cbpf', not ${JSON.stringify(language)}`);
   }
   let linkType: number;
@@ -84,36 +86,23 @@ export async function lowerSource(source: string, opts: CompileOptions = {}): Pr
   if (typeof source !== 'string') throw new TypeError('source must be a string');
   const { linkType, memoryCells, fuel, snaplen } = checkOptions(opts);
   const file = opts.file !== undefined ? { file: opts.file } : {};
-  switch (opts.language ?? 'fpl') {
-    case 'fpl': {
-      const table = externTable(opts.externs);
-      const allowed = opts.allowExterns ? new Set(opts.allowExterns) : undefined;
-      const externs = [...table.values()].filter((x) => !allowed || allowed.has(x.name));
-      const { compileFpl } = await import('../lang/fpl/index.js');
-      if (!/EXTERN/i.test(source)) return compileFpl(source, { ...file, linkType, memoryCells, fuel, externs });
-      // MAPI functions as externs (vm/mapi/externs.ts): checked by MAPI, then replaced by their IR.
-      const mapi = await import('./mapi/externs.js');
-      const { compilePcapFilter } = await import('../lang/pcapfilter/index.js');
-      const compilers = {
-        compilePcap: (expr: string, lt: number) => compilePcapFilter(expr, { linkType: lt, snaplen }).program,
-        compileFpl: (src: string, lt: number) => compileFpl(src, { linkType: lt, externs: [...externTable().values()] }).program,
-      };
-      const signatures = mapi.mapiExternSignatures(linkType, compilers, new Set(table.keys()), allowed);
-      const r = compileFpl(source, { ...file, linkType, memoryCells, fuel, externs: [...externs, ...signatures] });
-      return { program: mapi.lowerMapiExterns(r.program, new Set(signatures.map((x) => x.name)), compilers), warnings: r.warnings };
-    }
-    case 'pcap': {
-      const { compilePcapFilter } = await import('../lang/pcapfilter/index.js');
-      const r = compilePcapFilter(source, { ...file, linkType, snaplen });
-      return { program: { ...r.program, memoryCells, fuel }, warnings: r.warnings };
-    }
-    case 'cbpf': {
-      const { compileCbpf } = await import('../lang/cbpf/index.js');
-      const r = compileCbpf(source, { ...file, linkType });
-      return { program: { ...r.program, memoryCells, fuel }, warnings: r.warnings };
-    }
-    default: throw new RangeError(`unknown language ${JSON.stringify(opts.language)}`);
-  }
+  const language = opts.language ?? 'fpl';
+  if (language !== 'fpl') return (await loadFrontEnd(language))(source, { ...file, linkType, snaplen, memoryCells, fuel });
+  const table = externTable(opts.externs);
+  const allowed = opts.allowExterns ? new Set(opts.allowExterns) : undefined;
+  const externs = [...table.values()].filter((x) => !allowed || allowed.has(x.name));
+  const fpl = await FRONT_ENDS.fpl.module();
+  const parsed = fpl.parseFplSource(source, file);
+  const lowerFpl = (sigs: readonly ExternSignature[]) => fpl.lowerParsedFpl(parsed, { ...file, linkType, memoryCells, fuel, externs: sigs });
+  // MAPI functions are externs too (vm/mapi/externs.ts) for a program that calls a name the
+  // shipped and the application's externs do not have: checked by MAPI, then replaced by their IR.
+  const usable = new Set(externs.map((x) => x.name));
+  if (parsed.externNames.every((name) => usable.has(name))) return lowerFpl(externs);
+  const mapi = await import('./mapi/externs.js');
+  const compilers = filterCompilers({ fpl: FRONT_ENDS.fpl.adapt(fpl), pcap: await loadFrontEnd('pcap') }, snaplen);
+  const signatures = mapi.mapiExternSignatures(linkType, compilers, new Set(table.keys()), allowed);
+  const r = lowerFpl([...externs, ...signatures]);
+  return { program: mapi.lowerMapiExterns(r.program, new Set(signatures.map((x) => x.name)), compilers), warnings: r.warnings };
 }
 
 /** Compiles IR to a loaded filter. */
@@ -136,7 +125,7 @@ export async function compileFilter(source: string, opts: CompileOptions = {}): 
   const { program, warnings } = await lowerSource(source, opts);
   return compileProgram(program, {
     warnings,
-    ...(opts.language === 'pcap' ? { snaplen: checkOptions(opts).snaplen } : {}),
+    ...(FRONT_ENDS[opts.language ?? 'fpl']?.returnsSnaplen ? { snaplen: checkOptions(opts).snaplen } : {}),
     ...(opts.externs ? { externs: opts.externs } : {}),
     ...(opts.optimize !== undefined ? { optimize: opts.optimize } : {}),
     ...(opts.batchBytes !== undefined ? { batchBytes: opts.batchBytes } : {}),

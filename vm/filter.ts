@@ -45,6 +45,11 @@ export interface LoadOptions {
    * and go keeps R[], M[] and the state area this way. It must match the module's layout.
    */
   memory?: WebAssembly.Memory;
+  /**
+   * More externs, chosen from the extern names the module's metadata lists (load.ts: the MAPI
+   * functions' JavaScript parts, loaded only for modules that call them); `externs` override them.
+   */
+  externsFor?: (names: readonly string[]) => Promise<readonly ExternImpl[]>;
 }
 
 /**
@@ -137,7 +142,8 @@ export class CompiledFilter {
       throw new RangeError(`the memory given has ${memory.buffer.byteLength / PAGE_BYTES} pages; the module needs ${meta.pages}`);
     }
     const env: Record<string, unknown> = { memory };
-    const table = externTable(opts.externs);
+    const more = opts.externsFor ? await opts.externsFor(meta.externs.map((x) => x.name)) : [];
+    const table = externTable(more.length ? [...more, ...opts.externs ?? []] : opts.externs);
     meta.externs.forEach((x, id) => {
       const impl = table.get(x.name);
       if (!impl) {

@@ -4,7 +4,7 @@
  * (every ES module costs the CLI's start-up about a millisecond).
  */
 import type { Diagnostic } from '../lang/diagnostics.js';
-import type { ExternImpl } from '../abi/index.js';
+import { MAPI_EXTERN_PREFIX, type ExternImpl } from '../abi/index.js';
 import { CompiledFilter } from './filter.js';
 
 /** Loads a module compiled ahead of time (`fpl compile`, CompiledFilter.wasm). No binaryen. */
@@ -18,14 +18,14 @@ export function loadFilter(wasm: Uint8Array, opts: { externs?: readonly ExternIm
  * ones, with the MAPI externs they mention, the application's externs and compile warnings.
  */
 export async function loadCompiled(wasm: Uint8Array, externs: readonly ExternImpl[], warnings: Diagnostic[]): Promise<CompiledFilter> {
-  return CompiledFilter.load(wasm, { externs: [...await mapiExternImpls(wasm), ...externs], warnings });
+  return CompiledFilter.load(wasm, { externs, warnings, externsFor: mapiExternImpls });
 }
 
 /**
  * The JavaScript parts of MAPI functions a program calls as EXTERN("NAME", …) (externs named
- * `mapi:NAME`), loaded only for modules that mention them.
+ * `mapi:NAME` in the module's metadata), loaded only for modules that call them.
  */
-async function mapiExternImpls(wasm: Uint8Array): Promise<readonly ExternImpl[]> {
-  if (!Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).includes('mapi:')) return [];
+async function mapiExternImpls(names: readonly string[]): Promise<readonly ExternImpl[]> {
+  if (!names.some((name) => name.startsWith(MAPI_EXTERN_PREFIX))) return [];
   return (await import('./mapi/externs.js')).MAPI_EXTERN_IMPLS;
 }

@@ -58,9 +58,32 @@ function tooDeep(source: string): number | undefined {
   return undefined;
 }
 
-export function compileFpl(source: string, opts: FplOptions): { program: Program; warnings: Diagnostic[] } {
+/** A parsed FPL program, ready to lower: what parseFplSource returns. */
+export interface ParsedFpl {
+  readonly source: string;
+  /** The names of the externs the program calls, in order of first call. */
+  readonly externNames: readonly string[];
+  readonly ast: Extract<ReturnType<typeof parseFpl>, { ok: true }>['program'];
+}
+
+/** The names of the externs an FPL syntax tree calls (a walk over every node). */
+function calledExterns(node: unknown, names: Set<string>): void {
+  if (Array.isArray(node)) { for (const n of node) calledExterns(n, names); return; }
+  if (node === null || typeof node !== 'object') return;
+  const k = (node as { k?: unknown }).k;
+  if (k === 'extern') names.add((node as { name: string }).name);
+  for (const v of Object.values(node)) if (v !== null && typeof v === 'object') calledExterns(v, names);
+}
+
+function refuse(source: string, err: unknown, fileExtra: { file?: string }): never {
+  // A program long enough to exhaust the stack (e.g. a 100,000-term sum): refuse it cleanly.
+  if (err instanceof RangeError) throw new CompileError([makeDiagnostic(source, 'error', 0, 1, 'the program is too large or too deeply nested to compile', fileExtra)], source);
+  throw err;
+}
+
+/** Parses an FPL program (throws CompileError): its tree and the externs it calls, for lowerParsedFpl. */
+export function parseFplSource(source: string, opts: { file?: string } = {}): ParsedFpl {
   if (typeof source !== 'string') throw new TypeError('source must be a string');
-  const { memoryCells, fuel } = checkOptions(opts);
   const fileExtra = opts.file !== undefined ? { file: opts.file } : {};
   const fail = (d: Diagnostic): never => { throw new CompileError([d], source); };
 
@@ -70,18 +93,29 @@ export function compileFpl(source: string, opts: FplOptions): { program: Program
   const deep = tooDeep(source);
   if (deep !== undefined) fail(makeDiagnostic(source, 'error', deep, 1, `nesting deeper than ${MAX_NESTING} levels is not supported`, fileExtra));
 
-  let parsed: ReturnType<typeof parseFpl>;
+  try {
+    const parsed = parseFpl(source, opts.file);
+    if (!parsed.ok) return fail(parsed.error);
+    const names = new Set<string>();
+    calledExterns(parsed.program, names);
+    return { source, externNames: [...names], ast: parsed.program };
+  } catch (err) {
+    return refuse(source, err, fileExtra);
+  }
+}
+
+/** Lowers a parsed program to IR with the externs it may call (throws CompileError with every error found). */
+export function lowerParsedFpl(parsed: ParsedFpl, opts: FplOptions): { program: Program; warnings: Diagnostic[] } {
+  const { source } = parsed;
+  const { memoryCells, fuel } = checkOptions(opts);
+  const fileExtra = opts.file !== undefined ? { file: opts.file } : {};
   let lowered: ReturnType<typeof lowerFpl>;
   try {
-    parsed = parseFpl(source, opts.file);
-    if (!parsed.ok) return fail(parsed.error);
-    lowered = lowerFpl(parsed.program, {
+    lowered = lowerFpl(parsed.ast, {
       source, ...fileExtra, linkType: opts.linkType, memoryCells, externs: opts.externs ?? [],
     });
   } catch (err) {
-    // A program long enough to exhaust the stack (e.g. a 100,000-term sum): refuse it cleanly.
-    if (err instanceof RangeError) return fail(makeDiagnostic(source, 'error', 0, 1, 'the program is too large or too deeply nested to compile', fileExtra));
-    throw err;
+    return refuse(source, err, fileExtra);
   }
   const diagnostics = [...lowered.diagnostics].sort((a, b) => a.offset - b.offset);
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
@@ -97,4 +131,10 @@ export function compileFpl(source: string, opts: FplOptions): { program: Program
     source: { language: 'fpl', text: source, ...fileExtra },
   };
   return { program, warnings };
+}
+
+export function compileFpl(source: string, opts: FplOptions): { program: Program; warnings: Diagnostic[] } {
+  if (typeof source !== 'string') throw new TypeError('source must be a string');
+  checkOptions(opts);
+  return lowerParsedFpl(parseFplSource(source, opts), opts);
 }

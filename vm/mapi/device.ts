@@ -16,19 +16,19 @@ import { DEVICE_PIPELINE, runPipeline } from '../../lang/ir/pipeline.js';
 import { bin, c, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
-import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
-import { compileFpl } from '../../lang/fpl/index.js';
+import * as pcapFrontEnd from '../../lang/pcapfilter/index.js';
+import * as fplFrontEnd from '../../lang/fpl/index.js';
 import { openCaptureFile } from '../../drivers/capture.js';
 import type { CaptureError, CaptureInfo, CaptureSource } from '../../drivers/types.js';
 import { DirectPcapFile } from '../../drivers/pcap-direct.js';
 import { DirectPcapngFile } from '../../drivers/pcapng-direct.js';
-import { externTable } from '../../hostfns/registry.js';
 import { selectMapiFunction } from '../../hostfns/lib/library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
 import { add64 as add64State, read64, type MapiApplyContext, type MapiFunctionDef, type MapiLowerContext, type MapiValue, type MapiValueContext } from '../../hostfns/lib/types.js';
 import { u64Access } from '../../hostfns/lib/u64.js';
 import { layout, MAX_REGISTERS, PAGE_BYTES, REGS_OFF, type ExternImpl } from '../../abi/index.js';
 import { CompiledFilter } from '../filter.js';
+import { FRONT_ENDS, filterCompilers, type FilterCompilers } from '../frontends.js';
 import { RangeAllocator } from './alloc.js';
 import { checkArguments } from './args.js';
 import {
@@ -120,6 +120,8 @@ export class MapiDevice {
   readonly linkType: number;
   readonly snaplen: number;
   readonly nanoseconds: boolean;
+  /** BPF_FILTER's and FPL_FILTER's compilers, for this device's snaplen (vm/frontends.ts). */
+  private readonly compilers: FilterCompilers;
   status = DEVICE_SETUP;
   /** The malformed record (or link-type change) that ended reading early, if any. */
   error: Error | undefined;
@@ -177,6 +179,7 @@ export class MapiDevice {
     this.linkType = info.linkType;
     this.snaplen = info.snaplen;
     this.nanoseconds = info.nanoseconds;
+    this.compilers = filterCompilers({ pcap: FRONT_ENDS.pcap.adapt(pcapFrontEnd), fpl: FRONT_ENDS.fpl.adapt(fplFrontEnd) }, this.snaplen);
     this.seed = opts.seed ?? 0x2545f491;
     this.devOID = opts.devOID ?? DEVOID_NIC;
     this.description = opts.description ?? `offline trace ${path}`;
@@ -268,8 +271,8 @@ export class MapiDevice {
   private applyContext(flow: MapiFlow, references: FunctionInstance[]): MapiApplyContext {
     return {
       linkType: this.linkType, snaplen: this.snaplen, nanoseconds: this.nanoseconds, fd: flow.fd,
-      compilePcap: (expr) => compilePcapFilter(expr, { linkType: this.linkType, snaplen: this.snaplen }).program,
-      compileFpl: (src) => compileFpl(src, { linkType: this.linkType, externs: [...externTable().values()] }).program,
+      compilePcap: (expr) => this.compilers.compilePcap(expr, this.linkType),
+      compileFpl: (src) => this.compilers.compileFpl(src, this.linkType),
       u64Source: (fd, fid) => {
         const target = this.flows.find((f) => f.fd === fd);
         if (!target) return Number.isInteger(fd) && fd > 0 ? `flow ${fd} is not a flow of device ${this.name}` : 'the flow descriptor must be an integer > 0';

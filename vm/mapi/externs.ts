@@ -23,22 +23,20 @@ import type { ExternSignature } from '../../lang/fpl/index.js';
 import { MAPI_FUNCTIONS, mapiFunction } from '../../hostfns/lib/library.js';
 import type { MapiApplyContext, MapiFunctionDef, MapiLowerContext } from '../../hostfns/lib/types.js';
 import type { ExternCallContext, ExternImpl } from '../../abi/index.js';
-import { MAX_REGISTERS } from '../../abi/index.js';
+import { MAPI_EXTERN_PREFIX, MAX_REGISTERS } from '../../abi/index.js';
+import { DEFAULT_SNAPLEN, type FilterCompilers } from '../frontends.js';
 import { checkArguments } from './args.js';
 import { inlineProgram } from './inline.js';
 
-/** Compilers a function may need while it is instantiated (BPF_FILTER, FPL_FILTER). */
-export interface MapiCompilers {
-  compilePcap(expr: string, linkType: number): Program;
-  compileFpl(source: string, linkType: number): Program;
-}
+/** Compilers a function may need while it is instantiated (BPF_FILTER, FPL_FILTER): vm/frontends.ts. */
+export type MapiCompilers = FilterCompilers;
 
-const EXTERN_PREFIX = 'mapi:';
+const EXTERN_PREFIX = MAPI_EXTERN_PREFIX;
 
 function applyContext(linkType: number, compilers: MapiCompilers | undefined): MapiApplyContext {
   const missing = (): never => { throw new Error('no compiler is loaded here'); };
   return {
-    linkType, snaplen: 262144, nanoseconds: false,
+    linkType, snaplen: DEFAULT_SNAPLEN, nanoseconds: false,
     compilePcap: (e) => (compilers ? compilers.compilePcap(e, linkType) : missing()),
     compileFpl: (s) => (compilers ? compilers.compileFpl(s, linkType) : missing()),
   };
