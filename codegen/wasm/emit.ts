@@ -14,7 +14,7 @@
 import binaryen from './binaryen.js';
 import type { BinOp, Expr, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
 import { lowerField } from '../../lang/ir/fields.js';
-import { meet, NO_FACTS, proven, pureBound, splitOffset, withExact, withFact, type Facts } from './facts.js';
+import { FRAME, eqKey, frameValueKey, rawValueKey, lengthKey, meet, neKey, NO_FACTS, proven, pureBound, splitOffset, valueKey, withExact, withFact, type Facts } from './facts.js';
 import { SearchEmitter } from './search.js';
 import { InSetEmitter } from './inset.js';
 import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REGS_OFF, externImportName } from '../../abi/index.js';
@@ -27,7 +27,6 @@ const P_PKT = 0, P_CAPLEN = 1;
 const U32_LIMIT = 2 ** 32;
 
 /** The value key of a load's bytes taken as they lie in memory (little-endian), not swapped. */
-const rawKey = (key: string): string => `${key}:le`;
 const bswap32 = (v: number): number => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 
 export class FilterEmitter {
@@ -300,7 +299,7 @@ export class FilterEmitter {
   private load(offExpr: Expr, size: 1 | 2 | 4, raw = false): X {
     const m = this.m;
     const key = this.loadKey(offExpr, size);
-    const valueKey = key !== undefined && raw ? rawKey(key) : key;
+    const valueKey = key !== undefined && raw ? rawValueKey(key) : key;
     if (valueKey !== undefined && proven(this.known, valueKey, 1)) return this.get(this.valueLocals.get(valueKey)!);
     const loaded = this.checkedLoad(offExpr, size, !raw);
     if (valueKey === undefined || this.known === null) return loaded;
@@ -440,9 +439,9 @@ export class FilterEmitter {
 
   /** The facts key of a load's value when its offset is constant or packet-pure, else undefined. */
   private loadKey(offExpr: Expr, size: number): string | undefined {
-    if (offExpr.k === 'const') return `v:${offExpr.v}:${size}`;
+    if (offExpr.k === 'const') return frameValueKey(offExpr.v, size);
     const { base, k } = splitOffset(offExpr);
-    return pureBound(base, (f) => this.lowered(f)) === undefined ? undefined : `v:${JSON.stringify(base)}+${k}:${size}`;
+    return pureBound(base, (f) => this.lowered(f)) === undefined ? undefined : valueKey(base, k, size);
   }
 
   /** `x == c` with x a reusable load (or a field that is one) and c a constant: [value key, c]. */
@@ -452,7 +451,7 @@ export class FilterEmitter {
     const load = x.k === 'field' ? this.lowered(x) : x;
     if (load.k !== 'load') return undefined;
     const key = this.loadKey(load.off, load.size);
-    return key !== undefined && (proven(this.known, key, 1) || proven(this.known, rawKey(key), 1)) ? [key, c] : undefined;
+    return key !== undefined && (proven(this.known, key, 1) || proven(this.known, rawValueKey(key), 1)) ? [key, c] : undefined;
   }
 
   /**
@@ -464,9 +463,9 @@ export class FilterEmitter {
     const atom = this.equalityAtom(a, b);
     if (!atom || this.known === null) return undefined;
     const [key, c] = atom;
-    const eq = this.known.get(`eq:${key}`);
+    const eq = this.known.get(eqKey(key));
     if (eq !== undefined) return eq === c;
-    return this.known.has(`ne:${key}:${c}`) ? false : undefined;
+    return this.known.has(neKey(key, c)) ? false : undefined;
   }
 
   /**
@@ -483,10 +482,10 @@ export class FilterEmitter {
         // `caplen >= K` or `caplen >= base + K` (as the set-membership pass emits) proves K bytes
         // from the frame start or from a packet-pure base for what it guards.
         if (e.a.k === 'meta' && e.a.m === 'caplen' && ((e.op === 'ge' && truth) || (e.op === 'lt' && !truth))) {
-          if (e.b.k === 'const') { this.known = withFact(this.known, '', e.b.v); return; }
+          if (e.b.k === 'const') { this.known = withFact(this.known, FRAME, e.b.v); return; }
           const { base, k } = splitOffset(e.b);
           const bound = pureBound(base, (f) => this.lowered(f));
-          if (bound !== undefined && bound + k < U32_LIMIT) this.known = withFact(this.known, JSON.stringify(base), k);
+          if (bound !== undefined && bound + k < U32_LIMIT) this.known = withFact(this.known, lengthKey(base), k);
           return;
         }
         if (e.op !== 'eq' && e.op !== 'ne') return;
@@ -495,9 +494,9 @@ export class FilterEmitter {
         const [key, c] = atom;
         const isEq = (e.op === 'eq') === truth;
         // An outcome that contradicts what the path knows cannot happen: the path is unreachable.
-        const eq = this.known.get(`eq:${key}`);
-        if (isEq ? (eq !== undefined && eq !== c) || this.known.has(`ne:${key}:${c}`) : eq === c) { this.known = null; return; }
-        this.known = isEq ? withExact(this.known, `eq:${key}`, c) : withExact(this.known, `ne:${key}:${c}`, 1);
+        const eq = this.known.get(eqKey(key));
+        if (isEq ? (eq !== undefined && eq !== c) || this.known.has(neKey(key, c)) : eq === c) { this.known = null; return; }
+        this.known = isEq ? withExact(this.known, eqKey(key), c) : withExact(this.known, neKey(key, c), 1);
         return;
       }
       default: return;
@@ -508,11 +507,11 @@ export class FilterEmitter {
     const m = this.m;
     if (offExpr.k === 'const') {
       const end = offExpr.v + size;
-      if (proven(this.known, '', end)) return this.rawLoad(this.get(P_PKT), offExpr.v, size, swap);
+      if (proven(this.known, FRAME, end)) return this.rawLoad(this.get(P_PKT), offExpr.v, size, swap);
       // Past every possible capture (MAX_CAPLEN is far below 2^32): always a fault.
       if (end >= U32_LIMIT) { this.known = null; return this.fault(); }
       const check = m.if(m.i32.lt_u(this.get(P_CAPLEN), this.k(end)), this.fault());
-      this.known = withFact(this.known, '', end);
+      this.known = withFact(this.known, FRAME, end);
       return m.block(null, [check, this.rawLoad(this.get(P_PKT), offExpr.v, size, swap)], I32);
     }
     const t = this.temp();
@@ -521,7 +520,7 @@ export class FilterEmitter {
     // A packet-pure base small enough not to wrap can carry facts from one load to the next.
     const { base, k } = splitOffset(offExpr);
     const bound = pureBound(base, (f) => this.lowered(f));
-    const key = bound !== undefined && bound + k + size < U32_LIMIT ? JSON.stringify(base) : undefined;
+    const key = bound !== undefined && bound + k + size < U32_LIMIT ? lengthKey(base) : undefined;
     if (key !== undefined && proven(this.known, key, k + size)) return m.block(null, [set, this.rawLoad(addr, 0, size, swap)], I32);
     // off + size > caplen: in 32 bits where the offset's bound keeps the sum below 2^32, else in
     // 64 bits so that an offset near 2^32 cannot wrap.

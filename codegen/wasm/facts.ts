@@ -1,68 +1,14 @@
 /**
- * Captured-length facts on a path, so that the backend emits a length check only where earlier
- * checks on every path to a load do not already imply it.
- *
- * A fact says "caplen >= base + end" for an offset base: the key '' is the frame start
- * (constant offsets); other keys are packet-pure offset expressions (built only from packet
- * bytes, caplen and constants, so they have one value per packet) whose value is small enough
- * that base + end cannot wrap around 2^32. `null` stands for an unreachable path.
+ * The backend's view of packet facts: the facts themselves (length and value facts, their
+ * join) live in lang/ir/facts.ts, shared with the length-guard pass; what only the backend
+ * needs is here.
  */
 import type { Expr } from '../../lang/ir/ir.js';
 import { MAX_CAPLEN } from '../../abi/index.js';
 
-export type Facts = ReadonlyMap<string, number> | null;
-
-/**
- * At most this many facts per path. Facts only let the backend leave work out, so dropping one
- * is always safe; the bound keeps copying and joining them linear in the program's size (an
- * `or` of a thousand comparisons would otherwise gather a thousand `ne:` facts).
- */
-export const MAX_FACTS = 1024;
-/** `ne:` facts (a value differs from a constant) are the ones long chains produce; they stop earlier so the rest keep room. */
-export const MAX_FACTS_FOR_NE = 128;
-
-export const NO_FACTS: Facts = new Map();
-
-/** True when the facts prove caplen >= base(key) + end. */
-export function proven(f: Facts, key: string, end: number): boolean {
-  return f === null || (f.get(key) ?? -1) >= end;
-}
-
-export function withFact(f: Facts, key: string, end: number): Facts {
-  if (f === null || proven(f, key, end) || (f.size >= MAX_FACTS && !f.has(key))) return f;
-  const next = new Map(f);
-  next.set(key, end);
-  return next;
-}
-
-/** Sets a fact that holds exactly (an `eq:` outcome: the value is c). */
-export function withExact(f: Facts, key: string, value: number): Facts {
-  if (f === null || f.get(key) === value || (f.size >= (key.startsWith('ne:') ? MAX_FACTS_FOR_NE : MAX_FACTS) && !f.has(key))) return f;
-  const next = new Map(f);
-  next.set(key, value);
-  return next;
-}
-
-/**
- * What holds after paths join: facts every reachable path proved, at the weaker bound.
- * `eq:` facts (a value equals a constant) survive only where every path knows the same value.
- */
-export function meet(...all: Facts[]): Facts {
-  const live = all.filter((f): f is ReadonlyMap<string, number> => f !== null);
-  if (!live.length) return null;
-  const [first, ...rest] = live;
-  const out = new Map<string, number>();
-  for (const [k, v] of first!) {
-    let end = v;
-    if (k.startsWith('eq:')) {
-      if (rest.every((f) => f.get(k) === v)) out.set(k, v);
-      continue;
-    }
-    for (const f of rest) end = Math.min(end, f.get(k) ?? -1);
-    if (end >= 0) out.set(k, end);
-  }
-  return out;
-}
+export {
+  FRAME, MAX_FACTS, frameValueKey, rawValueKey, MAX_FACTS_FOR_NE, NO_FACTS, eqKey, lengthKey, meet, neKey, proven, valueKey, withExact, withFact, type Facts,
+} from '../../lang/ir/facts.js';
 
 export { splitOffset } from '../../lang/ir/offsets.js';
 

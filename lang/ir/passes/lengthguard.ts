@@ -15,7 +15,7 @@
  */
 import type { Expr, Program, Stmt } from '../ir.js';
 import { bin, land } from '../ir.js';
-import { lowerField } from '../fields.js';
+import { lengthNeeded } from '../facts.js';
 import { callsExtern } from '../walk.js';
 import type { Pass } from './pass.js';
 
@@ -24,7 +24,7 @@ export function lengthGuard(p: Program): Program {
   if (!first || first.value.k !== 'cond' || first.value.b.k !== 'const' || first.value.b.v !== 0) return p;
   const { c: cond, a, b } = first.value;
   if (callsExtern(cond)) return p;
-  const n = whenTrue(cond, p.linkType);
+  const n = lengthNeeded(cond, p.linkType).whenTrue;
   // A load ending at 2^32 or beyond (`ether[0xffffffff:4]`) can never succeed, and N would not be a u32: leave those alone.
   if (n <= 0 || n >= 2 ** 32) return p;
   const guarded: Stmt = { k: 'return', value: { k: 'cond', c: land(bin('ge', { k: 'meta', m: 'caplen' }, { k: 'const', v: n }), cond), a, b } };
@@ -41,50 +41,6 @@ function firstStatement(s: Stmt): Extract<Stmt, { k: 'return' }> | undefined {
 function replaceFirst(s: Stmt, by: Stmt): Stmt {
   if (s.k === 'seq') return { ...s, body: [replaceFirst(s.body[0]!, by), ...s.body.slice(1)] };
   return by;
-}
-
-/*
- * Lower bounds of the captured bytes an evaluation of e needs to complete without a fault:
- * `always` for any outcome, `whenTrue` when e comes out non-zero, `whenFalse` when zero. Only
- * loads at constant offsets count (a dynamic offset proves nothing about where it lands).
- */
-
-function whenTrue(e: Expr, dlt: number): number {
-  switch (e.k) {
-    case 'land': return Math.max(whenTrue(e.a, dlt), whenTrue(e.b, dlt));
-    case 'lor': return Math.min(whenTrue(e.a, dlt), Math.max(whenFalse(e.a, dlt), whenTrue(e.b, dlt)));
-    case 'lnot': return whenFalse(e.a, dlt);
-    case 'cond': return Math.min(Math.max(whenTrue(e.c, dlt), whenTrue(e.a, dlt)), Math.max(whenFalse(e.c, dlt), whenTrue(e.b, dlt)));
-    default: return always(e, dlt);
-  }
-}
-
-function whenFalse(e: Expr, dlt: number): number {
-  switch (e.k) {
-    case 'land': return Math.min(whenFalse(e.a, dlt), Math.max(whenTrue(e.a, dlt), whenFalse(e.b, dlt)));
-    case 'lor': return Math.max(whenFalse(e.a, dlt), whenFalse(e.b, dlt));
-    case 'lnot': return whenTrue(e.a, dlt);
-    case 'cond': return Math.min(Math.max(whenTrue(e.c, dlt), whenFalse(e.a, dlt)), Math.max(whenFalse(e.c, dlt), whenFalse(e.b, dlt)));
-    default: return always(e, dlt);
-  }
-}
-
-function always(e: Expr, dlt: number): number {
-  switch (e.k) {
-    case 'load': return Math.max(always(e.off, dlt), e.off.k === 'const' ? e.off.v + e.size : 0);
-    case 'field': {
-      let low: Expr;
-      try { low = lowerField(e.name, dlt, e.shift ?? 0); } catch { return 0; }
-      return always(low, dlt);
-    }
-    case 'bin': return Math.max(always(e.a, dlt), always(e.b, dlt));
-    case 'neg': case 'bnot': return always(e.a, dlt);
-    case 'inset': case 'lookup': return always(e.e, dlt);
-    // Both outcomes of a logical operator or a choice: the weaker of the two.
-    case 'land': case 'lor': case 'lnot': case 'cond': return Math.min(whenTrue(e, dlt), whenFalse(e, dlt));
-    // Searches never fault; registers, memory, state, metadata and constants read no packet bytes.
-    default: return 0;
-  }
 }
 
 export const lengthguardPass: Pass = {
