@@ -20,7 +20,7 @@ import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../../abi/index.js';
 import { compileProgram } from '../../vm/compile.js';
 import type { BatchCallback, CompiledFilter } from '../../vm/filter.js';
 import { runFile } from '../../vm/run-file.js';
-import { corpusDir, haveCorpus, requires } from '../support/env.js';
+import { corpusDir, haveCorpus, need } from '../support/env.js';
 import { PcapngBuilder } from './build.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fplc-ngdirect-'));
@@ -300,8 +300,8 @@ describe('pcapng read in place', () => {
     expect(cleanAcrossChunks).toBeGreaterThan(5);
   }, 60_000);
 
-  it('agrees with the general reader on every pcapng file of the corpus', async () => {
-    if (!requires('the tcpdump capture corpus', haveCorpus)) return;
+  it('agrees with the general reader on every pcapng file of the corpus', async (ctx) => {
+    need(ctx, 'the tcpdump capture corpus', haveCorpus);
     let compared = 0, opened = 0, inPlace = 0;
     for (const name of readdirSync(corpusDir).filter((n) => n.endsWith('.pcapng')).sort()) {
       const path = join(corpusDir, name);
@@ -320,8 +320,8 @@ describe('pcapng read in place', () => {
     expect(inPlace).toBeGreaterThan(250);
   }, 120_000);
 
-  it('agrees with the general reader on pcapng conversions of the corpus pcap files', async () => {
-    if (!requires('the tcpdump capture corpus', haveCorpus)) return;
+  it('agrees with the general reader on pcapng conversions of the corpus pcap files', async (ctx) => {
+    need(ctx, 'the tcpdump capture corpus', haveCorpus);
     const haveEditcap = spawnSync('editcap', ['-h'], { stdio: 'ignore' }).status === 0;
     const names = readdirSync(corpusDir).filter((n) => n.endsWith('.pcap')).sort();
     let compared = 0;
@@ -345,7 +345,7 @@ describe('pcapng read in place', () => {
       compared++;
     }
     expect(compared).toBeGreaterThan(80);
-    if (!requires('editcap (Wireshark)', haveEditcap)) return;
+    need(ctx, 'editcap (Wireshark)', haveEditcap);
     let converted = 0;
     for (const name of names.filter((_, i) => i % 8 === 1)) {
       const out = join(tmp, 'editcap.pcapng');

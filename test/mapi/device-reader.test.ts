@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Device } from '../../vm/mapi/index.js';
 import { buildPcap, recordSizes } from '../drivers/build.js';
-import { corpusDir, haveCorpus, requires } from '../support/env.js';
+import { corpusDir, haveCorpus, need } from '../support/env.js';
 import { readRecords, tempDir } from './helpers.js';
 import { openCaptureFile } from '../../drivers/capture.js';
 
@@ -75,8 +75,8 @@ describe('device trace reading', () => {
     dev.delete();
   }, 60_000);
 
-  it('agrees with the general reader on Ethernet captures of the corpus', async () => {
-    if (!requires('the tcpdump capture corpus', haveCorpus)) return;
+  it('agrees with the general reader on Ethernet captures of the corpus', async (ctx) => {
+    need(ctx, 'the tcpdump capture corpus', haveCorpus);
     let compared = 0;
     for (const name of readdirSync(corpusDir).filter((f) => f.endsWith('.pcap')).sort()) {
       const path = join(corpusDir, name);

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Device, FLOW_FINISHED } from '../../vm/mapi/index.js';
-import { corpusDir, haveCorpus, haveTcpdump, projectRoot, requires } from '../support/env.js';
+import { corpusDir, haveCorpus, haveTcpdump, projectRoot, need } from '../support/env.js';
 import { ipv4Frame, readRecords, tcpdumpCount, tempDir, writePcap, type Rec } from './helpers.js';
 
 const WEB = resolve(projectRoot, 'samples/web.pcap');
@@ -65,8 +65,8 @@ function corpusFiles(n: number): string[] {
 }
 
 describe('counters against tcpdump and the drivers', () => {
-  it('PKT_COUNTER after BPF_FILTER matches tcpdump --count; BYTE_COUNTER sums wire lengths', async () => {
-    if (!requires('tcpdump', haveTcpdump)) return;
+  it('PKT_COUNTER after BPF_FILTER matches tcpdump --count; BYTE_COUNTER sums wire lengths', async (ctx) => {
+    need(ctx, 'tcpdump', haveTcpdump);
     const { records } = readRecords(WEB);
     const [[, tcp80, bytes80], [all, allBytes]] = await run(WEB, [
       [['BPF_FILTER', 'tcp port 80'], ['PKT_COUNTER'], ['BYTE_COUNTER']],
@@ -78,8 +78,8 @@ describe('counters against tcpdump and the drivers', () => {
     expect(bytes80).toBeLessThan(allBytes as bigint);
   });
 
-  it('corpus captures: BPF_FILTER counts agree with tcpdump for several expressions on one device', async () => {
-    if (!requires('the capture corpus', haveCorpus) || !requires('tcpdump', haveTcpdump)) return;
+  it('corpus captures: BPF_FILTER counts agree with tcpdump for several expressions on one device', async (ctx) => {
+    need(ctx, 'the capture corpus', haveCorpus); need(ctx, 'tcpdump', haveTcpdump);
     const exprs = ['tcp', 'udp port 53', 'ip[100] = 1 or tcp', 'ip6', 'tcp[13] & 2 != 0'];
     const files = corpusFiles(6);
     expect(files.length).toBe(6);

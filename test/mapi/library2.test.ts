@@ -16,7 +16,7 @@ import {
   type StatsResult, type MapiFunctionDef,
 } from '../../vm/mapi/index.js';
 import { PKT_COUNTER } from '../../hostfns/mapi-pkt-counter.js';
-import { haveTcpdump, projectRoot, requires } from '../support/env.js';
+import { haveTcpdump, projectRoot, need } from '../support/env.js';
 import { readRecords, tcpdumpCount, tempDir, writePcap, type Rec } from './helpers.js';
 
 const WEB = resolve(projectRoot, 'samples/web.pcap');
@@ -68,8 +68,8 @@ describe('u64 results read per packet', () => {
     }), { numRuns: 12 });
   });
 
-  it('BINOP across flows adds tcp and udp counts (tcpdump) and reports missing functions as 7002/7004', async () => {
-    if (!requires('tcpdump', haveTcpdump)) return;
+  it('BINOP across flows adds tcp and udp counts (tcpdump) and reports missing functions as 7002/7004', async (ctx) => {
+    need(ctx, 'tcpdump', haveTcpdump);
     const { results } = await run(WEB, [
       () => [['BPF_FILTER', 'tcp'], ['PKT_COUNTER']],
       () => [['BPF_FILTER', 'udp'], ['PKT_COUNTER']],
@@ -175,8 +175,8 @@ describe('PROTINFO, REGEXP, TO_FILE', () => {
     await expect(Device.offline(WEB).then((d) => d.flow().apply('REGEXP', '(?<'))).rejects.toMatchObject({ code: 7001 });
   });
 
-  it('TO_FILE writes what tcpdump reads back; count limit and the 11/0 result', async () => {
-    if (!requires('tcpdump', haveTcpdump)) return;
+  it('TO_FILE writes what tcpdump reads back; count limit and the 11/0 result', async (ctx) => {
+    need(ctx, 'tcpdump', haveTcpdump);
     const dir = tempDir();
     const all = join(dir, 'all.pcap'), five = join(dir, 'five.pcap'), ng = join(dir, 'all.pcapng');
     const { results } = await run(WEB, [() => [['BPF_FILTER', 'tcp'], ['TO_FILE', 0, all, 0], ['TO_FILE', 0, five, 5], ['TO_FILE', MFF_PCAPNG, ng, 0n]]]);
@@ -231,8 +231,8 @@ describe('devices, devOID selection and info calls', () => {
     }
   });
 
-  it('C API: function info with pkts/passed_pkts (against tcpdump), next function, flows, device info, mapi_stats', async () => {
-    if (!requires('tcpdump', haveTcpdump)) return;
+  it('C API: function info with pkts/passed_pkts (against tcpdump), next function, flows, device info, mapi_stats', async (ctx) => {
+    need(ctx, 'tcpdump', haveTcpdump);
     const { records } = readRecords(WEB);
     const name = mapi_create_offline_device(WEB)!;
     const fd = mapi_create_flow(name), fd2 = mapi_create_flow(name);

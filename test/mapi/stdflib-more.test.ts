@@ -11,7 +11,7 @@ import {
   Device, EQUAL_BOUND, GT_BOUND, GT_D_BOUND, LT_BOUND, TYPE_CHAR, TYPE_UNSIGNED_LONG_LONG, mapi_apply_function, mapi_create_flow,
   mapi_create_offline_device, mapi_delete_offline_device, mapi_read_error, type BucketRecord, type HashSample, type ThresholdResult,
 } from '../../vm/mapi/index.js';
-import { corpusDir, haveCorpus, haveTcpdump, projectRoot, requires } from '../support/env.js';
+import { corpusDir, haveCorpus, haveTcpdump, projectRoot, requires, need } from '../support/env.js';
 import { readRecords, tcpdumpCount, tempDir, writePcap, ipv4Frame, type Rec } from './helpers.js';
 
 const WEB = resolve(projectRoot, 'samples/web.pcap');
@@ -154,8 +154,8 @@ describe('HASHSAMP', () => {
     });
   });
 
-  it('range 1024 passes IPv4 TCP/UDP packets (fragments too) whose 4 port bytes are captured, as tcpdump counts them (web.pcap and corpus captures)', async () => {
-    if (!requires('tcpdump', haveTcpdump)) return;
+  it('range 1024 passes IPv4 TCP/UDP packets (fragments too) whose 4 port bytes are captured, as tcpdump counts them (web.pcap and corpus captures)', async (ctx) => {
+    need(ctx, 'tcpdump', haveTcpdump);
     const files = [WEB, ...(haveCorpus ? ['afs.pcap', 'dns_tcp.pcap', 'mptcp-v0.pcap'].map((f) => join(corpusDir, f)) : [])];
     for (const path of files) {
       const [[, n]] = await run(path, [() => [['HASHSAMP', 1024, 0], ['PKT_COUNTER']]]);

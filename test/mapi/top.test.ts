@@ -12,7 +12,7 @@ import {
 } from '../../vm/mapi/index.js';
 import { FIELDS } from '../../hostfns/mapi-protinfo.js';
 import { linkTypeInfo } from '../../lang/ir/linktypes.js';
-import { corpusDir, haveCorpus, projectRoot, requires } from '../support/env.js';
+import { corpusDir, haveCorpus, projectRoot, need } from '../support/env.js';
 import { ipv4Frame, readRecords, tempDir, writePcap, type Rec } from './helpers.js';
 
 const WEB = resolve(projectRoot, 'samples/web.pcap');
@@ -91,8 +91,8 @@ describe('TOP', () => {
     }
   });
 
-  it('equals the model on corpus captures', async () => {
-    if (!requires('the capture corpus', haveCorpus)) return;
+  it('equals the model on corpus captures', async (ctx) => {
+    need(ctx, 'the capture corpus', haveCorpus);
     let compared = 0;
     for (const name of CORPUS) {
       const path = join(corpusDir, name);

@@ -39,3 +39,13 @@ export function requires(what: string, ok: boolean): boolean {
   console.warn(`SKIPPED: ${what} is not available on this machine`);
   return false;
 }
+
+/**
+ * Skips the running test visibly (`ctx.skip`, reported as skipped with the reason) when a tool
+ * or data set is missing; under CI a missing one fails the test instead.
+ */
+export function need(ctx: { skip(note?: string): void }, what: string, ok: boolean): void {
+  if (ok) return;
+  if (inCI) throw new Error(`test requirement missing under CI: ${what}`);
+  ctx.skip(`${what} is not available on this machine`);
+}

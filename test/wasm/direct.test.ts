@@ -13,7 +13,7 @@ import { compileProgram } from '../../vm/compile.js';
 import { runFile } from '../../vm/run-file.js';
 import { LinkTypeMismatchError } from '../../vm/filter.js';
 import { buildPcap, recordSizes } from '../drivers/build.js';
-import { corpusDir, haveCorpus, requires } from '../support/env.js';
+import { corpusDir, haveCorpus, need } from '../support/env.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fplc-direct-'));
 const BATCH = 262144 + 16 + 1024;   // barely more than one largest record: many chunks, many carries
@@ -59,8 +59,8 @@ describe('direct pcap reading', () => {
     expect(d2!.error).toMatch(/packet 250/);
   });
 
-  it('agrees on every Ethernet capture of the corpus', async () => {
-    if (!requires('the tcpdump capture corpus', haveCorpus)) return;
+  it('agrees on every Ethernet capture of the corpus', async (ctx) => {
+    need(ctx, 'the tcpdump capture corpus', haveCorpus);
     let compared = 0;
     for (const name of readdirSync(corpusDir).filter((n) => n.endsWith('.pcap')).sort()) {
       const path = join(corpusDir, name);

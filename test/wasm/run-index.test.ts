@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TYPICAL_FILTERS } from '../../bench/filter-cost.js';
-import { haveCorpus, requires } from '../support/env.js';
+import { haveCorpus, need } from '../support/env.js';
 import { toRecords, type RecordPacket } from '../support/records.js';
 
 const meta = (m: 'caplen' | 'wirelen' | 'tssec' | 'tsfrac'): Expr => ({ k: 'meta', m });
@@ -121,8 +121,8 @@ function writeIndex(raw: Raw, at: number, entries: number[]): void {
 }
 
 describe('run_index', () => {
-  it('gives run\'s results on corpus packets for the typical filters, in order, reversed and repeated', async () => {
-    if (!requires('the tcpdump capture corpus', haveCorpus)) return;
+  it('gives run\'s results on corpus packets for the typical filters, in order, reversed and repeated', async (ctx) => {
+    need(ctx, 'the tcpdump capture corpus', haveCorpus);
     const { records, packets } = corpusTrace(1, 3000, 1 << 20);
     const offsets: number[] = [];
     for (let off = 0; off < records.length; off += RECORD_HEADER_BYTES + new DataView(records.buffer).getUint32(off + 8, true)) offsets.push(off);
