@@ -29,6 +29,18 @@ export interface CompileOptions {
   linkType?: number | string;
   /** What an accepting libpcap expression returns (libpcap returns the snaplen; default 262144). */
   snaplen?: number;
+  /**
+   * libpcap expressions: IPv4 netmask for `ip broadcast` (default 0, as tcpdump reading a file;
+   * 0xffffffff means unknown and refuses `ip broadcast`, as libpcap).
+   */
+  netmask?: number;
+  /**
+   * libpcap expressions: compile for a savefile ('file', default, as `tcpdump -r`) or a live
+   * capture ('live'); this changes what `ip6` tests on NULL and LOOP links (see docs/pcap-filter.md).
+   */
+  capture?: 'file' | 'live';
+  /** libpcap expressions on NULL links: the capture file's byte order (default 'little'). */
+  fileByteOrder?: 'little' | 'big';
   /** Size of M[] in u32 cells, a power of two (default 1024). */
   memoryCells?: number;
   /** Loop iterations allowed per packet (default 65536). */
@@ -107,7 +119,7 @@ export async function lowerSource(source: string, opts: CompileOptions = {}): Pr
     }
     case 'pcap': {
       const { compilePcapFilter } = await import('../lang/pcapfilter/index.js');
-      const r = compilePcapFilter(source, { ...file, linkType, snaplen });
+      const r = compilePcapFilter(source, { ...file, linkType, snaplen, ...pcapCaptureOptions(opts) });
       return { program: { ...r.program, memoryCells, fuel }, warnings: r.warnings };
     }
     case 'cbpf': {
@@ -117,6 +129,15 @@ export async function lowerSource(source: string, opts: CompileOptions = {}): Pr
     }
     default: throw new RangeError(`unknown language ${JSON.stringify(opts.language)}`);
   }
+}
+
+/** The options that say what a libpcap expression runs on (checked by the front end). */
+function pcapCaptureOptions(opts: CompileOptions): { netmask?: number; capture?: 'file' | 'live'; fileByteOrder?: 'little' | 'big' } {
+  return {
+    ...(opts.netmask !== undefined ? { netmask: opts.netmask } : {}),
+    ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+    ...(opts.fileByteOrder !== undefined ? { fileByteOrder: opts.fileByteOrder } : {}),
+  };
 }
 
 /** Compiles IR to a loaded filter. */
