@@ -132,7 +132,7 @@ describe('fpl compile, check, dump', () => {
     expect(wat.stdout).toContain('"run"');
   });
 
-  it('exits 2 on usage errors and 3 on a bad capture', () => {
+  it('exits 2 on usage errors (a file that cannot be opened among them) and 3 on a bad capture', () => {
     expect(run('run', sample('web.fpl')).code).toBe(2);
     expect(run('frobnicate').code).toBe(2);
     const notCapture = join(tmp, 'not.pcap');
@@ -142,7 +142,7 @@ describe('fpl compile, check, dump', () => {
     expect(r.stderr).toContain('not.pcap');
     for (const args of [['run', '-e', 'tcp', '-r'], ['bench', '-e', 'tcp', '--capture']]) {
       const missing = run(...args, join(tmp, 'missing.pcap'));
-      expect(missing.code).toBe(3);
+      expect(missing.code).toBe(2);
       expect(missing.stderr).toMatch(/cannot read .*missing\.pcap: no such file or directory \(ENOENT\)/);
     }
     const noProgram = run('run', join(tmp, 'missing.fpl'), '-r', sample('web.pcap'));
