@@ -157,6 +157,39 @@ describe('fpl compile, check, dump', () => {
     expect(unwritable.stderr).toMatch(/cannot write .*out\.pcap: no such file or directory \(ENOENT\)/);
   });
 
+  it('refuses a second -e, dumps the IR by default, names a garbage .wasm', () => {
+    const twice = run('run', '-r', sample('web.pcap'), '-e', 'tcp', '-e', 'udp');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('give -e once');
+    const dump = run('dump', '-e', 'tcp');
+    expect(dump.code).toBe(0);
+    expect(dump.stdout).toMatch(/^; from pcap/);
+    const garbage = join(tmp, 'garbage.wasm');
+    writeFileSync(garbage, 'not a module at all');
+    const g = run('run', garbage, '-r', sample('web.pcap'));
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/garbage\.wasm is not a valid WebAssembly module \(expected magic word/);
+    const help = run('help', 'run');
+    expect(help.stdout).toMatch(/Exit codes: 0 ok; 1 program error/);
+    expect(help.stdout).toMatch(/Link types for -y .*EN10MB \(1\).*LINUX_SLL2 \(276\)/);
+  });
+
+  it('says a pcapng whose interfaces change link type must be split (not -y), exit 3', () => {
+    const b = new PcapngBuilder();
+    b.shb();
+    b.idb(1);
+    b.idb(101);
+    const v4 = Uint8Array.from([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    b.epb(0, 0, 1, Uint8Array.from([...Array(12).fill(2), 8, 0, ...v4]));
+    b.epb(1, 0, 2, v4);
+    const file = join(tmp, 'two-links.pcapng');
+    writeFileSync(file, b.bytes());
+    const r = run('run', '-r', file, 'ip');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/interfaces have different link types \(EN10MB first, then RAW\).*split the capture/);
+    expect(r.stderr).not.toContain('-y');
+  });
+
   it('refuses a capture of a link type it does not support, naming the file, with exit 3', () => {
     const hdlc = join(tmp, 'c_hdlc.pcap');
     const w = new PcapWriter(hdlc, { linkType: 104 });
