@@ -18,6 +18,7 @@ import { buildPcap } from '../drivers/build.js';
 import { icmp, ipv4, ipv6, tcp, udp } from '../libpcap/packets.js';
 import { compileFilter } from '../../vm/compile.js';
 import { runFile } from '../../vm/run-file.js';
+import { Device } from '../../vm/mapi/index.js';
 import { haveTcpdump, projectRoot, requires } from '../support/env.js';
 
 const ready = requires('tcpdump', haveTcpdump);
@@ -49,11 +50,11 @@ function l3(): { v6: boolean; body: number[] }[] {
   ];
 }
 
-/** Loopback frames: each packet under every AF value, the AF word in both byte orders. */
-function loopbackFrames(): number[][] {
+/** Loopback frames: each packet under every AF value, the AF word in both byte orders (or one). */
+function loopbackFrames(orders = [u32le, u32be]): number[][] {
   const out: number[][] = [];
   for (const p of l3()) {
-    for (const af of p.v6 ? [10, 24, 28, 30] : [2]) for (const word of [u32le, u32be]) out.push([...word(af), ...p.body]);
+    for (const af of p.v6 ? [10, 24, 28, 30] : [2]) for (const word of orders) out.push([...word(af), ...p.body]);
   }
   return out;
 }
@@ -146,8 +147,24 @@ describe.skipIf(!ready)('fplc = tcpdump reading built capture files', () => {
     expect(problems).toEqual([]);
   }, 300_000);
 
+  it('MAPI BPF_FILTER on an offline NULL device compiles for the trace (big-endian)', async () => {
+    // AF words in the file's (big-endian) order only, so that the other order's rule counts 0.
+    const file = writeCapture('mapi-null-be.pcap', 0, true, loopbackFrames([u32be]));
+    for (const expr of ['ip6', 'udp port 53']) {
+      const dev = await Device.offline(file);
+      const flow = dev.flow();
+      flow.apply('BPF_FILTER', expr);
+      const n = flow.apply('PKT_COUNTER');
+      await flow.connect(); await dev.start(); await dev.finished();
+      const want = Number(/(\d+) packets?/.exec(spawnSync('tcpdump', ['-r', file, '--count', expr], { encoding: 'utf8' }).stdout)?.[1]);
+      expect(want, expr).toBeGreaterThan(0);
+      expect(Number(flow.read(n)), expr).toBe(want);
+      dev.delete();
+    }
+  });
+
   it('fpl run compiles for the file it reads (byte order, netmask 0) and takes --netmask', () => {
-    const file = writeCapture('cli-null-be.pcap', 0, true, loopbackFrames());
+    const file = writeCapture('cli-null-be.pcap', 0, true, loopbackFrames([u32be]));
     const fpl = (...args: string[]) => spawnSync(process.execPath, [join(projectRoot, 'bin/fpl.js'), 'run', '--no-cache', '--json', ...args], { encoding: 'utf8' });
     const count = (expr: string) => Number(/(\d+) packets?/.exec(spawnSync('tcpdump', ['-r', file, '--count', expr], { encoding: 'utf8' }).stdout)?.[1]);
     for (const expr of ['ip6', 'udp', 'ip broadcast']) {

@@ -124,6 +124,8 @@ export class MapiDevice {
   readonly linkType: number;
   readonly snaplen: number;
   readonly nanoseconds: boolean;
+  /** The trace's byte order: BPF_FILTER reads DLT_NULL's AF word in it, as libpcap does for a file. */
+  private readonly fileByteOrder: 'little' | 'big';
   status = DEVICE_SETUP;
   /** The malformed record (or link-type change) that ended reading early, if any. */
   error: Error | undefined;
@@ -181,6 +183,7 @@ export class MapiDevice {
     this.linkType = info.linkType;
     this.snaplen = info.snaplen;
     this.nanoseconds = info.nanoseconds;
+    this.fileByteOrder = info.bigEndian ? 'big' : 'little';
     this.seed = opts.seed ?? 0x2545f491;
     this.devOID = opts.devOID ?? DEVOID_NIC;
     this.description = opts.description ?? `offline trace ${path}`;
@@ -272,7 +275,7 @@ export class MapiDevice {
   private applyContext(flow: MapiFlow, references: FunctionInstance[]): MapiApplyContext {
     return {
       linkType: this.linkType, snaplen: this.snaplen, nanoseconds: this.nanoseconds, fd: flow.fd,
-      compilePcap: (expr) => compilePcapFilter(expr, { linkType: this.linkType, snaplen: this.snaplen }).program,
+      compilePcap: (expr) => compilePcapFilter(expr, { linkType: this.linkType, snaplen: this.snaplen, fileByteOrder: this.fileByteOrder }).program,
       compileFpl: (src) => compileFpl(src, { linkType: this.linkType, externs: [...externTable().values()] }).program,
       u64Source: (fd, fid) => {
         const target = this.flows.find((f) => f.fd === fd);
