@@ -19,13 +19,16 @@ import { compileFilterCached, defaultCacheDir } from '../vm/cache.js';
 import { compileInChild } from '../vm/compile-process.js';
 import { CaptureError } from '../drivers/types.js';
 import { openCaptureFile } from '../drivers/capture.js';
-import { linkTypeInfo, resolveLinkType, supportedLinkTypes } from '../lang/ir/linktypes.js';
+import { linkTypeInfo, linkTypeName, resolveLinkType, supportedLinkTypes } from '../lang/ir/linktypes.js';
+import { LinkTypeMismatchError } from '../vm/filter.js';
 
 const compiler = () => import('../vm/compile.js');
 
 export const EXIT = { ok: 0, program: 1, usage: 2, capture: 3 } as const;
 
 class UsageError extends Error {}
+/** A program file that is not a program (exit 1, as a compile error). */
+class ProgramFileError extends Error {}
 
 /** What to compile: a program file (.fpl or .wasm) or a libpcap expression. */
 type Input =
@@ -34,23 +37,29 @@ type Input =
   | { kind: 'pcap'; text: string; file?: string }
   | { kind: 'cbpf'; text: string; file: string };
 
-interface InputFlags { expression?: string; filterFile?: string; cbpf?: string }
+interface InputFlags { expression?: string[]; filterFile?: string[]; cbpf?: string }
 
 /**
  * tcpdump-style input selection: `-e EXPR`, `-F FILE`, `--cbpf FILE`, or positionals — a first
  * positional naming a .fpl/.wasm file is a program, otherwise the positionals are an expression.
  */
 function selectInput(positionals: string[], flags: InputFlags, allowTrailing: boolean): Input {
-  const given = [flags.expression !== undefined, flags.filterFile !== undefined, flags.cbpf !== undefined]
+  // One program per run, as tcpdump takes one expression: a second -e or -F is refused, not
+  // silently preferred (join expressions with `or` / `and` instead).
+  if ((flags.expression?.length ?? 0) > 1) throw new UsageError('give -e once: one expression per run (join them with and/or: -e "tcp or udp")');
+  if ((flags.filterFile?.length ?? 0) > 1) throw new UsageError('give -F once: one expression file per run');
+  const expression = flags.expression?.[0];
+  const filterFile = flags.filterFile?.[0];
+  const given = [expression !== undefined, filterFile !== undefined, flags.cbpf !== undefined]
     .filter(Boolean).length;
   if (given > 1) throw new UsageError('give only one of -e EXPR, -F FILE and --cbpf FILE');
-  if (flags.expression !== undefined) {
+  if (expression !== undefined) {
     if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} after -e`);
-    return { kind: 'pcap', text: flags.expression };
+    return { kind: 'pcap', text: expression };
   }
-  if (flags.filterFile !== undefined) {
+  if (filterFile !== undefined) {
     if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} after -F`);
-    return { kind: 'pcap', text: readText(flags.filterFile), file: flags.filterFile };
+    return { kind: 'pcap', text: readText(filterFile), file: filterFile };
   }
   if (flags.cbpf !== undefined) return { kind: 'cbpf', text: readText(flags.cbpf), file: flags.cbpf };
   const [first, ...rest] = positionals;
@@ -87,10 +96,13 @@ function fsReason(err: unknown): string {
 }
 
 interface CommonFlags extends InputFlags {
-  linkType?: string; memoryCells?: string; fuel?: string; snaplen?: string;
+  linkType?: string; memoryCells?: string; fuel?: string; snaplen?: string; netmask?: string;
 }
 
-function compileOptions(input: Input, flags: CommonFlags, capture?: { linkType: number; snaplen: number }): CompileOptions {
+/** What a command learns from the capture's header. */
+interface CaptureHeader { linkType: number; snaplen: number; bigEndian: boolean }
+
+function compileOptions(input: Input, flags: CommonFlags, capture?: CaptureHeader): CompileOptions {
   const linkType = flags.linkType !== undefined ? resolveLinkTypeFlag(flags.linkType) : capture?.linkType;
   const opts: CompileOptions = { language: input.kind === 'wasm' ? 'fpl' : input.kind };
   if (linkType !== undefined) opts.linkType = linkType;
@@ -99,7 +111,28 @@ function compileOptions(input: Input, flags: CommonFlags, capture?: { linkType: 
   if (snaplen !== undefined && input.kind === 'pcap') opts.snaplen = snaplen;
   if (flags.memoryCells !== undefined) opts.memoryCells = intFlag('--memory-cells', flags.memoryCells);
   if (flags.fuel !== undefined) opts.fuel = intFlag('--fuel', flags.fuel);
+  if (input.kind === 'pcap') {
+    if (flags.netmask !== undefined) opts.netmask = netmaskFlag(flags.netmask);
+    // DLT_NULL's AF word is in the file's byte order; said only when it is not the default.
+    if (capture?.bigEndian) opts.fileByteOrder = 'big';
+  } else if (flags.netmask !== undefined) {
+    throw new UsageError('--netmask applies to libpcap expressions only');
+  }
   return opts;
+}
+
+/** `--netmask 255.255.255.0`, `--netmask 24` or `--netmask 0xffffff00`. */
+function netmaskFlag(v: string): number {
+  const quad = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v);
+  if (quad) {
+    const parts = quad.slice(1).map(Number);
+    if (parts.every((p) => p <= 255)) return parts.reduce((a, p) => a * 256 + p, 0);
+  } else if (/^\d{1,2}$/.test(v) && Number(v) <= 32) {
+    return Number(v) === 0 ? 0 : (0xffffffff << (32 - Number(v))) >>> 0;
+  } else if (/^0x[0-9a-f]{1,8}$/i.test(v)) {
+    return Number(v);
+  }
+  throw new UsageError(`--netmask takes A.B.C.D, a prefix length 0-32 or 0xHEX, not ${JSON.stringify(v)}`);
 }
 
 function resolveLinkTypeFlag(v: string): number {
@@ -124,8 +157,8 @@ function printWarnings(warnings: readonly Diagnostic[] | undefined, source: stri
   for (const w of warnings ?? []) process.stderr.write(formatDiagnostic(w, source) + '\n');
 }
 
-async function build(input: Input, flags: CommonFlags, capture?: { linkType: number; snaplen: number }, cached = false) {
-  if (input.kind === 'wasm') return loadFilter(input.bytes);
+async function build(input: Input, flags: CommonFlags, capture?: CaptureHeader, cached = false) {
+  if (input.kind === 'wasm') return loadModule(input);
   const opts = compileOptions(input, flags, capture);
   // Compiled in a child process, so that this one can exit without waiting for V8 to finish optimizing binaryen (compile-process.ts).
   const filter = cached ? await compileFilterCached(input.text, opts, defaultCacheDir(), compileInChild) : await compileInChild(input.text, opts);
@@ -176,6 +209,13 @@ async function cmdRun(positionals: string[], flags: CommonFlags & { read?: strin
   } catch (err) {
     // runFile opens -w's file before it reads a packet: failing to is a usage error.
     if (flags.write && (err as NodeJS.ErrnoException).path === flags.write) throw new UsageError(`cannot write ${flags.write}: ${fsReason(err)}`);
+    // A pcapng whose interfaces have different link types: -y cannot help, a program has one.
+    if (err instanceof LinkTypeMismatchError && err.filterLinkType === capture.linkType) {
+      if (onProgress) process.stderr.write('\r\x1b[K');
+      throw new CaptureError(`${flags.read}: its interfaces have different link types (${linkTypeName(capture.linkType)} first, then ` +
+        `${linkTypeName(err.captureLinkType)}); a program is compiled for one link type, so split the capture by interface first ` +
+        `(e.g. tshark -r IN -Y 'frame.interface_id == 0' -w OUT)`);
+    }
     throw err;
   }
   if (onProgress) process.stderr.write('\r\x1b[K');
@@ -187,21 +227,23 @@ async function cmdRun(positionals: string[], flags: CommonFlags & { read?: strin
   return EXIT.ok;
 }
 
-/** Link type and snaplen from a capture's header (the default the program is compiled for). */
-function peekCapture(path: string): { linkType: number; snaplen: number } {
+/** Link type, snaplen and byte order from a capture's header (what the program is compiled for by default). */
+function peekCapture(path: string): CaptureHeader {
   let src;
   try {
     // The header is all it reads: a small window, not the 1 MiB a run reads at a time.
     src = openCaptureFile(path, { chunkBytes: 64 * 1024 });
   } catch (err) {
+    // A file that cannot be opened is a usage error (exit 2), as a missing program file is;
+    // exit 3 is for a file that opens but is not a capture fplc can read.
     const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('E')) throw new CaptureError(`cannot read ${path}: ${fsReason(err)}`);
+    if (typeof code === 'string' && code.startsWith('E')) throw new UsageError(`cannot read ${path}: ${fsReason(err)}`);
     throw err;
   }
   try {
-    const { linkType, snaplen } = src.info;
+    const { linkType, snaplen, bigEndian } = src.info;
     if (!linkTypeInfo(linkType)) throw new CaptureError(`${path}: its link type ${linkType} is not one fplc supports (${supportedLinkTypes()})`);
-    return { linkType, snaplen };
+    return { linkType, snaplen, bigEndian };
   } finally {
     src.close();
   }
@@ -220,7 +262,7 @@ async function cmdCompile(positionals: string[], flags: CommonFlags & { output?:
 async function cmdCheck(positionals: string[], flags: CommonFlags) {
   const input = selectInput(positionals, flags, true);
   if (input.kind === 'wasm') {
-    await loadFilter(input.bytes);
+    await loadModule(input);
   } else {
     const { warnings } = await (await compiler()).lowerSource(input.text, compileOptions(input, flags));
     printWarnings(warnings, input.text);
@@ -231,7 +273,11 @@ async function cmdCheck(positionals: string[], flags: CommonFlags) {
 
 async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolean; wat?: boolean; after?: string }) {
   const input = selectInput(positionals, flags, true);
-  if (!flags.ir && !flags.wat) throw new UsageError('fpl dump needs --ir or --wat');
+  // The IR by default (a .wasm has no IR: its WebAssembly text).
+  if (!flags.ir && !flags.wat) {
+    if (input.kind === 'wasm') flags.wat = true;
+    else flags.ir = true;
+  }
   if (flags.after !== undefined && !flags.ir) throw new UsageError('--after needs --ir');
   if (flags.ir) {
     if (input.kind === 'wasm') throw new UsageError('--ir needs a source program, not a .wasm');
@@ -311,7 +357,7 @@ async function cmdBench(_pos: string[], flags: { capture?: string; expression?: 
   }
   for (const row of loaded ? await benchExpressions(loaded, exprs) : []) {
     const libName = row.libpcap_optimized === false ? 'libpcap unoptimized' : 'libpcap';
-    const lib = row.libpcap_ns_per_pkt === null ? `libpcap n/a${row.libpcap_error ? ` (${row.libpcap_error})` : ''}` : `${libName} ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${ratio(row.ns_per_pkt / row.libpcap_ns_per_pkt)})`;
+    const lib = row.libpcap_ns_per_pkt === null ? `libpcap n/a${row.libpcap_error ? ` (${row.libpcap_error})` : libpcapMissing()}` : `${libName} ${row.libpcap_ns_per_pkt.toFixed(1)} ns (fplc/libpcap ${ratio(row.ns_per_pkt / row.libpcap_ns_per_pkt)})`;
     const expr = row.expr.length > 100 ? `${row.expr.slice(0, 80)}… (${row.expr.length} characters)` : row.expr;
     out(row, `${row.ns_per_pkt.toFixed(1)} ns/packet (walking the records ${row.ns_per_pkt_records.toFixed(1)})  compile ${row.compile_ms.toFixed(0)} ms  ${lib}  over ${row.packets} packets: ${expr}`);
   }
@@ -328,15 +374,39 @@ async function cmdBench(_pos: string[], flags: { capture?: string; expression?: 
   return EXIT.ok;
 }
 
+/** Why `fpl bench` has no libpcap column, and how to get one. */
+function libpcapMissing(): string {
+  return ' (the libpcap addon is not built: install g++, make and libpcap-dev, then npm run build:native)';
+}
+
+/** A .wasm module that is not one: the file named, V8's words kept after it. */
+async function loadModule(input: { file: string; bytes: Uint8Array }) {
+  try {
+    return await loadFilter(input.bytes);
+  } catch (err) {
+    if (err instanceof WebAssembly.CompileError) throw new ProgramFileError(`${input.file} is not a valid WebAssembly module (${err.message.replace(/^WebAssembly\.\w+\(\): /, '')})`);
+    throw err;
+  }
+}
+
+const collect = (v: string, acc: string[] | undefined) => [...(acc ?? []), v];
+
 function programOptions(cmd: Command): Command {
   return cmd
-    .option('-e, --expression <expr>', 'a libpcap filter expression (as tcpdump takes it)')
-    .option('-F, --filter-file <file>', 'read the libpcap filter expression from a file')
+    .option('-e, --expression <expr>', 'a libpcap filter expression (as tcpdump takes it; once)', collect)
+    .option('-F, --filter-file <file>', 'read the libpcap filter expression from a file', collect)
     .option('--cbpf <file>', 'classic BPF: tcpdump -ddd/-dd output or a JSON [code,jt,jf,k] array')
     .option('-y, --link-type <type>', 'link type to compile for (DLT name or number); default: the capture\'s, else EN10MB')
     .option('--snaplen <n>', 'value a libpcap expression returns on a match (default: the capture\'s snaplen, else 262144)')
     .option('--memory-cells <n>', 'size of M[] in u32 cells, a power of two (default 1024)')
-    .option('--fuel <n>', 'loop iterations allowed per packet (default 65536)');
+    .option('--fuel <n>', 'loop iterations allowed per packet (default 65536)')
+    .option('--netmask <mask>', 'IPv4 netmask for `ip broadcast`: A.B.C.D, a prefix length or 0xHEX (default 0, as tcpdump -r)')
+    .addHelpText('after', () => `
+Link types for -y (name or DLT number): ${supportedLinkTypes()}.
+
+Exit codes: 0 ok; 1 program error (compile error, invalid module); 2 usage (bad flags, a
+program, expression or capture file that cannot be opened); 3 bad capture (not pcap/pcapng,
+damaged, or a link type fplc does not support).`);
 }
 
 /** `fplc 0.1.0 (Node v20.20.2)`: the version in fplc's package.json (above bin/, or two levels above dist/bin/ and dist/cli/). */
@@ -437,6 +507,10 @@ function handleError(err: unknown): number {
   if (err instanceof CaptureError) {
     process.stderr.write(`fpl: ${err.message}\n`);
     return EXIT.capture;
+  }
+  if (err instanceof ProgramFileError) {
+    process.stderr.write(`fpl: ${err.message}\n`);
+    return EXIT.program;
   }
   process.stderr.write(`fpl: ${(err as Error)?.message ?? String(err)}\n`);
   return EXIT.program;

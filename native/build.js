@@ -4,7 +4,7 @@
 // an error here: the build says what is missing and exits 0, and the tests that need the addon
 // skip loudly (or fail under CI=true).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,22 @@ function skip(why) {
   console.log(`native: libpcap addon NOT built: ${why}`);
   console.log('native: tests that compare against libpcap will be skipped (they fail under CI=true).');
   process.exit(0);
+}
+
+// Run by `npm install` (the prepare script): whatever goes wrong, say so and never fail the install.
+process.on('uncaughtException', (e) => skip(`unexpected error: ${e?.message ?? e}`));
+
+// Already built from these sources and loading: nothing to do (npm install runs this each time).
+if (!process.argv.includes('--force') && existsSync(output)) {
+  const sources = [join(here, 'src', 'libpcap_addon.cc'), join(here, 'binding.gyp')];
+  const built = statSync(output).mtimeMs;
+  if (sources.every((f) => !existsSync(f) || statSync(f).mtimeMs <= built)) {
+    try {
+      const addon = createRequire(import.meta.url)(output);
+      console.log(`native: libpcap addon up to date (${addon.version()}); npm run build:native -- --force rebuilds it`);
+      process.exit(0);
+    } catch { /* does not load here (another Node?): rebuild */ }
+  }
 }
 
 function has(cmd, args) {

@@ -58,8 +58,11 @@ export async function analyze(mapi, path, port = 80, { series, interval = '100ms
   const meanGap = n ? Number(g.sum) / n / TICKS : 0;
   const varGap = n ? Math.max(0, Number(g.sum2) / n / TICKS ** 2 - meanGap ** 2) : 0;
   const w = client.read(window);
-  // bytes in flight wrap below zero while the server's next segment is not yet seen: keep the plausible ones
-  const inflightMax = w.count ? Number(w.max > 0xffffffffn ? BigInt.asUintN(32, w.max) : w.max) : 0;
+  // BINOP subtracts mod 2^64: a sample where the client's ack is past the server's last sequence
+  // number (it acknowledged that segment; or the two belong to different connections) is a
+  // negative difference, i.e. a value >= 2^63, and so becomes STATS' max. Such a max is no byte
+  // count (folding it to 32 bits, as this sample once did, printed 4174876146): report none.
+  const inflightMax = w.count && w.max < 2n ** 31n ? Number(w.max) : null;
   dev.delete();
   return {
     packets: count, seconds, packetsPerSecond: seconds > 0 ? count / seconds : 0, bitsPerSecond: seconds > 0 ? bits / seconds : 0,

@@ -28,6 +28,18 @@ export interface CompileOptions {
   linkType?: number | string;
   /** What an accepting libpcap expression returns (libpcap returns the snaplen; default 262144). */
   snaplen?: number;
+  /**
+   * libpcap expressions: IPv4 netmask for `ip broadcast` (default 0, as tcpdump reading a file;
+   * 0xffffffff means unknown and refuses `ip broadcast`, as libpcap).
+   */
+  netmask?: number;
+  /**
+   * libpcap expressions: compile for a savefile ('file', default, as `tcpdump -r`) or a live
+   * capture ('live'); this changes what `ip6` tests on NULL and LOOP links (see docs/pcap-filter.md).
+   */
+  capture?: 'file' | 'live';
+  /** libpcap expressions on NULL links: the capture file's byte order (default 'little'). */
+  fileByteOrder?: 'little' | 'big';
   /** Size of M[] in u32 cells, a power of two (default 1024). */
   memoryCells?: number;
   /** Loop iterations allowed per packet (default 65536). */
@@ -87,7 +99,7 @@ export async function lowerSource(source: string, opts: CompileOptions = {}): Pr
   const { linkType, memoryCells, fuel, snaplen } = checkOptions(opts);
   const file = opts.file !== undefined ? { file: opts.file } : {};
   const language = opts.language ?? 'fpl';
-  if (language !== 'fpl') return (await loadFrontEnd(language))(source, { ...file, linkType, snaplen, memoryCells, fuel });
+  if (language !== 'fpl') return (await loadFrontEnd(language))(source, { ...file, linkType, snaplen, memoryCells, fuel, pcap: pcapCaptureOptions(opts) });
   const table = externTable(opts.externs);
   const allowed = opts.allowExterns ? new Set(opts.allowExterns) : undefined;
   const externs = [...table.values()].filter((x) => !allowed || allowed.has(x.name));
@@ -103,6 +115,15 @@ export async function lowerSource(source: string, opts: CompileOptions = {}): Pr
   const signatures = mapi.mapiExternSignatures(linkType, compilers, new Set(table.keys()), allowed);
   const r = lowerFpl([...externs, ...signatures]);
   return { program: mapi.lowerMapiExterns(r.program, new Set(signatures.map((x) => x.name)), compilers), warnings: r.warnings };
+}
+
+/** The options that say what a libpcap expression runs on (checked by the front end). */
+function pcapCaptureOptions(opts: CompileOptions): { netmask?: number; capture?: 'file' | 'live'; fileByteOrder?: 'little' | 'big' } {
+  return {
+    ...(opts.netmask !== undefined ? { netmask: opts.netmask } : {}),
+    ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
+    ...(opts.fileByteOrder !== undefined ? { fileByteOrder: opts.fileByteOrder } : {}),
+  };
 }
 
 /** Compiles IR to a loaded filter. */

@@ -35,6 +35,14 @@ export interface LowerOptions {
   fuel?: number;
   /** The externs an FPL program may call. */
   externs?: readonly ExternSignature[];
+  /** libpcap expressions: what the packets come from (netmask, file or live, the file's byte order). */
+  pcap?: PcapCaptureOptions;
+}
+
+export interface PcapCaptureOptions {
+  netmask?: number;
+  capture?: 'file' | 'live';
+  fileByteOrder?: 'little' | 'big';
 }
 
 export type Lower = (source: string, opts: LowerOptions) => { program: Program; warnings: Diagnostic[] };
@@ -71,7 +79,7 @@ const pcap: FrontEnd<PcapModule> = {
   returnsSnaplen: true,
   module: () => import('../lang/pcapfilter/index.js'),
   adapt: (m) => (source, o) => {
-    const r = m.compilePcapFilter(source, { ...fileOf(o), linkType: o.linkType, snaplen: o.snaplen ?? DEFAULT_SNAPLEN });
+    const r = m.compilePcapFilter(source, { ...fileOf(o), linkType: o.linkType, snaplen: o.snaplen ?? DEFAULT_SNAPLEN, ...o.pcap });
     return { program: { ...r.program, ...sized(o) }, warnings: r.warnings };
   },
 };
@@ -107,9 +115,9 @@ export interface FilterCompilers {
   compileFpl(source: string, linkType: number): Program;
 }
 
-export function filterCompilers(lowers: { pcap: Lower; fpl: Lower }, snaplen: number): FilterCompilers {
+export function filterCompilers(lowers: { pcap: Lower; fpl: Lower }, snaplen: number, pcap: PcapCaptureOptions = {}): FilterCompilers {
   return {
-    compilePcap: (expr, linkType) => lowers.pcap(expr, { linkType, snaplen }).program,
+    compilePcap: (expr, linkType) => lowers.pcap(expr, { linkType, snaplen, pcap }).program,
     compileFpl: (source, linkType) => lowers.fpl(source, { linkType, externs: [...externTable().values()] }).program,
   };
 }

@@ -12,6 +12,7 @@
  * adds them, exactly where libpcap's code does `ldx M[r]; ld [x + k]`.
  */
 import { bin, c, field, land, lnot, lor, load, type Expr, type Stmt, type FieldName } from '../ir/ir.js';
+import { fieldDef } from '../ir/fields.js';
 import { linkTypeInfo } from '../ir/linktypes.js';
 import type { Arth, Id, Node, Qual, Span } from './ast.js';
 import { isId } from './ast.js';
@@ -74,9 +75,25 @@ const PPP_TYPES: Record<number, number> = { [ETHERTYPE.IP]: 0x21, [ETHERTYPE.IPV
   [ETHERTYPE.ATALK]: 0x29, [LLCSAP.ISONS]: 0x23, [LLCSAP.STP]: 0x31, [LLCSAP.IPX]: 0x2b, 0x0600: 0x25 };
 const IPPROTO = { ICMP: 1, IGMP: 2, IGRP: 9, PIM: 103, VRRP: 112, ICMPV6: 58, AH: 51, ESP: 50, FRAGMENT: 44 };
 
+/** AF_ values in DLT_NULL/DLT_LOOP headers (libpcap's BSD_AFNUM_*; Linux's AF_INET6 for live captures). */
+const AF_INET = 2;
+const AF_INET6_BSD = 24;
+const AF_INET6_FREEBSD = 28;
+const AF_INET6_DARWIN = 30;
+const AF_INET6_LINUX = 10;
+const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+const bswap32 = (v: number) => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+
 interface Compiled { e: Expr; guard?: Pred; firstImm?: number }
 
-export interface GenOptions { linkType: number; netmask?: number; resolver?: NameResolver }
+export interface GenOptions {
+  linkType: number;
+  netmask?: number;
+  resolver?: NameResolver;
+  /** A savefile (default) or a live capture: see PcapFilterOptions.capture. */
+  capture?: 'file' | 'live';
+  fileByteOrder?: 'little' | 'big';
+}
 
 export class Generator {
   private readonly dlt: number;
@@ -141,7 +158,13 @@ export class Generator {
   private pl(rel: number, size: 1 | 2 | 4, name?: FieldName): Expr {
     // A named field where it reads exactly these bytes (fields.ts), so a splitter can see it.
     if (name && this.fixedOffsets && this.l3 >= this.baseL3) return field(name, this.l3 - this.baseL3);
-    return this.nl(rel, size);
+    // Otherwise (after pppoes or geneve) a plain load that reads what the field reads, its shift
+    // and mask included: `ip4.fragoff` is the low 13 bits, not the DF/MF flags beside them.
+    const def = name ? fieldDef(name) : undefined;
+    let e = this.nl(rel, size);
+    if (def?.shr) e = bin('shr', e, c(def.shr));
+    if (def?.mask !== undefined) e = bin('and', e, c(def.mask));
+    return e;
   }
   /** OR_LINKTYPE. */
   private lt(rel: number, size: 1 | 2 | 4): Expr {
@@ -201,13 +224,25 @@ export class Generator {
         return FALSE;
       case 'ipv4': return proto === ETHERTYPE.IP ? TRUE : FALSE;
       case 'ipv6': return proto === ETHERTYPE.IPV6 ? TRUE : FALSE;
-      case 'null': case 'loop': {
-        const af = proto === ETHERTYPE.IP ? 2 : proto === ETHERTYPE.IPV6 ? 10 : undefined;
-        if (af === undefined) return FALSE;
-        // DLT_NULL's AF word is in the byte order of the host that wrote it (libpcap on Linux: little-endian).
-        return this.cmp(load(0, 4), this.linkMode === 'null' ? (af << 24) >>> 0 : af);
-      }
+      case 'null': case 'loop':
+        if (proto === ETHERTYPE.IP) return this.loopbackAf(AF_INET);
+        if (proto !== ETHERTYPE.IPV6) return FALSE;
+        // AF_INET6 differs between systems. Reading a file, libpcap accepts the BSD, FreeBSD and
+        // Darwin values (in this order); live, only the platform's own (Linux: 10).
+        if (this.opts.capture === 'live') return this.loopbackAf(AF_INET6_LINUX);
+        return or(this.loopbackAf(AF_INET6_DARWIN), or(this.loopbackAf(AF_INET6_BSD), this.loopbackAf(AF_INET6_FREEBSD)));
     }
+  }
+
+  /**
+   * gen_loopback_linktype: DLT_LOOP's AF word is big-endian; DLT_NULL's is in the byte order of
+   * the host that wrote it — for a file, the file's byte order (libpcap swaps the constant when
+   * the file is swapped), live, this host's.
+   */
+  private loopbackAf(af: number): Pred {
+    if (this.linkMode === 'loop') return this.cmp(load(0, 4), af);
+    const little = this.opts.capture === 'live' ? HOST_LITTLE_ENDIAN : this.opts.fileByteOrder !== 'big';
+    return this.cmp(load(0, 4), little ? bswap32(af) : af);
   }
 
   private not8023(): Pred { return not(P(bin('gt', this.lt(0, 2), c(ETHERMTU)))); }
@@ -870,7 +905,7 @@ export class Generator {
 
   /**
    * gen_protochain: walks IPv6 extension headers (and AH) in a loop, libpcap's instruction
-   * sequence step for step — including its AH step, which leaves the old X in A.
+   * sequence step for step — including its AH step, which sets X to AH's length alone.
    */
   protochain(v: number, proto: string | undefined): Pred {
     if (proto === undefined) return or(this.protochain(v, 'ip'), this.protochain(v, 'ip6'));
@@ -892,8 +927,11 @@ export class Generator {
       setA(this.indexed(X, head + 1, 1)),
       setA(bin('add', bin('mul', bin('add', A, c(1)), c(8)), X)), setX(A), setA(M),
     ] };
+    // AH (libpcap 1.10.3: txa; ldb [x+head]; st M; txa; add 1; tax; ldb [x+head]; add 2; mul 4;
+    // tax; ld M): A = its next header, X = (payload length + 2) * 4 — AH's length in 4-byte
+    // words — not added to the old X, as libpcap does (so a header after AH is read from there).
     const ah: Stmt = { k: 'seq', body: [
-      setA(X), setM(A), setX(bin('add', X, c(1))),
+      setA(this.indexed(X, head, 1)), setM(A), setX(bin('add', X, c(1))),
       setA(this.indexed(X, head, 1)), setX(bin('mul', bin('add', A, c(2)), c(4))), setA(M),
     ] };
     const ahOrEnd: Stmt = { k: 'if', cond: eqA(IPPROTO.AH), then: ah, else: { k: 'break' } };

@@ -19,8 +19,23 @@ export interface PcapFilterOptions {
   linkType: number;
   /** Value returned for accepted packets (libpcap returns the snaplen); default 262144. */
   snaplen?: number;
-  /** IPv4 netmask for `ip broadcast` (u32); unknown when absent. */
+  /**
+   * IPv4 netmask for `ip broadcast` (u32). Default 0, what tcpdump passes reading a file (the
+   * broadcast address is then 0.0.0.0 or 255.255.255.255); 0xffffffff is libpcap's
+   * PCAP_NETMASK_UNKNOWN, which makes `ip broadcast` an error.
+   */
   netmask?: number;
+  /**
+   * Where the packets come from, for libpcap's rules that depend on it (default 'file'):
+   * - 'file': a savefile, as `tcpdump -r` compiles. On NULL and LOOP links `ip6` accepts
+   *   AF_INET6 = 24, 28 and 30 (BSD, FreeBSD, Darwin), and NULL's AF word is read in the
+   *   file's byte order (`fileByteOrder`).
+   * - 'live': a live device (and libpcap's pcap_open_dead): `ip6` is this platform's AF_INET6
+   *   (10 on Linux), NULL's AF word in this host's byte order.
+   */
+  capture?: 'file' | 'live';
+  /** Byte order of the capture file (its pcap header or pcapng section); default 'little'. */
+  fileByteOrder?: 'little' | 'big';
   file?: string;
   /**
    * Where host, network and ether names come from; default: this machine's /etc/hosts,
@@ -44,6 +59,9 @@ export function compilePcapFilter(input: string, opts: PcapFilterOptions): { pro
     const names = [...new Set(['EN10MB (1)', 'RAW (101)', 'LINUX_SLL (113)', 'LINUX_SLL2 (276)', 'NULL (0)', 'LOOP (108)', 'IPV4 (228)', 'IPV6 (229)'])];
     fail(0, Math.max(1, expr.length), `libpcap filter expressions are not supported on link type ${linkTypeName(opts.linkType)}; supported: ${names.join(', ')}`);
   }
+  if (opts.capture !== undefined && opts.capture !== 'file' && opts.capture !== 'live') fail(0, 1, `capture must be 'file' or 'live', not ${JSON.stringify(opts.capture)}`);
+  if (opts.fileByteOrder !== undefined && opts.fileByteOrder !== 'little' && opts.fileByteOrder !== 'big') fail(0, 1, `fileByteOrder must be 'little' or 'big', not ${JSON.stringify(opts.fileByteOrder)}`);
+  if (opts.netmask !== undefined && !(Number.isInteger(opts.netmask) && opts.netmask >= 0 && opts.netmask <= 0xffffffff)) fail(0, 1, `netmask must be a u32, not ${opts.netmask}`);
   const snaplen = (opts.snaplen ?? DEFAULT_SNAPLEN) >>> 0;
   let pred: Pred | undefined;
   let gen: Generator | undefined;
@@ -51,7 +69,8 @@ export function compilePcapFilter(input: string, opts: PcapFilterOptions): { pro
   try {
     tree = parseFilter(expr);
     if (tree) {
-      gen = new Generator({ linkType: opts.linkType, netmask: opts.netmask, resolver: opts.resolver });
+      gen = new Generator({ linkType: opts.linkType, netmask: opts.netmask ?? 0, resolver: opts.resolver,
+        capture: opts.capture ?? 'file', fileByteOrder: opts.fileByteOrder ?? 'little' });
       pred = gen.node(tree, { undef: true }).b;
     }
   } catch (e) {
@@ -134,7 +153,7 @@ export function supportedPrimitives(): { group: string; primitives: string[] }[]
       'atalk aarp decnet lat sca mopdl moprc iso esis isis clnp l1 l2 iih lsp snp csnp psnp stp ipx netbeui',
       'ip proto N|\\NAME', 'ip6 proto N', 'proto N', 'ether proto N|\\NAME', 'iso proto \\NAME',
       'ip protochain N', 'ip6 protochain N', 'protochain N'] },
-    { group: 'link layer', primitives: ['ether broadcast|multicast', 'broadcast', 'multicast', 'ip broadcast (needs netmask)',
+    { group: 'link layer', primitives: ['ether broadcast|multicast', 'broadcast', 'multicast', 'ip broadcast (netmask option; 0 by default, as tcpdump -r)',
       'ip multicast', 'ip6 multicast', 'vlan [ID]', 'mpls [LABEL]', 'pppoed', 'pppoes [SESSION]', 'geneve [VNI]',
       'llc [i|s|u|rr|rnr|rej|ui|ua|disc|dm|sabme|test|xid|frmr]',
       'inbound/outbound (LINUX_SLL, LINUX_SLL2)', 'ifindex N (LINUX_SLL2)', 'byte N op V'] },

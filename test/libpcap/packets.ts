@@ -53,22 +53,26 @@ export function udp(sport: number, dport: number, payload: number[] = [1, 2, 3, 
 export const icmp = (type: number, code = 0) => [type, code, 0, 0, 0, 1, 0, 1];
 
 /** IPv4 header (checksum left 0 on purpose: runtime divisions by ip[10] hit zero) + payload. */
-export function ipv4(o: { proto: number; payload: number[]; src?: string; dst?: string; ihl?: number; frag?: number; mf?: boolean; ttl?: number }): number[] {
+export function ipv4(o: { proto: number; payload: number[]; src?: string; dst?: string; ihl?: number; frag?: number; mf?: boolean; df?: boolean; ttl?: number }): number[] {
   const ihl = o.ihl ?? 5;
   const optLen = Math.max(0, ihl - 5) * 4;
   const total = 20 + optLen + o.payload.length;
-  const flags = (o.mf ? 0x2000 : 0) | (o.frag ?? 0);
+  const flags = (o.df ? 0x4000 : 0) | (o.mf ? 0x2000 : 0) | (o.frag ?? 0);
   return [0x40 | ihl, 0, ...u16(total), 0x12, 0x34, ...u16(flags), o.ttl ?? 64, o.proto, 0, 0,
     ...ip4(o.src ?? '10.0.0.1'), ...ip4(o.dst ?? '192.168.1.7'), ...Array(optLen).fill(1), ...o.payload];
 }
 
-/** IPv6 header with a chain of extension headers (0 HBH, 60 dst opts, 43 routing, 44 fragment) before `proto`. */
+/**
+ * IPv6 header with a chain of extension headers (0 HBH, 60 dst opts, 43 routing, 44 fragment, 51 AH:
+ * payload length 4, i.e. (4 + 2) * 4 = 24 bytes) before `proto`.
+ */
 export function ipv6(o: { proto: number; payload: number[]; ext?: number[]; src?: string; dst?: string }): number[] {
   const ext = o.ext ?? [];
   const chain: number[] = [];
   ext.forEach((h, i) => {
     const next = i + 1 < ext.length ? ext[i + 1] : o.proto;
-    chain.push(...(h === 44 ? [next, 0, 0, 0, 0, 0, 0, 7] : [next, 0, 1, 4, 0, 0, 0, 0]));
+    if (h === 51) chain.push(next, 4, 0, 0, ...u32(0x1000), ...u32(1), ...Array(12).fill(0xa5));
+    else chain.push(...(h === 44 ? [next, 0, 0, 0, 0, 0, 0, 7] : [next, 0, 1, 4, 0, 0, 0, 0]));
   });
   const first = ext.length ? ext[0] : o.proto;
   return [0x60, 0, 0, 0, ...u16(chain.length + o.payload.length), first, 64,
@@ -107,6 +111,11 @@ function l3Packets(): L3[] {
     { name: 'ipv6 hbh tcp 80', ethertype: 0x86dd, body: ipv6({ proto: 6, payload: tcp80, ext: [0] }) },
     { name: 'ipv6 frag tcp 80', ethertype: 0x86dd, body: ipv6({ proto: 6, payload: tcp80, ext: [44] }) },
     { name: 'ipv6 hbh dstopts frag udp', ethertype: 0x86dd, body: ipv6({ proto: 17, payload: udp(1, 53), ext: [0, 60, 44] }) },
+    { name: 'ipv4 df tcp 80', ethertype: 0x800, body: ipv4({ proto: 6, payload: tcp80, df: true }) },
+    { name: 'ipv4 ah udp 53', ethertype: 0x800, body: ipv4({ proto: 51, payload: [17, 4, 0, 0, ...u32(0x1000), ...u32(1), ...Array(12).fill(0xa5), ...udp(5353, 53)] }) },
+    { name: 'ipv6 ah udp 53', ethertype: 0x86dd, body: ipv6({ proto: 17, payload: udp(5353, 53), ext: [51] }) },
+    { name: 'ipv6 hbh ah tcp 80', ethertype: 0x86dd, body: ipv6({ proto: 6, payload: tcp80, ext: [0, 51] }) },
+    { name: 'ipv6 ah dstopts udp', ethertype: 0x86dd, body: ipv6({ proto: 17, payload: udp(1, 53), ext: [51, 60] }) },
     { name: 'ipv6 multicast', ethertype: 0x86dd, body: ipv6({ proto: 17, payload: udp(546, 547), dst: 'ff02::1:2' }) },
     { name: 'arp request', ethertype: 0x806, body: arp(1, '10.0.0.1', '10.0.0.2') },
     { name: 'rarp', ethertype: 0x8035, body: arp(3, '10.0.0.9', '10.0.0.1') },
@@ -120,6 +129,8 @@ function ethernetExtras(): { name: string; frame: Uint8Array; wirelen?: number }
     { name: 'vlan 100 ipv4 tcp', frame: bytes(MAC_A, MAC_B, u16(0x8100), u16(100), u16(0x800), v4) },
     { name: 'vlan 200 ipv6 udp', frame: bytes(MAC_A, MAC_B, u16(0x8100), u16(200), u16(0x86dd), ipv6({ proto: 17, payload: udp(1, 53) })) },
     { name: 'qinq 200/100 ipv4', frame: bytes(MAC_A, MAC_B, u16(0x88a8), u16(200), u16(0x8100), u16(100), u16(0x800), v4) },
+    { name: 'vlan 100 ipv4 df tcp', frame: bytes(MAC_A, MAC_B, u16(0x8100), u16(100), u16(0x800), ipv4({ proto: 6, payload: tcp(8080, 80), df: true })) },
+    { name: 'pppoe session ipv4 df tcp', frame: bytes(MAC_A, MAC_B, u16(0x8864), [0x11, 0, 0, 0x3b], u16(v4.length + 2), u16(0x21), ipv4({ proto: 6, payload: tcp(8080, 80), df: true })) },
     { name: 'mpls ipv4', frame: bytes(MAC_A, MAC_B, u16(0x8847), u32((16 << 12) | 0x100 | 64), v4) },
     { name: 'pppoe session ipv4', frame: bytes(MAC_A, MAC_B, u16(0x8864), [0x11, 0, 0, 0x3b], u16(v4.length + 2), u16(0x21), v4) },
     { name: 'pppoe discovery', frame: bytes([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], MAC_B, u16(0x8863), [0x11, 0x09, 0, 0, 0, 0]) },

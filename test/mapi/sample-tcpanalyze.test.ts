@@ -26,6 +26,8 @@ describe('samples/mapi-tcpanalyze.mjs', () => {
     expect(r.meanGapSeconds).toBeCloseTo(mean, 6);
     expect(r.jitterSeconds).toBeCloseTo(sd, 4);
     expect(r.inflightSamples).toBeGreaterThan(0);
+    // A byte count in TCP's window range, or none when a sample was negative; never a wrapped negative.
+    expect(r.inflightMaxBytes === null || (r.inflightMaxBytes >= 0 && r.inflightMaxBytes < 2 ** 31)).toBe(true);
     expect(report(r)).toMatch(/^# tcpanalyze\npackets \d+\n/);
   });
 

@@ -63,6 +63,13 @@ export const EXPRESSIONS: string[] = [
   'vlan and host 10.0.0.1', 'vlan 100 and ip[9] = 6', 'vlan and ether[12:2] = 0x800',
   'mpls', 'mpls 16', 'mpls and ip', 'mpls 16 and tcp port 80', 'mpls and host 10.0.0.1', 'mpls and mpls', 'mpls and ip6', 'mpls 17',
   'pppoed', 'pppoes', 'pppoes 0x3b', 'pppoes and ip', 'pppoes 0x3b and tcp port 80', 'pppoes and ip6', 'pppoes and host 10.0.0.1',
+  // L4 tests after the encapsulations (run-time IHL, fragment test with DF set, protochain's refusal)
+  'vlan and tcp portrange 70-90', 'vlan and tcp[13] & 2 != 0', 'vlan and icmp[icmptype] = icmp-echo', 'vlan and ip protochain 6',
+  'vlan and ip6 protochain 17', 'vlan and udp[2:2] = 53', 'vlan and vlan and tcp port 80', 'mpls and portrange 50-90',
+  'mpls and tcp[13] & 2 != 0', 'mpls and icmp', 'mpls and ip proto 6', 'mpls and mpls and udp', 'pppoes and portrange 50-90',
+  'pppoes and tcp[13] & 2 != 0', 'pppoes and udp dst port 53', 'pppoes and icmp[0] = 8', 'pppoes and ip[6:2] & 0x1fff = 0',
+  'pppoes and ip6 and tcp port 80', 'pppoes and ip protochain 6', 'vlan and pppoes and tcp port 80', 'vlan and mpls and ip',
+  'vlan and mpls and tcp port 80', 'pppoes and tcp dst portrange 80-80',
   // link-dependent
   'inbound', 'outbound', 'ifindex 3', 'byte 12 = 8', 'byte 0 & 1', 'byte 0 | 0', 'byte 9 > 5', 'byte 9 < 7',
 ];

@@ -70,7 +70,8 @@ export function compare(expr: string, dlt: number, packets: readonly Packet[], r
   const oracle = libpcapVerdicts(expr, dlt, records, opts.optimize ?? false, { netmask: opts.netmask, snaplen: opts.snaplen });
   let program;
   try {
-    program = compilePcapFilter(expr, { linkType: dlt, netmask: opts.netmask, snaplen: opts.snaplen }).program;
+    // The addon compiles with pcap_open_dead, libpcap's live rules (AF_INET6 = 10 on NULL links).
+    program = compilePcapFilter(expr, { linkType: dlt, netmask: opts.netmask ?? 0xffffffff, snaplen: opts.snaplen, capture: 'live' }).program;
   } catch (e) {
     const msg = (e as Error).message;
     if (!oracle.ok) return { compiledByLibpcap: false, mismatches: [], distinct: 0, fplcError: msg };

@@ -81,7 +81,7 @@ describe.skipIf(!oracleReady())('names from an injected table = libpcap on the a
         const oracle = libpcapVerdicts(literal, dlt, records, false);
         let program;
         try {
-          program = compilePcapFilter(named, { linkType: dlt, resolver: TABLE }).program;
+          program = compilePcapFilter(named, { linkType: dlt, resolver: TABLE, capture: 'live' }).program;  // the addon's rules (pcap_open_dead)
         } catch (e) {
           if (oracle.ok) problems.push(`${named}: libpcap compiles ${literal}, fplc: ${(e as Error).message.split('\n')[0]}`);
           continue;

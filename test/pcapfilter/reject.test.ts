@@ -14,7 +14,7 @@ const REJECTED: [string, number][] = [
   ['ip proto tcp', 1], ['tcp port 80 host 10.0.0.1', 1], ['vxlan', 1], ['ip[0:3] = 1', 1], ['ip[0] / 0 = 1', 1],
   ['ip[0] % 0 = 1', 1], ['ip[0] << 32 = 1', 1], ['ip[0] >> 40 = 1', 1], ['ip[0] / (0 + 1) = 1', 1], ['ip[0] / ip[0] = 1', 1],
   ['net 10.0.0.1/8', 1], ['host 10.0.0.0/8', 1], ['net 10.0.0.0/33', 1], ['net 10.0.0.1 mask 255.0.0.0', 1],
-  ['port 70000', 1], ['portrange 1-70000', 1], ['portrange ftp-data-ssh', 1], ['4294967296 = 1', 1], ['ip broadcast', 1],
+  ['port 70000', 1], ['portrange 1-70000', 1], ['portrange ftp-data-ssh', 1], ['4294967296 = 1', 1],
   ['ether host 00:11:22:33:44:55', LINK_TYPES.RAW], ['ether broadcast', LINK_TYPES.LINUX_SLL], ['vlan', LINK_TYPES.RAW],
   ['vlan', LINK_TYPES.LINUX_SLL], ['mpls', LINK_TYPES.LINUX_SLL], ['mpls', LINK_TYPES.NULL], ['vlan 4096', 1], ['mpls 1048576', 1],
   ['mpls and vlan', 1], ['mpls and arp', 1], ['gateway 10.0.0.1', 1], ['foo', 1], ['(tcp', 1], ['tcp)', 1], ['and', 1], ['not', 1],
@@ -66,6 +66,16 @@ describe('expressions libpcap rejects', () => {
       expect((err as CompileError).message).toMatch(/^filter:1:\d+: error: .+\n.*\n *\^/);
     });
   }
+
+  it.skipIf(!ready)('ip broadcast: netmask 0 by default (tcpdump -r), refused as libpcap when the netmask is unknown', () => {
+    expect(pcapCompile('ip broadcast', { linkType: 1, optimize: false, netmask: 0 }).ok).toBe(true);
+    expect(() => compilePcapFilter('ip broadcast', { linkType: 1 })).not.toThrow();
+    const unknown = pcapCompile('ip broadcast', { linkType: 1, optimize: false, netmask: 0xffffffff });
+    expect(unknown.ok).toBe(false);
+    let message = '';
+    try { compilePcapFilter('ip broadcast', { linkType: 1, netmask: 0xffffffff }); } catch (e) { message = (e as CompileError).diagnostics[0].message; }
+    expect(message).toBe(unknown.ok ? 'compiled' : unknown.error);
+  });
 
   it('points at the offending token', () => {
     const pos = (expr: string) => {

@@ -120,6 +120,8 @@ export class MapiDevice {
   readonly linkType: number;
   readonly snaplen: number;
   readonly nanoseconds: boolean;
+  /** The trace's byte order: BPF_FILTER reads DLT_NULL's AF word in it, as libpcap does for a file. */
+  private readonly fileByteOrder: 'little' | 'big';
   /** BPF_FILTER's and FPL_FILTER's compilers, for this device's snaplen (vm/frontends.ts). */
   private readonly compilers: FilterCompilers;
   status = DEVICE_SETUP;
@@ -179,7 +181,8 @@ export class MapiDevice {
     this.linkType = info.linkType;
     this.snaplen = info.snaplen;
     this.nanoseconds = info.nanoseconds;
-    this.compilers = filterCompilers({ pcap: FRONT_ENDS.pcap.adapt(pcapFrontEnd), fpl: FRONT_ENDS.fpl.adapt(fplFrontEnd) }, this.snaplen);
+    this.fileByteOrder = info.bigEndian ? 'big' : 'little';
+    this.compilers = filterCompilers({ pcap: FRONT_ENDS.pcap.adapt(pcapFrontEnd), fpl: FRONT_ENDS.fpl.adapt(fplFrontEnd) }, this.snaplen, { fileByteOrder: this.fileByteOrder });
     this.seed = opts.seed ?? 0x2545f491;
     this.devOID = opts.devOID ?? DEVOID_NIC;
     this.description = opts.description ?? `offline trace ${path}`;
