@@ -1,0 +1,244 @@
+/**
+ * A classic BPF assembler with symbolic forward labels: the emitter (emit.ts) writes
+ * instructions and jumps to labels; `assemble` lays them out as `struct sock_filter` words.
+ *
+ * Layout does what the 8-bit jt/jf fields force: a conditional jump whose target lies more
+ * than 255 instructions ahead goes through a trampoline placed right after it — a copy of the
+ * target when the target is a `ret`, else a `ja` (whose offset is 32 bits) — shared by later
+ * far jumps to the same target while it stays in their range. Inserting trampolines moves
+ * other targets further away, so layout repeats until every jump fits.
+ *
+ * While emitting, the assembler tracks what A and X are known to hold (a key naming a pure
+ * packet expression) across straight-line code and forward jumps: at a label the knowledge
+ * is what every incoming edge agrees on. The emitter uses it to skip reloading a value A or X
+ * already holds — what libpcap's optimizer does for `ldh [12]` repeated in a chain of tests.
+ */
+import { BPF_JA, BPF_JMP, BPF_RET, bpfClass } from '../../../lang/cbpf/opcodes.js';
+
+export interface CbpfInsn { code: number; jt: number; jf: number; k: number }
+
+/** What A and X hold, as keys of pure expressions (undefined: unknown). */
+export interface RegState { a?: string; x?: string }
+
+export class Label {
+  /** Incoming register knowledge, one entry per jump to the label so far. */
+  readonly incoming: RegState[] = [];
+  node?: Node;
+  bound = false;
+}
+
+/** An instruction before layout; jumps name their targets as nodes. */
+interface Node {
+  code: number;
+  k: number;
+  jt?: Label;
+  jf?: Label;
+  note?: string;
+}
+
+const JA = BPF_JMP | BPF_JA;
+export const MAX_JUMP = 255;
+
+export class Assembler {
+  private readonly nodes: Node[] = [];
+  /** Labels bound since the last instruction: they name the next one. */
+  private pending: Label[] = [];
+  private live = true;
+  private note: string | undefined;
+  regs: RegState = {};
+
+  /** False after a ret or a jump, until a label something jumps to is bound. */
+  get reachable(): boolean { return this.live; }
+
+  /** A comment for the next instruction emitted (the text listing shows it). */
+  comment(text: string): void { if (this.live && this.note === undefined) this.note = text; }
+
+  /** A straight-line instruction. `regs` is the register knowledge after it. */
+  op(code: number, k: number, regs: RegState): void {
+    if (!this.live) return;
+    this.push({ code, k });
+    this.regs = regs;
+  }
+
+  ret(code: number, k: number): void {
+    if (!this.live) return;
+    this.push({ code, k });
+    this.live = false;
+  }
+
+  ja(target: Label): void {
+    if (!this.live) return;
+    this.edge(target);
+    this.push({ code: JA, k: 0, jt: target });
+    this.live = false;
+  }
+
+  /** A conditional jump (`code` holds the operation and source bits). */
+  jump(code: number, k: number, jt: Label, jf: Label): void {
+    if (!this.live) return;
+    if (jt === jf) return this.ja(jt);
+    this.edge(jt);
+    this.edge(jf);
+    this.push({ code, k, jt, jf });
+    this.live = false;
+  }
+
+  bind(label: Label): void {
+    if (label.bound) throw new Error('label bound twice');
+    label.bound = true;
+    const states = this.live ? [this.regs, ...label.incoming] : label.incoming;
+    if (states.length === 0) return;   // nothing reaches it
+    this.live = true;
+    this.regs = {
+      a: states.every((s) => s.a === states[0]!.a) ? states[0]!.a : undefined,
+      x: states.every((s) => s.x === states[0]!.x) ? states[0]!.x : undefined,
+    };
+    this.pending.push(label);
+  }
+
+  private edge(target: Label): void {
+    if (target.bound) throw new Error('classic BPF jumps only forward: jump to a label already bound');
+    target.incoming.push(this.regs);
+  }
+
+  private push(n: Node): void {
+    if (this.note !== undefined) { n.note = this.note; this.note = undefined; }
+    for (const l of this.pending) l.node = n;
+    this.pending = [];
+    this.nodes.push(n);
+  }
+
+  /** Instructions emitted so far (before trampolines). */
+  get size(): number { return this.nodes.length; }
+
+  /**
+   * Lays the program out. Every label jumped to must have been bound and followed by an
+   * instruction (the emitter ends every path with a ret).
+   */
+  assemble(): { insns: CbpfInsn[]; notes: (string | undefined)[]; trampolines: number } {
+    if (this.live) throw new Error('the program can fall off its end');
+    const target = (l: Label): Node => {
+      if (!l.node) throw new Error('jump to a label that names no instruction');
+      // Thread jumps through unconditional jumps.
+      let n = l.node;
+      for (let hops = 0; n.code === JA && n.jt && hops < 64; hops++) n = n.jt.node!;
+      return n;
+    };
+    type Out = { code: number; k: number; note?: string };
+    // Resolve labels to nodes, then work on a list whose jumps point at list entries.
+    let list: Out[] = [];
+    const outOf = new Map<Node, Out>();
+    for (const n of this.nodes) {
+      const o: Out = { code: n.code, k: n.k, ...(n.note !== undefined ? { note: n.note } : {}) };
+      outOf.set(n, o);
+      list.push(o);
+    }
+    const targetOf = new Map<Out, { t?: Out; f?: Out }>();
+    for (const n of this.nodes) {
+      const o = outOf.get(n)!;
+      targetOf.set(o, { ...(n.jt ? { t: outOf.get(target(n.jt))! } : {}), ...(n.jf ? { f: outOf.get(target(n.jf))! } : {}) });
+    }
+    // Drop `ja` to the very next instruction and unreachable code, keeping order.
+    list = prune(list, targetOf);
+    let trampolines = 0;
+    for (let round = 0; ; round++) {
+      if (round > 64) throw new Error('jump layout did not settle');
+      const pos = new Map<Out, number>();
+      list.forEach((o, i) => pos.set(o, i));
+      // For each target, the trampolines to it (positions ascending, this round's numbering).
+      const near = new Map<Out, Out[]>();
+      const inserts = new Map<number, Out[]>();   // after position p: new trampolines
+      let changed = false;
+      for (let p = list.length - 1; p >= 0; p--) {
+        const o = list[p]!;
+        if (o.code === JA || bpfClass(o.code) !== BPF_JMP) continue;
+        const tg = targetOf.get(o)!;
+        for (const side of ['t', 'f'] as const) {
+          const t = tg[side]!;
+          const tp = pos.get(t)!;
+          if (tp - p - 1 <= MAX_JUMP) continue;
+          // An existing trampoline to t in range (with slack for insertions this round)?
+          const reuse = (near.get(t) ?? []).find((tr) => { const q = pos.get(tr); return q !== undefined && q > p && q - p - 1 <= MAX_JUMP - 16; });
+          if (reuse) { tg[side] = reuse; continue; }
+          const isRet = bpfClass(t.code) === BPF_RET;
+          const tr: Out = { code: isRet ? t.code : JA, k: isRet ? t.k : 0 };
+          targetOf.set(tr, isRet ? {} : { t });
+          const at = inserts.get(p) ?? [];
+          at.push(tr);
+          inserts.set(p, at);
+          // Until positions are recomputed, give it p's position plus a little, for reuse checks.
+          pos.set(tr, p + at.length);
+          near.set(t, [...(near.get(t) ?? []), tr]);
+          if (isRet) near.set(tr, near.get(t)!);
+          tg[side] = tr;
+          trampolines++;
+          changed = true;
+        }
+      }
+      if (!changed) break;
+      const next: Out[] = [];
+      list.forEach((o, i) => { next.push(o); next.push(...(inserts.get(i) ?? [])); });
+      list = next;
+    }
+    const pos = new Map<Out, number>();
+    list.forEach((o, i) => pos.set(o, i));
+    const insns = list.map((o, i): CbpfInsn => {
+      const tg = targetOf.get(o) ?? {};
+      if (o.code === JA) return { code: JA, jt: 0, jf: 0, k: pos.get(tg.t!)! - i - 1 };
+      if (bpfClass(o.code) === BPF_JMP) return { code: o.code, jt: pos.get(tg.t!)! - i - 1, jf: pos.get(tg.f!)! - i - 1, k: o.k >>> 0 };
+      return { code: o.code, jt: 0, jf: 0, k: o.k >>> 0 };
+    });
+    for (const [i, ins] of insns.entries()) {
+      if ((ins.code !== JA && bpfClass(ins.code) === BPF_JMP && (ins.jt > MAX_JUMP || ins.jf > MAX_JUMP)) || ins.jt < 0 || ins.jf < 0) {
+        throw new Error(`jump at ${i} out of range after layout`);
+      }
+    }
+    return { insns, notes: list.map((o) => o.note), trampolines };
+  }
+}
+
+/**
+ * Removes instructions no path reaches and `ja` to the next instruction (as positions shift,
+ * the second may uncover more, so both repeat until nothing changes).
+ */
+function prune<T extends { code: number }>(list: T[], targetOf: Map<T, { t?: T; f?: T }>): T[] {
+  for (;;) {
+    const reached = new Set<T>();
+    const idx = new Map<T, number>();
+    list.forEach((o, i) => idx.set(o, i));
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i]!;
+      if (i > 0 && !reached.has(o)) continue;
+      reached.add(o);
+      const tg = targetOf.get(o) ?? {};
+      if (tg.t) reached.add(tg.t);
+      if (tg.f) reached.add(tg.f);
+      if (!tg.t && bpfClass(o.code) !== BPF_RET && i + 1 < list.length) reached.add(list[i + 1]!);
+    }
+    const kept = list.filter((o, i) => {
+      if (!reached.has(o)) return false;
+      if (o.code === JA) {
+        // A `ja` whose target is the next reached instruction is a fall-through.
+        let j = i + 1;
+        while (j < list.length && !reached.has(list[j]!)) j++;
+        if (list[j] === targetOf.get(o)!.t) return false;
+      }
+      return true;
+    });
+    if (kept.length === list.length) return kept;
+    // Jumps to a removed `ja` go where it went.
+    const keptSet = new Set(kept);
+    const via = (t: T | undefined): T | undefined => {
+      let n = t;
+      while (n && !keptSet.has(n)) n = targetOf.get(n)?.t;
+      return n;
+    };
+    for (const o of kept) {
+      const tg = targetOf.get(o);
+      if (!tg) continue;
+      if (tg.t) tg.t = via(tg.t)!;
+      if (tg.f) tg.f = via(tg.f)!;
+    }
+    list = kept;
+  }
+}
