@@ -17,8 +17,11 @@ import { BPF_JA, BPF_JMP, BPF_RET, bpfClass } from '../../../lang/cbpf/opcodes.j
 
 export interface CbpfInsn { code: number; jt: number; jf: number; k: number }
 
-/** What A and X hold, as keys of pure expressions (undefined: unknown). */
-export interface RegState { a?: string; x?: string }
+/**
+ * What A and X hold, as keys of pure expressions (undefined: unknown), and what is known of
+ * A's value: equal to a constant, or unequal to some (the two sides of a `jeq #k`).
+ */
+export interface RegState { a?: string; x?: string; aEq?: number; aNe?: readonly number[] }
 
 export class Label {
   /** Incoming register knowledge, one entry per jump to the label so far. */
@@ -74,11 +77,11 @@ export class Assembler {
   }
 
   /** A conditional jump (`code` holds the operation and source bits). */
-  jump(code: number, k: number, jt: Label, jf: Label): void {
+  jump(code: number, k: number, jt: Label, jf: Label, tRegs = this.regs, fRegs = this.regs): void {
     if (!this.live) return;
     if (jt === jf) return this.ja(jt);
-    this.edge(jt);
-    this.edge(jf);
+    this.edge(jt, tRegs);
+    this.edge(jf, fRegs);
     this.push({ code, k, jt, jf });
     this.live = false;
   }
@@ -89,16 +92,20 @@ export class Assembler {
     const states = this.live ? [this.regs, ...label.incoming] : label.incoming;
     if (states.length === 0) return;   // nothing reaches it
     this.live = true;
+    const first = states[0]!;
+    const ne = first.aNe?.filter((v) => states.every((s) => s.aNe?.includes(v) || (s.aEq !== undefined && s.aEq !== v)));
     this.regs = {
-      a: states.every((s) => s.a === states[0]!.a) ? states[0]!.a : undefined,
-      x: states.every((s) => s.x === states[0]!.x) ? states[0]!.x : undefined,
+      a: states.every((s) => s.a === first.a) ? first.a : undefined,
+      x: states.every((s) => s.x === first.x) ? first.x : undefined,
+      ...(states.every((s) => s.aEq !== undefined && s.aEq === first.aEq) ? { aEq: first.aEq } : {}),
+      ...(ne?.length ? { aNe: ne } : {}),
     };
     this.pending.push(label);
   }
 
-  private edge(target: Label): void {
+  private edge(target: Label, regs = this.regs): void {
     if (target.bound) throw new Error('classic BPF jumps only forward: jump to a label already bound');
-    target.incoming.push(this.regs);
+    target.incoming.push(regs);
   }
 
   private push(n: Node): void {

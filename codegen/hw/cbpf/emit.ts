@@ -29,7 +29,7 @@ import { FieldError, lowerField } from '../../../lang/ir/fields.js';
 import type { BinOp, Expr, Program, Stmt } from '../../../lang/ir/ir.js';
 import { splitOffset } from '../../../lang/ir/offsets.js';
 import { printExpr, printStmt } from '../../../lang/ir/print.js';
-import { Assembler, Label, type CbpfInsn } from './asm.js';
+import { Assembler, Label, type CbpfInsn, type RegState } from './asm.js';
 import { CBPF_PROFILE } from './profile.js';
 
 export type { CbpfInsn } from './asm.js';
@@ -220,7 +220,15 @@ class Emitter {
   /** Evaluates an expression only for its faults (an `eval`, an unread local). */
   private evalForFaults(e: Expr): void {
     this.refuse(e);
-    if (canFault(e)) this.value(e);
+    if (!canFault(e)) return;
+    // Only the parts that can fault: the operands of operators that cannot.
+    if (e.k === 'bin' && !((e.op === 'div' || e.op === 'mod') && !(e.b.k === 'const' && e.b.v !== 0))) {
+      this.evalForFaults(e.a);
+      this.evalForFaults(e.b);
+      return;
+    }
+    if (e.k === 'neg' || e.k === 'bnot') return this.evalForFaults(e.a);
+    this.value(e);
   }
 
   // ---- conditions: jump to t when e != 0, else to f
@@ -289,6 +297,8 @@ class Emitter {
   private compare(op: BinOp, a: Expr, b: Expr, t: Label, f: Label): void {
     if (a.k === 'field') a = this.lowered(a);
     if (b.k === 'field') b = this.lowered(b);
+    a = fold(a);
+    b = fold(b);
     if (a.k === 'const' && b.k !== 'const') return this.compare(FLIP[op]!, b, a, t, f);
     // x & k == 0 / != 0: jset
     if ((op === 'eq' || op === 'ne') && b.k === 'const' && b.v === 0 && a.k === 'bin' && a.op === 'and' && a.b.k === 'const') {
@@ -297,19 +307,46 @@ class Emitter {
       else this.asm.jump(BPF_JMP | BPF_JSET | BPF_K, a.b.v, f, t);
       return;
     }
-    let src: number = BPF_K;
-    let k = 0;
-    if (b.k === 'const') {
-      this.value(a);
-      k = b.v;
-    } else {
-      this.operands(a, b);
-      src = BPF_X;
-    }
-    const j = BPF_JMP | src;
+    if (b.k === 'const') return this.compareK(op, a, b.v, t, f);
+    this.operands(a, b);
+    const j = BPF_JMP | BPF_X;
     switch (op) {
-      case 'eq': return this.asm.jump(j | BPF_JEQ, k, t, f);
-      case 'ne': return this.asm.jump(j | BPF_JEQ, k, f, t);
+      case 'eq': return this.asm.jump(j | BPF_JEQ, 0, t, f);
+      case 'ne': return this.asm.jump(j | BPF_JEQ, 0, f, t);
+      case 'gt': return this.asm.jump(j | BPF_JGT, 0, t, f);
+      case 'ge': return this.asm.jump(j | BPF_JGE, 0, t, f);
+      case 'lt': return this.asm.jump(j | BPF_JGE, 0, f, t);
+      case 'le': return this.asm.jump(j | BPF_JGT, 0, f, t);
+    }
+    throw new Error(`not a comparison: ${op}`);
+  }
+
+  /**
+   * a op k. Decided without a jump when a's range settles it, or when A is known to hold a
+   * constant (or not to hold k) on every path here: how a chain of tests on one field
+   * skips the tests an earlier one already answered.
+   */
+  private compareK(op: BinOp, a: Expr, k: number, t: Label, f: Label): void {
+    const max = maxValue(a);
+    const byRange = op === 'gt' ? (max <= k ? false : undefined) : op === 'ge' ? (max < k ? false : undefined)
+      : op === 'lt' ? (max < k ? true : undefined) : op === 'le' ? (max <= k ? true : undefined)
+      : max < k ? op === 'ne' : undefined;
+    if (byRange !== undefined) {
+      this.evalForFaults(a);
+      this.asm.ja(byRange ? t : f);
+      return;
+    }
+    this.value(a);
+    const { aEq, aNe } = this.asm.regs;
+    if (aEq !== undefined) { this.asm.ja(relConst(op, aEq, k) ? t : f); return; }
+    if ((op === 'eq' || op === 'ne') && aNe?.includes(k)) { this.asm.ja(op === 'ne' ? t : f); return; }
+    const regs = this.asm.regs;
+    const equal: RegState = { ...regs, aEq: k, aNe: undefined };
+    const unequal: RegState = { ...regs, aNe: [...(regs.aNe ?? []), k].slice(-32) };
+    const j = BPF_JMP | BPF_K;
+    switch (op) {
+      case 'eq': return this.asm.jump(j | BPF_JEQ, k, t, f, equal, unequal);
+      case 'ne': return this.asm.jump(j | BPF_JEQ, k, f, t, equal, unequal);
       case 'gt': return this.asm.jump(j | BPF_JGT, k, t, f);
       case 'ge': return this.asm.jump(j | BPF_JGE, k, t, f);
       case 'lt': return this.asm.jump(j | BPF_JGE, k, f, t);
@@ -330,7 +367,7 @@ class Emitter {
       this.value(b);
       const cell = this.pushTemp(b);
       this.value(a);
-      this.asm.op(BPF_LDX | BPF_MEM, cell, { a: this.asm.regs.a, x: key(b) });
+      this.asm.op(BPF_LDX | BPF_MEM, cell, this.xIs(key(b)));
       this.popTemp();
     }
   }
@@ -346,14 +383,14 @@ class Emitter {
       case 'local': {
         const cell = this.cellOf.get(e.n);
         if (cell === undefined) throw new Error(`local ${e.n} read but not counted`);
-        this.asm.op(BPF_LD | BPF_MEM, cell, { x: this.asm.regs.x });
+        this.asm.op(BPF_LD | BPF_MEM, cell, this.aIs(undefined));
         return;
       }
       case 'meta':
         if (e.m !== 'wirelen') {
           throw new NotExpressible(`meta ${e.m}: classic BPF reads the wire length only (\`ld len\`), not the captured length or timestamps`, e);
         }
-        this.asm.op(BPF_LD | BPF_W | BPF_LEN, 0, { a: ek, x: this.asm.regs.x });
+        this.asm.op(BPF_LD | BPF_W | BPF_LEN, 0, this.aIs(ek));
         return;
       case 'load': return this.load(e);
       case 'field': return this.value(this.lowered(e));
@@ -362,11 +399,11 @@ class Emitter {
         return this.arith(e);
       case 'neg':
         this.value(e.a);
-        this.asm.op(BPF_ALU | BPF_NEG, 0, { a: ek, x: this.asm.regs.x });
+        this.asm.op(BPF_ALU | BPF_NEG, 0, this.aIs(ek));
         return;
       case 'bnot':
         this.value(e.a);
-        this.asm.op(BPF_ALU | BPF_XOR | BPF_K, 0xffffffff, { a: ek, x: this.asm.regs.x });
+        this.asm.op(BPF_ALU | BPF_XOR | BPF_K, 0xffffffff, this.aIs(ek));
         return;
       case 'lnot': case 'land': case 'lor': case 'inset': break;
       case 'cond': {
@@ -418,14 +455,20 @@ class Emitter {
     this.asm.bind(end);
   }
 
+  /** Register knowledge after an instruction that sets A to the value named `a`. */
+  private aIs(a: string | undefined): RegState { return { a, x: this.asm.regs.x }; }
+
+  /** Register knowledge after an instruction that sets X (A and what is known of it stay). */
+  private xIs(x: string | undefined): RegState { return { ...this.asm.regs, x }; }
+
   private ldImm(v: number): void {
     const k = printExpr({ k: 'const', v: v >>> 0 });
     if (this.asm.regs.a === k) return;
-    this.asm.op(BPF_LD | BPF_IMM, v >>> 0, { a: k, x: this.asm.regs.x });
+    this.asm.op(BPF_LD | BPF_IMM, v >>> 0, { ...this.aIs(k), aEq: v >>> 0 });
   }
 
   private tax(e: Expr): void {
-    this.asm.op(BPF_MISC | BPF_TAX, 0, { a: this.asm.regs.a, x: key(e) ?? this.asm.regs.a });
+    this.asm.op(BPF_MISC | BPF_TAX, 0, this.xIs(key(e) ?? this.asm.regs.a));
   }
 
   private lowered(e: Extract<Expr, { k: 'field' }>): Expr {
@@ -446,7 +489,9 @@ class Emitter {
   private arith(e: Extract<Expr, { k: 'bin' }>): void {
     const op = ALU_OP[e.op]!;
     const ek = key(e);
-    let { a, b } = e;
+    let a = fold(e.a);
+    let b = fold(e.b);
+    if (a.k === 'const' && b.k === 'const' && fold(e).k === 'const') { this.ldImm((fold(e) as { v: number }).v); return; }
     if (COMMUTATIVE.has(e.op) && a.k === 'const' && b.k !== 'const') [a, b] = [b, a];
     if (b.k === 'const') {
       const k = b.v;
@@ -461,12 +506,12 @@ class Emitter {
         return;
       }
       this.value(a);
-      this.asm.op(BPF_ALU | op | BPF_K, k, { a: ek, x: this.asm.regs.x });
+      this.asm.op(BPF_ALU | op | BPF_K, k, this.aIs(ek));
       return;
     }
     if (e.op === 'shl' || e.op === 'shr') return this.shiftByX(e, op);
     this.operands(a, b);
-    this.asm.op(BPF_ALU | op | BPF_X, 0, { a: ek, x: this.asm.regs.x });
+    this.asm.op(BPF_ALU | op | BPF_X, 0, this.aIs(ek));
   }
 
   /** a << b, a >> b: the IR gives 0 for b >= 32, the kernel masks b to 5 bits, so test it. */
@@ -481,7 +526,7 @@ class Emitter {
       this.asm.bind(ok);
       this.tax(e.b);
       this.value(e.a);
-      this.asm.op(BPF_ALU | op | BPF_X, 0, { a: ek, x: this.asm.regs.x });
+      this.asm.op(BPF_ALU | op | BPF_X, 0, this.aIs(ek));
       this.asm.ja(end);
       this.asm.bind(zero);
       this.evalForFaults(e.a);
@@ -492,8 +537,8 @@ class Emitter {
       this.asm.jump(BPF_JMP | BPF_JGE | BPF_K, 32, zero, ok);
       this.asm.bind(ok);
       this.tax(e.b);
-      this.asm.op(BPF_LD | BPF_MEM, cell, { a: key(e.a), x: this.asm.regs.x });
-      this.asm.op(BPF_ALU | op | BPF_X, 0, { a: ek, x: this.asm.regs.x });
+      this.asm.op(BPF_LD | BPF_MEM, cell, this.aIs(key(e.a)));
+      this.asm.op(BPF_ALU | op | BPF_X, 0, this.aIs(ek));
       this.asm.ja(end);
       this.asm.bind(zero);
       this.popTemp();
@@ -532,7 +577,7 @@ class Emitter {
   private loadX(e: Expr): void {
     const ek = key(e);
     if (ek !== undefined && this.asm.regs.x === ek) return;
-    const regs = { a: this.asm.regs.a, x: ek };
+    const regs = this.xIs(ek);
     if (e.k === 'const') this.asm.op(BPF_LDX | BPF_IMM, e.v, regs);
     else if (e.k === 'local' && this.cellOf.has(e.n)) this.asm.op(BPF_LDX | BPF_MEM, this.cellOf.get(e.n)!, regs);
     else if (e.k === 'meta' && e.m === 'wirelen') this.asm.op(BPF_LDX | BPF_W | BPF_LEN, 0, regs);
@@ -551,12 +596,12 @@ class Emitter {
       const off = (base.v + k) % 0x100000000;
       // Offsets at 2^31 and above always pass the captured length (a fault); the kernel would read SKF_* data there.
       if (off + e.size > TWO31) { this.jumpFault(); return; }
-      this.asm.op(BPF_LD | size | BPF_ABS, off, { a: ek, x: this.asm.regs.x });
+      this.asm.op(BPF_LD | size | BPF_ABS, off, this.aIs(ek));
       return;
     }
     if (k + maxValue(base) + e.size <= TWO31) {
       this.loadX(base);
-      this.asm.op(BPF_LD | size | BPF_IND, k, { a: ek, x: this.asm.regs.x });
+      this.asm.op(BPF_LD | size | BPF_IND, k, this.aIs(ek));
       return;
     }
     // The whole offset in X, checked below 2^31 (libpcap would agree anyway; the kernel reads
@@ -569,11 +614,49 @@ class Emitter {
     this.jumpFault();
     this.asm.bind(ok);
     this.tax(e.off);
-    this.asm.op(BPF_LD | size | BPF_IND, 0, { a: ek, x: this.asm.regs.x });
+    this.asm.op(BPF_LD | size | BPF_IND, 0, this.aIs(ek));
   }
 }
 
 // ---- analyses
+
+function relConst(op: BinOp, a: number, b: number): boolean {
+  switch (op) {
+    case 'eq': return a === b;
+    case 'ne': return a !== b;
+    case 'lt': return a < b;
+    case 'le': return a <= b;
+    case 'gt': return a > b;
+    default: return a >= b;
+  }
+}
+
+/** Constant subtrees folded (never a division by zero: that stays, as the fault it is). */
+function fold(e: Expr): Expr {
+  if (e.k === 'neg' || e.k === 'bnot') {
+    const a = fold(e.a);
+    if (a.k !== 'const') return e;
+    return { k: 'const', v: (e.k === 'neg' ? -a.v : ~a.v) >>> 0 };
+  }
+  if (e.k !== 'bin') return e;
+  const a = fold(e.a);
+  const b = fold(e.b);
+  if (a.k !== 'const' || b.k !== 'const') return a === e.a && b === e.b ? e : { ...e, a, b };
+  const x = a.v, y = b.v;
+  switch (e.op) {
+    case 'add': return { k: 'const', v: (x + y) >>> 0 };
+    case 'sub': return { k: 'const', v: (x - y) >>> 0 };
+    case 'mul': return { k: 'const', v: Math.imul(x, y) >>> 0 };
+    case 'div': return y === 0 ? e : { k: 'const', v: Math.floor(x / y) >>> 0 };
+    case 'mod': return y === 0 ? e : { k: 'const', v: (x % y) >>> 0 };
+    case 'and': return { k: 'const', v: (x & y) >>> 0 };
+    case 'or': return { k: 'const', v: (x | y) >>> 0 };
+    case 'xor': return { k: 'const', v: (x ^ y) >>> 0 };
+    case 'shl': return { k: 'const', v: y >= 32 ? 0 : (x << y) >>> 0 };
+    case 'shr': return { k: 'const', v: y >= 32 ? 0 : x >>> y };
+    default: return { k: 'const', v: relConst(e.op, x, y) ? 1 : 0 };
+  }
+}
 
 /** `4 * (load1[k] & 0xf)` (or `<< 2`): cBPF's `ldxb 4*([k]&0xf)`. Returns k. */
 function ihlBytes(e: Expr): number | undefined {
