@@ -7,6 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lowerToCbpf } from '../../codegen/hw/cbpf/emit.js';
+import { prefixSets } from '../../codegen/hw/cbpf/sets.js';
+import type { Expr, Program } from '../../lang/ir/ir.js';
 import { formatCbpf } from '../../codegen/hw/cbpf/format.js';
 import { bpfFilterRecords, linuxSocketFilterCheck } from '../../drivers/libpcap.js';
 import { printProgram } from '../../lang/ir/print.js';
@@ -49,6 +51,30 @@ describe('IR → classic BPF on random stateless programs', () => {
     // Stateless programs lower, except when their temporaries outgrow the scratch cells.
     for (const why of reasons.keys()) expect(why).toMatch(/scratch cells/);
     expect(lowered).toBeGreaterThan(refused * 4);
+  });
+
+  it('long == chains as sets (prefixSets) keep the IR\'s result, faults included', () => {
+    // Atoms read near the end of short packets, so that terms fault at every position of the chain.
+    const atoms: Expr[] = [
+      { k: 'load', off: { k: 'const', v: 3 }, size: 1 }, { k: 'load', off: { k: 'const', v: 10 }, size: 2 },
+      { k: 'load', off: { k: 'bin', op: 'add', a: { k: 'load', off: { k: 'const', v: 0 }, size: 1 }, b: { k: 'const', v: 2 } }, size: 1 },
+      { k: 'field', name: 'l4v4.dport' },
+    ];
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: atoms.length - 1 }), fc.integer({ min: 0, max: 6 })), { minLength: 8, maxLength: 40 }),
+      fc.integer(), (terms, packetSeed) => {
+        const chain = terms.map(([a, v]): Expr => ({ k: 'bin', op: 'eq', a: atoms[a]!, b: { k: 'const', v } }))
+          .reduce((acc, t) => ({ k: 'lor', a: acc, b: t }));
+        const program: Program = { body: { k: 'return', value: { k: 'cond', c: chain, a: { k: 'const', v: 9 }, b: { k: 'const', v: 2 } } },
+          linkType: 1, registers: 0, memoryCells: 1, locals: 0, externs: [], fuel: 0 };
+        const packets = genPackets(packetSeed, 1, 24, 40).map((p, i) => ({ ...p, bytes: p.bytes.map((b) => (i % 2 ? b % 7 : b)) }));
+        const expected = interpret(program, packets);
+        const rewritten = prefixSets(program);
+        expect(interpret(rewritten, packets)).toEqual(expected);
+        const r = lowerToCbpf(rewritten);
+        expect(r.ok).toBe(true);
+        if (r.ok) expect(interpret(reloaded(r.insns, 1), packets)).toEqual(expected);
+      }), { numRuns: RUNS });
   });
 
   it('refuses state, loops and externs, naming the node', () => {
