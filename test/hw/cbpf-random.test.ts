@@ -46,7 +46,8 @@ describe('IR → classic BPF on random stateless programs', () => {
         expect([...bpfFilterRecords(toBpf(r.insns), toRecords(packets))], context()).toEqual(expected);
         expect(linuxSocketFilterCheck(toBpf(r.insns)), context()).toBe(0);
       }
-    }), { numRuns: RUNS });
+    // 56893006: a ret trampoline shared across a store, which Linux's store-before-load check rejected.
+    }), { numRuns: RUNS, examples: [[56893006, 0]] });
     if (process.env.CBPF_STATS) console.log({ lowered, refused, reasons: [...reasons] });
     // Stateless programs lower, except when their temporaries outgrow the scratch cells.
     for (const why of reasons.keys()) expect(why).toMatch(/scratch cells/);

@@ -115,6 +115,11 @@ export class Assembler {
     this.nodes.push(n);
   }
 
+  /** Puts straight-line instructions before everything emitted so far (no jump can target them). */
+  prepend(ops: readonly { code: number; k: number; note?: string }[]): void {
+    this.nodes.unshift(...ops.map((o) => ({ ...o })));
+  }
+
   /** Instructions emitted so far (before trampolines). */
   get size(): number { return this.nodes.length; }
 

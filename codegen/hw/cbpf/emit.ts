@@ -10,8 +10,8 @@
  * - loads at a constant offset are `ld [k]`; at base + k (a field over the IPv4 header length,
  *   an expression) the base goes to X — `ldxb 4*([k]&0xf)` for the header length — and the
  *   load is `ld [x + k]`;
- * - IR locals and temporaries share the 16 scratch cells; a local that may be read before it
- *   is written is zeroed first (the IR zeroes locals per packet; Linux checks it).
+ * - IR locals and temporaries share the 16 scratch cells, all zeroed first (the IR zeroes
+ *   locals per packet; Linux checks that a cell is stored before it is read).
  *
  * Faults: every IR fault ends the packet with 0 and a stateless program has no other effect,
  * so the order of the operands of one operator does not matter, only short-circuiting does;
@@ -29,6 +29,7 @@ import { FieldError, lowerField } from '../../../lang/ir/fields.js';
 import type { BinOp, Expr, Program, Stmt } from '../../../lang/ir/ir.js';
 import { splitOffset } from '../../../lang/ir/offsets.js';
 import { printExpr, printStmt } from '../../../lang/ir/print.js';
+import { forEachStmtPart, forEachSubExpr } from '../../../lang/ir/walk.js';
 import { Assembler, Label, type CbpfInsn, type RegState } from './asm.js';
 import { CBPF_PROFILE } from './profile.js';
 
@@ -117,7 +118,7 @@ class Emitter {
   constructor(private readonly p: Program) {}
 
   program(): void {
-    const { read, needsZero } = localUse(this.p.body);
+    const { read } = localUse(this.p.body);
     for (const n of [...read].sort((a, b) => a - b)) this.cellOf.set(n, this.cellOf.size);
     // Locals written but never read need no cell: their stores are dropped.
     if (this.cellOf.size > BPF_MEMWORDS) {
@@ -125,12 +126,6 @@ class Emitter {
     }
     this.tempBase = this.tempTop = this.cellOf.size;
     this.cellsUsed = this.cellOf.size;
-    const zero = [...needsZero].filter((n) => this.cellOf.has(n)).sort((a, b) => a - b);
-    if (zero.length) {
-      this.asm.comment('locals start at 0');
-      this.ldImm(0);
-      for (const n of zero) this.asm.op(BPF_ST, this.cellOf.get(n)!, this.asm.regs);
-    }
     this.stmt(this.p.body);
     this.asm.comment('falling off the end');
     this.asm.ret(BPF_RET | BPF_K, 0);
@@ -138,6 +133,14 @@ class Emitter {
       this.asm.bind(this.fault);
       this.asm.comment('fault: the IR ends the packet with 0');
       this.asm.ret(BPF_RET | BPF_K, 0);
+    }
+    // Every scratch cell the program uses starts at 0: the IR zeroes locals per packet, and
+    // Linux's check that a cell is stored before it is read treats the code after a `ret` as
+    // reached from the `ret` (so a shared `ret` trampoline would make it reject a program
+    // whose reads are all preceded by stores).
+    if (this.cellsUsed > 0) {
+      const cells = Array.from({ length: this.cellsUsed }, (_, i) => ({ code: BPF_ST, k: i }));
+      this.asm.prepend([{ code: BPF_LD | BPF_IMM, k: 0, note: 'scratch cells start at 0' }, ...cells]);
     }
   }
 
@@ -772,56 +775,14 @@ function findRefused(e: Expr): Expr | undefined {
   return undefined;
 }
 
-/**
- * Which locals are read, and which may be read before they are written on some path (those
- * start at 0 in the IR, so the program zeroes them: Linux also rejects reading an unwritten
- * scratch cell). Conservative: after a block, only what was written before it counts.
- */
-function localUse(body: Stmt): { read: Set<number>; needsZero: Set<number> } {
+/** The locals the program reads (a local written but never read needs no cell). */
+function localUse(body: Stmt): { read: Set<number> } {
   const read = new Set<number>();
-  const needsZero = new Set<number>();
-  const reads = (e: Expr, written: ReadonlySet<number>) => {
-    const stack: Expr[] = [e];
-    while (stack.length) {
-      const x = stack.pop()!;
-      if (x.k === 'local') { read.add(x.n); if (!written.has(x.n)) needsZero.add(x.n); continue; }
-      switch (x.k) {
-        case 'mem': stack.push(x.index); break;
-        case 'state': if (x.at) stack.push(x.at); break;
-        case 'load': stack.push(x.off); break;
-        case 'bin': case 'land': case 'lor': stack.push(x.a, x.b); break;
-        case 'neg': case 'bnot': case 'lnot': stack.push(x.a); break;
-        case 'cond': stack.push(x.c, x.a, x.b); break;
-        case 'hash': stack.push(x.off, x.len, x.range); break;
-        case 'search': stack.push(x.from, x.to); break;
-        case 'inset': case 'lookup': stack.push(x.e); break;
-        case 'extern': stack.push(...x.args); break;
-        default: break;
-      }
-    }
+  const onExpr = (e: Expr): void => {
+    if (e.k === 'local') read.add(e.n);
+    forEachSubExpr(e, onExpr);
   };
-  // Returns the locals definitely written after s, given those written before.
-  const walk = (s: Stmt, w: Set<number>): Set<number> => {
-    switch (s.k) {
-      case 'seq': { let cur = w; for (const b of s.body) cur = walk(b, cur); return cur; }
-      case 'if': {
-        reads(s.cond, w);
-        const a = walk(s.then, new Set(w));
-        const b = s.else ? walk(s.else, new Set(w)) : w;
-        return new Set([...a].filter((n) => b.has(n)));
-      }
-      case 'block': walk(s.body, new Set(w)); return w;
-      case 'for': reads(s.init, w); reads(s.limit, w); walk(s.body, new Set(w)); return w;
-      case 'return': reads(s.value, w); return w;
-      case 'setlocal': { reads(s.value, w); const n = new Set(w); n.add(s.n); return n; }
-      case 'setreg': reads(s.value, w); return w;
-      case 'setmem': reads(s.index, w); reads(s.value, w); return w;
-      case 'setstate': if (s.at) reads(s.at, w); reads(s.value, w); return w;
-      case 'searchall': reads(s.from, w); reads(s.to, w); return w;
-      case 'eval': reads(s.e, w); return w;
-      default: return w;
-    }
-  };
-  walk(body, new Set());
-  return { read, needsZero };
+  const onStmt = (s: Stmt): void => forEachStmtPart(s, onStmt, onExpr);
+  onStmt(body);
+  return { read };
 }
