@@ -21,7 +21,58 @@ export interface CbpfInsn { code: number; jt: number; jf: number; k: number }
  * What A and X hold, as keys of pure expressions (undefined: unknown), and what is known of
  * A's value: equal to a constant, or unequal to some (the two sides of a `jeq #k`).
  */
-export interface RegState { a?: string; x?: string; aEq?: number; aNe?: readonly number[] }
+export interface RegState {
+  a?: string; x?: string; aEq?: number; aNe?: readonly number[];
+  /** What the tests on every path here say of pure expressions' values, by key. */
+  facts?: ReadonlyMap<string, Fact>;
+}
+
+/** A value known to be one of `in`, or none of `notIn`. */
+export interface Fact { in?: readonly number[]; notIn?: readonly number[] }
+
+const MAX_FACT_VALUES = 16;
+const MAX_FACTS = 64;
+
+/** Whether a fact rules out the value v. */
+export const excludes = (f: Fact, v: number): boolean => (f.in ? !f.in.includes(v) : !!f.notIn?.includes(v));
+
+/** The fact the given ones all imply (undefined: nothing is known on every path). */
+function joinFacts(fs: readonly Fact[]): Fact | undefined {
+  if (fs.every((f) => f.in)) {
+    const all = [...new Set(fs.flatMap((f) => f.in!))];
+    return all.length <= MAX_FACT_VALUES ? { in: all } : undefined;
+  }
+  const candidates = [...new Set(fs.flatMap((f) => f.notIn ?? []))];
+  const notIn = candidates.filter((v) => fs.every((f) => excludes(f, v)));
+  return notIn.length ? { notIn: notIn.slice(-MAX_FACT_VALUES) } : undefined;
+}
+
+/** Adds what a test learnt of `key` to the facts. */
+export function withFact(facts: ReadonlyMap<string, Fact> | undefined, key: string, f: Fact): ReadonlyMap<string, Fact> {
+  const m = new Map(facts);
+  const old = m.get(key);
+  let next: Fact = f;
+  if (old && f.notIn) {
+    next = old.in ? { in: old.in.filter((v) => !f.notIn!.includes(v)) } : { notIn: [...new Set([...(old.notIn ?? []), ...f.notIn])].slice(-MAX_FACT_VALUES) };
+  }
+  m.delete(key);
+  m.set(key, next);
+  if (m.size > MAX_FACTS) m.delete(m.keys().next().value!);
+  return m;
+}
+
+function joinAllFacts(states: readonly RegState[]): ReadonlyMap<string, Fact> | undefined {
+  const first = states[0]!.facts;
+  if (!first) return undefined;
+  const out = new Map<string, Fact>();
+  for (const key of first.keys()) {
+    const fs = states.map((s) => s.facts?.get(key));
+    if (fs.some((f) => f === undefined)) continue;
+    const j = joinFacts(fs as Fact[]);
+    if (j) out.set(key, j);
+  }
+  return out.size ? out : undefined;
+}
 
 export class Label {
   /** Incoming register knowledge, one entry per jump to the label so far. */
@@ -100,6 +151,8 @@ export class Assembler {
       ...(states.every((s) => s.aEq !== undefined && s.aEq === first.aEq) ? { aEq: first.aEq } : {}),
       ...(ne?.length ? { aNe: ne } : {}),
     };
+    const facts = joinAllFacts(states);
+    if (facts) this.regs.facts = facts;
     this.pending.push(label);
   }
 

@@ -30,7 +30,7 @@ import type { BinOp, Expr, Program, Stmt } from '../../../lang/ir/ir.js';
 import { splitOffset } from '../../../lang/ir/offsets.js';
 import { printExpr, printStmt } from '../../../lang/ir/print.js';
 import { forEachStmtPart, forEachSubExpr } from '../../../lang/ir/walk.js';
-import { Assembler, Label, type CbpfInsn, type RegState } from './asm.js';
+import { Assembler, excludes, Label, withFact, type CbpfInsn, type RegState } from './asm.js';
 import { CBPF_PROFILE } from './profile.js';
 
 export type { CbpfInsn } from './asm.js';
@@ -339,13 +339,22 @@ class Emitter {
       this.asm.ja(byRange ? t : f);
       return;
     }
+    // What earlier tests on every path here say of a's value (those tests read a without a
+    // fault, and a is pure: no need to read it again).
+    const ka = key(a);
+    const fact = ka !== undefined ? this.asm.regs.facts?.get(ka) : undefined;
+    if (fact?.in?.length) {
+      const outcomes = new Set(fact.in.map((v) => relConst(op, v, k)));
+      if (outcomes.size === 1) { this.asm.ja(outcomes.has(true) ? t : f); return; }
+    }
+    if (fact && (op === 'eq' || op === 'ne') && excludes(fact, k)) { this.asm.ja(op === 'ne' ? t : f); return; }
     this.value(a);
     const { aEq, aNe } = this.asm.regs;
     if (aEq !== undefined) { this.asm.ja(relConst(op, aEq, k) ? t : f); return; }
     if ((op === 'eq' || op === 'ne') && aNe?.includes(k)) { this.asm.ja(op === 'ne' ? t : f); return; }
     const regs = this.asm.regs;
-    const equal: RegState = { ...regs, aEq: k, aNe: undefined };
-    const unequal: RegState = { ...regs, aNe: [...(regs.aNe ?? []), k].slice(-32) };
+    const equal: RegState = { ...regs, aEq: k, aNe: undefined, ...(ka !== undefined ? { facts: withFact(regs.facts, ka, { in: [k] }) } : {}) };
+    const unequal: RegState = { ...regs, aNe: [...(regs.aNe ?? []), k].slice(-32), ...(ka !== undefined ? { facts: withFact(regs.facts, ka, { notIn: [k] }) } : {}) };
     const j = BPF_JMP | BPF_K;
     switch (op) {
       case 'eq': return this.asm.jump(j | BPF_JEQ, k, t, f, equal, unequal);
@@ -459,7 +468,10 @@ class Emitter {
   }
 
   /** Register knowledge after an instruction that sets A to the value named `a`. */
-  private aIs(a: string | undefined): RegState { return { a, x: this.asm.regs.x }; }
+  private aIs(a: string | undefined): RegState {
+    const { x, facts } = this.asm.regs;
+    return facts ? { a, x, facts } : { a, x };
+  }
 
   /** Register knowledge after an instruction that sets X (A and what is known of it stay). */
   private xIs(x: string | undefined): RegState { return { ...this.asm.regs, x }; }
