@@ -74,11 +74,15 @@ function joinAllFacts(states: readonly RegState[]): ReadonlyMap<string, Fact> | 
   return out.size ? out : undefined;
 }
 
+/** A jump into a label: the register knowledge it carries, and which field of which jump it is. */
+interface Edge { regs: RegState; node: Node; side: 'jt' | 'jf' }
+
 export class Label {
-  /** Incoming register knowledge, one entry per jump to the label so far. */
-  readonly incoming: RegState[] = [];
+  /** The jumps to the label so far. */
+  edges: Edge[] = [];
   node?: Node;
   bound = false;
+  get incoming(): RegState[] { return this.edges.map((e) => e.regs); }
 }
 
 /** An instruction before layout; jumps name their targets as nodes. */
@@ -122,8 +126,9 @@ export class Assembler {
 
   ja(target: Label): void {
     if (!this.live) return;
-    this.edge(target);
-    this.push({ code: JA, k: 0, jt: target });
+    const node: Node = { code: JA, k: 0, jt: target };
+    this.edge(target, this.regs, node, 'jt');
+    this.push(node);
     this.live = false;
   }
 
@@ -131,10 +136,28 @@ export class Assembler {
   jump(code: number, k: number, jt: Label, jf: Label, tRegs = this.regs, fRegs = this.regs): void {
     if (!this.live) return;
     if (jt === jf) return this.ja(jt);
-    this.edge(jt, tRegs);
-    this.edge(jf, fRegs);
-    this.push({ code, k, jt, jf });
+    const node: Node = { code, k, jt, jf };
+    this.edge(jt, tRegs, node, 'jt');
+    this.edge(jf, fRegs, node, 'jf');
+    this.push(node);
     this.live = false;
+  }
+
+  /**
+   * Sends the jumps into `from` for which `decide` (given what each knows) names another,
+   * still unbound label straight there: how a test that an incoming path has already
+   * answered is skipped on that path only.
+   */
+  retarget(from: Label, decide: (regs: RegState) => Label | undefined): void {
+    const keep: Edge[] = [];
+    for (const e of from.edges) {
+      const to = decide(e.regs);
+      if (to && to !== from && !to.bound) {
+        e.node[e.side] = to;
+        to.edges.push(e);
+      } else keep.push(e);
+    }
+    from.edges = keep;
   }
 
   bind(label: Label): void {
@@ -156,9 +179,9 @@ export class Assembler {
     this.pending.push(label);
   }
 
-  private edge(target: Label, regs = this.regs): void {
+  private edge(target: Label, regs: RegState, node: Node, side: 'jt' | 'jf'): void {
     if (target.bound) throw new Error('classic BPF jumps only forward: jump to a label already bound');
-    target.incoming.push(regs);
+    target.edges.push({ regs, node, side });
   }
 
   private push(n: Node): void {

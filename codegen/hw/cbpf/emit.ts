@@ -244,6 +244,7 @@ class Emitter {
       case 'land': {
         const mid = new Label();
         this.cond(e.a, mid, f);
+        this.thread(mid, e.b, t, f);
         this.asm.bind(mid);
         this.cond(e.b, t, f);
         return;
@@ -251,6 +252,7 @@ class Emitter {
       case 'lor': {
         const mid = new Label();
         this.cond(e.a, t, mid);
+        this.thread(mid, e.b, t, f);
         this.asm.bind(mid);
         this.cond(e.b, t, f);
         return;
@@ -294,6 +296,49 @@ class Emitter {
     }
     this.value(e);
     this.asm.jump(BPF_JMP | BPF_JEQ | BPF_K, 0, f, t);
+  }
+
+  /**
+   * Before binding `at`, where `next` is compiled to jump to t or f: paths into `at` that
+   * already know the outcome of next's leading test go where that outcome leads.
+   */
+  private thread(at: Label, next: Expr, t: Label, f: Label): void {
+    const lead = this.leading(next, t, f);
+    if (!lead) return;
+    this.asm.retarget(at, (regs) => {
+      const fact = regs.facts?.get(lead.key);
+      if (!fact) return undefined;
+      let outcome: boolean | undefined;
+      if (fact.in?.length) {
+        const outcomes = new Set(fact.in.map((v) => relConst(lead.op, v, lead.k)));
+        if (outcomes.size === 1) outcome = outcomes.has(true);
+      } else if ((lead.op === 'eq' || lead.op === 'ne') && excludes(fact, lead.k)) outcome = lead.op === 'ne';
+      return outcome === undefined ? undefined : outcome ? lead.yes : lead.no;
+    });
+  }
+
+  /** The first test `e` makes (`key op k`), and where e's jumps go when it is true or false, where that is fixed. */
+  private leading(e: Expr, yes: Label | undefined, no: Label | undefined): { key: string; op: BinOp; k: number; yes?: Label; no?: Label } | undefined {
+    switch (e.k) {
+      case 'lnot': return this.leading(e.a, no, yes);
+      case 'land': return this.leading(e.a, undefined, no);
+      case 'lor': return this.leading(e.a, yes, undefined);
+      case 'field': return this.leading(this.lowered(e), yes, no);
+      case 'bin': {
+        if (!isRel(e.op)) return undefined;
+        let a = e.a.k === 'field' ? this.lowered(e.a) : e.a;
+        let b = e.b.k === 'field' ? this.lowered(e.b) : e.b;
+        a = fold(a);
+        b = fold(b);
+        let op: BinOp = e.op;
+        if (a.k === 'const' && b.k !== 'const') { [a, b] = [b, a]; op = FLIP[op]!; }
+        if (b.k !== 'const') return undefined;
+        const ka = key(a);
+        if (ka === undefined) return undefined;
+        return { key: ka, op, k: b.v, ...(yes ? { yes } : {}), ...(no ? { no } : {}) };
+      }
+      default: return undefined;
+    }
   }
 
   /** a op b (unsigned), jumping. */

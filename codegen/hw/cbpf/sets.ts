@@ -14,20 +14,26 @@ import type { Expr, Program } from '../../../lang/ir/ir.js';
 import { printExpr } from '../../../lang/ir/print.js';
 import { balancedChain, flattenChain, mapStmtExprs, mapSubExprs, callsExtern } from '../../../lang/ir/walk.js';
 
-/** Chains shorter than this stay as they are. */
-export const MIN_SET_TERMS = 8;
+/** Chains shorter than this stay as they are (past the prefix, grouping saves reloading atoms). */
+export const MIN_SET_TERMS = 4;
 
 export function prefixSets(p: Program): Program {
   return { ...p, body: mapStmtExprs(p.body, rewrite) };
 }
 
+/** Top down: a maximal chain is rewritten whole (its terms first), so that no sub-chain hides its equalities. */
 function rewrite(e: Expr): Expr {
-  const x = mapSubExprs(e, rewrite);
-  if (x.k !== 'lor') return x;
-  const terms = flattenChain(x, 'lor');
-  if (terms.length < MIN_SET_TERMS) return x;
+  if (e.k !== 'lor') return mapSubExprs(e, rewrite);
+  const original = flattenChain(e, 'lor');
+  const terms = original.map(rewrite);
+  const sets = terms.length >= MIN_SET_TERMS ? asSets(terms) : undefined;
+  if (sets) return sets;
+  return terms.every((t, i) => t === original[i]) ? e : balancedChain('lor', terms);
+}
+
+function asSets(terms: readonly Expr[]): Expr | undefined {
   const tests = terms.map(equality);
-  if (tests.some((t) => t === undefined)) return x;
+  if (tests.some((t) => t === undefined)) return undefined;
   const atoms = new Map<string, { atom: Expr; values: Set<number> }>();
   // The prefix: up to the first occurrence of the last atom to appear.
   let prefixEnd = 0;
