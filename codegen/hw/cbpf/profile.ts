@@ -54,7 +54,7 @@ export const CBPF_PROFILE: CbpfProfile = {
     extern: 'externs run host code',
     for: 'classic BPF jumps only forward: no loops',
     break: 'classic BPF jumps only forward: no loops',
-    hash: 'a hash over a run-time length needs a loop',
+    hash: 'FNV hashing over packet bytes is not lowered (a run-time length needs a loop)',
     search: 'string search needs a loop',
     searchall: 'string search needs a loop',
   },
