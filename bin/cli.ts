@@ -310,6 +310,55 @@ async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolea
   return EXIT.ok;
 }
 
+/** `fpl lower`: a program lowered to a kernel or card target (codegen/hw); cBPF for now. */
+async function cmdLower(positionals: string[], flags: CommonFlags & { target?: string; format?: string; json?: boolean }) {
+  const input = selectInput(positionals, flags, true);
+  if (input.kind === 'wasm') throw new UsageError('fpl lower needs a source program, not a .wasm');
+  const hw = await import('../codegen/hw/index.js');
+  const target = hw.HW_TARGETS.find((t) => t.name === (flags.target ?? ''));
+  if (!target) throw new UsageError(`fpl lower needs --target ${hw.HW_TARGETS.map((t) => t.name).join('|')}`);
+  const format = flags.format ?? 'ddd';
+  if (!hw.CBPF_FORMATS.includes(format as never)) throw new UsageError(`--format takes ${hw.CBPF_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
+  const opts = compileOptions(input, flags);
+  const { program, warnings } = await (await compiler()).lowerSource(input.text, opts);
+  printWarnings(warnings, input.text);
+  const r = hw.compileCbpfTarget(program);
+  if (flags.json) {
+    const base = { target: target.name, linkType: program.linkType };
+    const body = r.ok
+      ? { ...base, ok: true, instructions: r.stats.instructions, capacity: hw.CBPF_PROFILE.maxInstructions, trampolines: r.stats.trampolines,
+        scratchCells: r.stats.scratchCells, decidedExactly: 1, residue: null, program: r.insns.map((i) => [i.code, i.jt, i.jf, i.k]) }
+      : { ...base, ok: false, reason: r.reason, where: r.where, decidedExactly: 0, residue: 'the whole program' };
+    process.stdout.write(JSON.stringify(body) + '\n');
+    return r.ok ? EXIT.ok : EXIT.program;
+  }
+  if (!r.ok) {
+    process.stderr.write(`fpl: cannot lower to ${target.name}: ${r.reason}${r.where ? `\n  at: ${r.where}` : ''}\n`);
+    return EXIT.program;
+  }
+  if (format === 'text') {
+    const source = program.source?.text !== undefined ? program.source.text.split('\n')[0] : input.file;
+    process.stdout.write(`; ${target.name}: ${source ?? ''}\n; link type ${program.linkType}, ${r.stats.instructions} of ${hw.CBPF_PROFILE.maxInstructions} instructions, ` +
+      `${r.stats.scratchCells} of ${hw.CBPF_PROFILE.scratchCells} scratch cells; decided whole in the kernel (no residue)\n`);
+  }
+  process.stdout.write(hw.formatCbpf(r.insns, format as 'ddd', r.notes));
+  return EXIT.ok;
+}
+
+/** `fpl targets`: the lowering targets and their profiles. */
+async function cmdTargets(_pos: string[], flags: { json?: boolean }) {
+  const hw = await import('../codegen/hw/index.js');
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(hw.HW_TARGETS.map((t) => ({ name: t.name, description: t.description, profiles: t.profiles }))) + '\n');
+    return EXIT.ok;
+  }
+  for (const t of hw.HW_TARGETS) {
+    process.stdout.write(`${t.name}\t${t.description}\n`);
+    for (const p of t.profiles) process.stdout.write(`  profile ${p.name}: ${p.summary}\n`);
+  }
+  return EXIT.ok;
+}
+
 /** `fpl flow GRAPH -r CAPTURE`: an FFPF flow graph through the MAPI API (vm/mapi/graph.ts). */
 async function cmdFlow(positionals: string[], flags: { read?: string; json?: boolean; graphFile?: string }) {
   if (!flags.read) throw new UsageError('fpl flow needs -r CAPTURE');
@@ -470,6 +519,17 @@ record's address depends on the previous record's length, so it is bound by memo
     .addOption(new Option('--after <pass>', 'with --ir: the IR after this pass of the filter pipeline (lang/ir/pipeline.ts), or after each with all'))
     .addOption(new Option('--wat', 'print the WebAssembly text')))
     .action(wrap(cmdDump));
+  programOptions(program.command('lower')
+    .description('lower a program to a kernel target: fpl lower -e "tcp port 80" --target cbpf --format ddd')
+    .argument('[program-or-expression...]')
+    .option('--target <target>', 'target to lower to (fpl targets lists them): cbpf')
+    .option('--format <format>', 'cbpf output: ddd (tcpdump -ddd, the default), json ([code,jt,jf,k] array) or text (a commented listing)')
+    .option('--json', 'print a report as JSON: instructions used of the capacity, the program, or why it cannot be lowered'))
+    .action(wrap(cmdLower));
+  program.command('targets')
+    .description('list the targets fpl lower knows, with their profiles')
+    .option('--json', 'print them as JSON')
+    .action(wrap(cmdTargets));
   program.command('flow')
     .description('run an FFPF flow graph through MAPI: fpl flow \'(BPF,"tcp port 80") > (packetcount)\' -r f.pcap')
     .argument('[graph...]', 'the graph, or a GRAPH.graph file')
