@@ -128,6 +128,8 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
       m.addMemoryImport('mem', 'env', 'memory');
     }
     if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');
+    // Far past the engine's limit before optimizing: refuse now rather than after minutes of passes.
+    if (large) checkFunctionSize(m.emitBinary(), 2);
     if (opts.optimize !== false) {
       if (large) {
         // binaryen's full pipeline grows faster than linearly with one huge function (a
@@ -145,10 +147,7 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     }
     m.addCustomSection(CUSTOM_SECTION, new TextEncoder().encode(JSON.stringify(meta)));
     const wasm = m.emitBinary();
-    const largest = largestFunctionBody(wasm);
-    if (largest > WASM_MAX_FUNCTION_BYTES) {
-      throw new RangeError(`the program compiles to a WebAssembly function of ${largest} bytes, more than engines accept (WASM_MAX_FUNCTION_BYTES, ${WASM_MAX_FUNCTION_BYTES}): split it or make it shorter`);
-    }
+    checkFunctionSize(wasm, 1);
     // The text only when asked: printing a 10,000-flow device module takes seconds.
     return { wasm, meta, ...(opts.text ? { wat: m.emitText() } : {}) };
   } finally {
@@ -302,4 +301,12 @@ function copyFunction(m: binaryen.Module, from: string, to: string): string {
   const info = binaryen.getFunctionInfo(m.getFunction(from));
   m.addFunction(to, info.params, info.results, info.vars, m.copyExpression(info.body));
   return to;
+}
+
+/** Refuses a module whose largest function is over `slack` × WASM_MAX_FUNCTION_BYTES. */
+function checkFunctionSize(wasm: Uint8Array, slack: number): void {
+  const largest = largestFunctionBody(wasm);
+  if (largest > WASM_MAX_FUNCTION_BYTES * slack) {
+    throw new RangeError(`the program compiles to a WebAssembly function of ${largest} bytes${slack > 1 ? ' before optimization' : ''}, more than engines accept (WASM_MAX_FUNCTION_BYTES, ${WASM_MAX_FUNCTION_BYTES}): split it or make it shorter`);
+  }
 }

@@ -35,3 +35,14 @@ export const MAPI_MAX_FUNCTIONS_PER_FLOW = 10_000;
  * skipped: 8,000 PKT_COUNTERs on one flow have 8,000 locals.
  */
 export const WASM_COALESCE_MAX_LOCALS = 2_000;
+
+/** FPL: characters of one program. */
+export const FPL_MAX_SOURCE_LENGTH = 256 * 1024;
+/** FPL: brackets and parentheses nested inside each other (the parser recurses on each). */
+export const FPL_MAX_NESTING = 60;
+/** FPL: operators on one path of an expression (`1 + 1 + …`, `!!!x`), across its brackets. */
+export const FPL_MAX_OPERATOR_CHAIN = 1_000;
+/** FPL: unary operators in a row (`!!!!x`, `- - x`): each one nests. */
+export const FPL_MAX_UNARY_RUN = 200;
+/** FPL: IF and FOR blocks nested inside each other. */
+export const FPL_MAX_BLOCK_DEPTH = 100;

@@ -7,8 +7,9 @@ import binaryen from 'binaryen';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompileError } from '../../lang/diagnostics.js';
+import { compileFpl } from '../../lang/fpl/index.js';
 import {
-  MAPI_MAX_FUNCTIONS_PER_FLOW, PCAP_MAX_OPERATOR_CHAIN, PCAP_MAX_PAREN_DEPTH, PCAP_MAX_TERMS,
+  FPL_MAX_BLOCK_DEPTH, FPL_MAX_NESTING, FPL_MAX_OPERATOR_CHAIN, FPL_MAX_UNARY_RUN, MAPI_MAX_FUNCTIONS_PER_FLOW, PCAP_MAX_OPERATOR_CHAIN, PCAP_MAX_PAREN_DEPTH, PCAP_MAX_TERMS,
 } from '../../lang/ir/limits.js';
 import { compilePcapFilter } from '../../lang/pcapfilter/index.js';
 import { compileWasm } from '../../codegen/wasm/index.js';
@@ -78,6 +79,35 @@ describe('libpcap expression limits', () => {
       }
     }), { numRuns: LONG ? 3_000 : 150 });
   }, LONG ? 3_600_000 : 120_000);
+});
+
+describe('FPL limits', () => {
+  function fplError(src: string): { message: string; column: number } | undefined {
+    try { compileFpl(src, { linkType: 1 }); return undefined; } catch (e) {
+      expect(e).toBeInstanceOf(CompileError);
+      const d = (e as CompileError).diagnostics[0]!;
+      return { message: d.message, column: d.col };
+    }
+  }
+  it('each limit compiles at its value and names itself one past it, at the character that crosses it', () => {
+    const cases: [string, string, string, number][] = [
+      ['FPL_MAX_NESTING', `RETURN ${rep(FPL_MAX_NESTING, '(')}1${rep(FPL_MAX_NESTING, ')')};`, `RETURN ${rep(FPL_MAX_NESTING + 1, '(')}1${rep(FPL_MAX_NESTING + 1, ')')};`, 'RETURN '.length + FPL_MAX_NESTING + 1],
+      ['FPL_MAX_OPERATOR_CHAIN', `RETURN 1${rep(FPL_MAX_OPERATOR_CHAIN, ' + 1')};`, `RETURN 1${rep(FPL_MAX_OPERATOR_CHAIN + 1, ' + 1')};`, 'RETURN 1'.length + 4 * FPL_MAX_OPERATOR_CHAIN + 2],
+      ['FPL_MAX_UNARY_RUN', `RETURN ${rep(FPL_MAX_UNARY_RUN, '!')}1;`, `RETURN ${rep(FPL_MAX_UNARY_RUN + 1, '!')}1;`, 'RETURN '.length + FPL_MAX_UNARY_RUN + 1],
+      ['FPL_MAX_BLOCK_DEPTH', `${rep(FPL_MAX_BLOCK_DEPTH, 'IF (1) THEN ')}RETURN 1;${rep(FPL_MAX_BLOCK_DEPTH, ' FI')}`, `${rep(FPL_MAX_BLOCK_DEPTH + 1, 'IF (1) THEN ')}RETURN 1;${rep(FPL_MAX_BLOCK_DEPTH + 1, ' FI')}`, 'IF (1) THEN '.length * FPL_MAX_BLOCK_DEPTH + 1],
+    ];
+    for (const [name, ok, bad, column] of cases) {
+      expect(fplError(ok), name).toBeUndefined();
+      const err = fplError(bad);
+      expect(err?.message, name).toMatch(new RegExp(name));
+      expect(err?.column, name).toBe(column);
+    }
+  }, 60_000);
+
+  it('every limit at once still compiles (the stack has room for the worst combination)', () => {
+    const expr = `${rep(FPL_MAX_NESTING - 1, '(')}${rep(FPL_MAX_UNARY_RUN / 2, '!')}1${rep(FPL_MAX_OPERATOR_CHAIN - FPL_MAX_UNARY_RUN / 2 - 1, ' * 1')}${rep(FPL_MAX_NESTING - 1, ')')}`;
+    expect(fplError(`${rep(FPL_MAX_BLOCK_DEPTH, 'IF (1) THEN ')}RETURN ${expr};${rep(FPL_MAX_BLOCK_DEPTH, ' FI')}`)).toBeUndefined();
+  }, 60_000);
 });
 
 describe('linear output', () => {
