@@ -7,7 +7,7 @@ node bench/sizes/gen.mjs "$D"
 export FPLC_CACHE_DIR="$D/cache"
 measure() {
   name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$D/time" timeout 150 "$@" >"$D/out" 2>"$D/err"; rc=$?
+  /usr/bin/time -f "%e %M" -o "$D/time" timeout ${FPLC_SIZES_TIMEOUT:-150} "$@" >"$D/out" 2>"$D/err"; rc=$?
   set -- $(tail -1 "$D/time")
   printf '%-22s rc=%-3s %8ss %8d MB  %s\n' "$name" "$rc" "$1" "$(($2 / 1024))" "$(head -c 160 "$D/err" | tr '\n' ' ')"
 }

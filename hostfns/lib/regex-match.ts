@@ -54,9 +54,11 @@ export class RegexMatcher {
     this.newList();
     for (let pos = start; ; pos++) {
       if (pos === start || this.restarts) {
-        if (this.count === 0 && first !== null) {
+        if (this.count === 0 && first !== null && first[bytes[pos]!] === 0) {
           while (pos < end && first[bytes[pos]!] === 0) pos++;
           if (pos === end) return false; // no empty match is possible, and no byte can begin one
+          // The marks are of the closure at the old position, whose assertions may have failed there.
+          this.newList();
         }
         if (this.addClosure(0, bytes, pos, start, end)) return true;
       }

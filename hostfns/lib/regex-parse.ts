@@ -216,6 +216,13 @@ class Parser {
       if (this.i >= this.s.length) throw this.err(`missing ']' for the class opened at offset ${at}`, at);
       if (this.peek() === ']') { this.i++; break; }
       const lo = this.classAtom();
+      if (this.peek() === '-' && this.peek(1) !== ']' && this.peek(1) !== '' && !('code' in lo)) {
+        // `[\w-x]`: a class cannot start a range, and the dash and x are literals (JavaScript
+        // outside Unicode mode); the atom after them does not start a range either.
+        this.i++;
+        addAtom(set, lo); set[0x2d] = 1; addAtom(set, this.classAtom());
+        continue;
+      }
       if (this.peek() === '-' && this.peek(1) !== ']' && this.peek(1) !== '' && 'code' in lo) {
         const save = this.i;
         this.i++;

@@ -66,6 +66,8 @@ describe('REGEXP automaton', () => {
       ['.', '\n'], ['.', '\r'], ['.', '\xa0'], ['\\s', '\xa0'], ['\\s', '\x85'], ['$', ''], ['^$', ''], ['^$', '\n'],
       ['a$', 'a\n'], ['\\cJ', '\n'], ['\\0', '\0'], ['[\\b]', '\b'], ['\\B', ''], ['\\b', ''], ['(|a)+b', 'aab'], ['(a*)*c', 'aaaa'],
       ['\\xe9', '\xe9'], ['\\u00e9', '\xe9'], ['\\u0169', '\xe9'], ['ÿ', '\xff'], ['Ā', '\x00'],
+      ['[\\w-\\xe0-\\xff]', '\xe9'], ['[\\w-a-c]', 'b'], ['[a-\\w]', '-'],
+      ['[-]??\\b[a]', '-.a'], // the first-byte skip moves on: assertions are checked again at the new position
     ];
     for (const [p, s] of cases) expect(ours(p, s), `${p} on ${JSON.stringify(s)}`).toBe(new RegExp(p).test(s));
   });
