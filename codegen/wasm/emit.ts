@@ -14,7 +14,7 @@
 import binaryen from './binaryen.js';
 import type { BinOp, Expr, Program, RelOp, Stmt } from '../../lang/ir/ir.js';
 import { lowerField } from '../../lang/ir/fields.js';
-import { FRAME, eqKey, frameValueKey, rawValueKey, lengthKey, meet, neKey, NO_FACTS, proven, pureBound, splitOffset, valueKey, withExact, withFact, type Facts } from './facts.js';
+import { FRAME, eqKey, frameValueKey, rawValueKey, lengthKey, meet, meetAll, neKey, NO_FACTS, proven, pureBound, splitOffset, valueKey, withExact, withFact, type Facts } from './facts.js';
 import { SearchEmitter } from './search.js';
 import { InSetEmitter } from './inset.js';
 import { CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, MEM_OFF, RECORD_HEADER_BYTES, REGS_OFF, externImportName } from '../../abi/index.js';
@@ -78,6 +78,19 @@ export class FilterEmitter {
     return this.firstLocal + this.vars.length - 1;
   }
 
+  private readonly scratchLocals = new Map<string, number>();
+  /**
+   * One local per use for the whole function, for values that are set and then read with no
+   * IR expression evaluated in between (so no other use of the same kind can clobber them): a
+   * fresh local per load made binaryen's local coalescing, quadratic in locals, dominate long
+   * filters (3,000 `host and port` terms: 6,000 locals, 5 s).
+   */
+  private scratch(use: 'swap' | 'offset' | 'inset' | 'lookup'): number {
+    let n = this.scratchLocals.get(use);
+    if (n === undefined) { n = this.temp(); this.scratchLocals.set(use, n); }
+    return n;
+  }
+
   private get(i: number): X { return this.m.local.get(i, I32); }
   private k(v: number): X { return this.m.i32.const(v | 0); }
   /** Innermost enclosing `catchFaults` block, where a fault goes instead of ending the packet. */
@@ -115,7 +128,7 @@ export class FilterEmitter {
         const exits = this.blockKnown.get(s.label)!;
         this.blockKnown.delete(s.label);
         // A fault can leave the block anywhere; every point inside knows at least what the entry knew.
-        this.known = s.catchFaults ? meet(k0, this.known, ...exits) : meet(this.known, ...exits);
+        this.known = s.catchFaults ? meetAll([k0, this.known, ...exits]) : meetAll([this.known, ...exits]);
         return m.block(`b${s.label}`, [body]);
       }
       case 'exit': {
@@ -166,7 +179,7 @@ export class FilterEmitter {
     this.loopStack.push(frame);
     const body = this.stmt(s.body);
     this.loopStack.pop();
-    this.known = meet(k0, ...frame.known);
+    this.known = meetAll([k0, ...frame.known]);
     const loop = m.loop(top, m.block(null, [
       m.br(brk, m.i32.eqz(this.rel(s.cmp, regNow, this.get(lim)))),
       m.if(m.i32.eqz(this.get(fuel)), exhausted),
@@ -227,7 +240,7 @@ export class FilterEmitter {
       case 'hash': return this.hash(e);
       case 'search': return this.search(e);
       case 'inset': {
-        const x = this.temp();
+        const x = this.scratch('inset');
         // A 4-byte load (addresses) is tested as raw bytes against the byte-swapped set:
         // membership does not change under a bijection. (2-byte values stay: a port range's
         // neighbours would be scattered by the swap and lose the bit-mask lowering.)
@@ -239,7 +252,7 @@ export class FilterEmitter {
         return m.block(null, [m.local.set(x, this.expr(e.e)), this.sets.test(x, e.set)], I32);
       }
       case 'lookup': {
-        const x = this.temp();
+        const x = this.scratch('lookup');
         return m.block(null, [m.local.set(x, this.expr(e.e)), this.sets.lookup(x, e.keys, e.values)], I32);
       }
       case 'extern': {
@@ -321,9 +334,9 @@ export class FilterEmitter {
     const test = this.branchOn(cond, other, false, toElse);
     const a = whenTrue();
     const afterTrue = this.known;
-    this.known = meet(...toElse);
+    this.known = meetAll(toElse);
     const b = whenFalse();
-    this.known = meet(afterTrue, this.known);
+    this.known = meetAll([afterTrue, this.known]);
     return { test, end, other, a, b };
   }
 
@@ -349,7 +362,7 @@ export class FilterEmitter {
         const skip = this.label('skip');
         const skipped: Facts[] = [];
         const code = [...this.branchOn(e.a, skip, !when, skipped), ...this.branchOn(e.b, target, when, exits)];
-        this.known = meet(this.known, ...skipped);
+        this.known = meetAll([this.known, ...skipped]);
         return [m.block(skip, code)];
       }
       case 'const': return this.branchDecided(e.v !== 0, target, when, exits);
@@ -514,7 +527,7 @@ export class FilterEmitter {
       this.known = withFact(this.known, FRAME, end);
       return m.block(null, [check, this.rawLoad(this.get(P_PKT), offExpr.v, size, swap)], I32);
     }
-    const t = this.temp();
+    const t = this.scratch('offset');
     const set = m.local.set(t, this.expr(offExpr));
     const addr = m.i32.add(this.get(P_PKT), this.get(t));
     // A packet-pure base small enough not to wrap can carry facts from one load to the next.
@@ -536,7 +549,7 @@ export class FilterEmitter {
     const m = this.m;
     if (size === 1) return m.i32.load8_u(offset, 1, ptr);
     if (!swap) return size === 2 ? m.i32.load16_u(offset, 1, ptr) : m.i32.load(offset, 1, ptr);
-    const t = this.temp();
+    const t = this.scratch('swap');
     if (size === 2) {
       const v = m.local.tee(t, m.i32.load16_u(offset, 1, ptr), I32);
       return m.i32.or(m.i32.shl(m.i32.and(v, m.i32.const(0xff)), m.i32.const(8)), m.i32.shr_u(this.get(t), m.i32.const(8)));

@@ -7,7 +7,7 @@ import type { Expr } from '../../lang/ir/ir.js';
 import { MAX_CAPLEN } from '../../abi/index.js';
 
 export {
-  FRAME, MAX_FACTS, frameValueKey, rawValueKey, MAX_FACTS_FOR_NE, NO_FACTS, eqKey, lengthKey, meet, neKey, proven, valueKey, withExact, withFact, type Facts,
+  FRAME, MAX_FACTS, frameValueKey, rawValueKey, MAX_FACTS_FOR_NE, NO_FACTS, eqKey, lengthKey, meet, meetAll, neKey, proven, valueKey, withExact, withFact, type Facts,
 } from '../../lang/ir/facts.js';
 
 export { splitOffset } from '../../lang/ir/offsets.js';

@@ -17,6 +17,8 @@ import binaryen from './binaryen.js';
 import type { Program } from '../../lang/ir/ir.js';
 import { CTRL_BATCH_STOP, CTRL_PACKETS, CTRL_RECORD_LIMIT, CTRL_TALLY_CODE, CTRL_TALLY_MIXED, CUSTOM_SECTION, MAX_CAPLEN, PAGE_BYTES, RECORD_HEADER_BYTES, externImportName, layout, type ModuleMeta } from '../../abi/index.js';
 import { FilterEmitter } from './emit.js';
+import { largestFunctionBody } from './function-size.js';
+import { WASM_COALESCE_MAX_LOCALS, WASM_MAX_FUNCTION_BYTES } from '../../lang/ir/limits.js';
 
 export interface WasmOptions {
   /** binaryen optimization (default true). */
@@ -48,8 +50,10 @@ const I32 = binaryen.i32;
 
 /** Programs above this many IR nodes get the light pass list instead of -O3. */
 export const LARGE_PROGRAM_NODES = 6000;
+// Without merge-blocks: it is quadratic in the depth of nested blocks, which a MAPI flow's chain
+// of functions makes as deep as the chain (4,000 PKT_COUNTERs on one flow: 25 s of 35 s's connect).
 const LIGHT_PASSES = ['precompute', 'simplify-locals', 'vacuum', 'remove-unused-brs', 'remove-unused-names',
-  'merge-blocks', 'coalesce-locals', 'reorder-locals'];
+  'coalesce-locals', 'reorder-locals'];
 
 /**
  * IR nodes in a tree (iterative: trees from long filters are wide and may be deep), plus, with
@@ -124,11 +128,14 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
       m.addMemoryImport('mem', 'env', 'memory');
     }
     if (!m.validate()) throw new Error('internal compiler error: binaryen rejected the generated module');
+    // Far past the engine's limit before optimizing: refuse now rather than after minutes of passes.
+    if (large) checkFunctionSize(m.emitBinary(), 2);
     if (opts.optimize !== false) {
       if (large) {
         // binaryen's full pipeline grows faster than linearly with one huge function (a
         // 1,000-host filter: ~1.8 s at -O3); these local passes take ~70 ms and keep most of the gain.
-        m.runPasses(LIGHT_PASSES);
+        const locals = binaryen.getFunctionInfo(m.getFunction('filter')).vars.length;
+        m.runPasses(locals > WASM_COALESCE_MAX_LOCALS ? LIGHT_PASSES.filter((p) => p !== 'coalesce-locals') : LIGHT_PASSES);
       } else {
         binaryen.setOptimizeLevel(3);
         binaryen.setShrinkLevel(0);
@@ -140,6 +147,7 @@ export function compileWasm(program: Program, opts: WasmOptions = {}): WasmModul
     }
     m.addCustomSection(CUSTOM_SECTION, new TextEncoder().encode(JSON.stringify(meta)));
     const wasm = m.emitBinary();
+    checkFunctionSize(wasm, 1);
     // The text only when asked: printing a 10,000-flow device module takes seconds.
     return { wasm, meta, ...(opts.text ? { wat: m.emitText() } : {}) };
   } finally {
@@ -293,4 +301,12 @@ function copyFunction(m: binaryen.Module, from: string, to: string): string {
   const info = binaryen.getFunctionInfo(m.getFunction(from));
   m.addFunction(to, info.params, info.results, info.vars, m.copyExpression(info.body));
   return to;
+}
+
+/** Refuses a module whose largest function is over `slack` × WASM_MAX_FUNCTION_BYTES. */
+function checkFunctionSize(wasm: Uint8Array, slack: number): void {
+  const largest = largestFunctionBody(wasm);
+  if (largest > WASM_MAX_FUNCTION_BYTES * slack) {
+    throw new RangeError(`the program compiles to a WebAssembly function of ${largest} bytes${slack > 1 ? ' before optimization' : ''}, more than engines accept (WASM_MAX_FUNCTION_BYTES, ${WASM_MAX_FUNCTION_BYTES}): split it or make it shorter`);
+  }
 }

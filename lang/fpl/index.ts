@@ -6,6 +6,7 @@ import { DEFAULT_FUEL, DEFAULT_MEMORY_CELLS, type Program } from '../ir/ir.js';
 import { CompileError, makeDiagnostic, type Diagnostic } from '../diagnostics.js';
 import { parseFpl } from './parse.js';
 import { lowerFpl } from './lower.js';
+import { FPL_MAX_BLOCK_DEPTH, FPL_MAX_NESTING, FPL_MAX_OPERATOR_CHAIN, FPL_MAX_SOURCE_LENGTH, FPL_MAX_UNARY_RUN } from '../ir/limits.js';
 
 export interface ExternSignature {
   name: string;
@@ -24,10 +25,6 @@ export interface FplOptions {
 }
 
 /** Longer sources are refused: parsing speed is about 30-100 KB/s, and FPL programs are small. */
-const MAX_SOURCE_LENGTH = 256 * 1024;
-
-/** Deeper nesting than this is refused up front, so no input can exhaust the parser's stack. */
-const MAX_NESTING = 200;
 
 function checkOptions(opts: FplOptions): { memoryCells: number; fuel: number } {
   const memoryCells = opts.memoryCells ?? DEFAULT_MEMORY_CELLS;
@@ -40,20 +37,50 @@ function checkOptions(opts: FplOptions): { memoryCells: number; fuel: number } {
   return { memoryCells, fuel };
 }
 
+const OPERATOR_CHARS = new Set('+-*/%&|^<>=!~');
+
 /**
- * Where brackets/parentheses or unary operators nest deeper than MAX_NESTING (ignoring
- * comments and strings), or undefined. A cheap scan, so the recursive parser never sees such input.
+ * Where brackets/parentheses nest deeper than FPL_MAX_NESTING, or operators chain longer than
+ * FPL_MAX_OPERATOR_CHAIN on one path (counted across the brackets around them, reset by `;`),
+ * ignoring comments and strings; undefined when neither. A cheap scan, so the recursive parser
+ * never sees such input.
  */
-function tooDeep(source: string): number | undefined {
-  let depth = 0;
-  let unaryRun = 0;
+function tooDeep(source: string): { at: number; message: string } | undefined {
+  let depth = 0, chain = 0, base = 0, inOperator = false, unary = 0, blocks = 0;
+  const outer: number[] = [];
   for (let i = 0; i < source.length; i++) {
     const ch = source[i]!;
     if (ch === '/' && source[i + 1] === '/') { while (i < source.length && source[i] !== '\n') i++; continue; }
     if (ch === '/' && source[i + 1] === '*') { const end = source.indexOf('*/', i + 2); i = end < 0 ? source.length : end + 1; continue; }
     if (ch === '"') { const end = source.indexOf('"', i + 1); i = end < 0 ? source.length : end; continue; }
-    if (ch === '(' || ch === '[') { if (++depth > MAX_NESTING) return i; } else if (ch === ')' || ch === ']') depth = Math.max(0, depth - 1);
-    if (ch === '!' || ch === '~' || ch === '-') { if (++unaryRun > MAX_NESTING) return i; } else if (!/\s/.test(ch)) unaryRun = 0;
+    if (/[A-Za-z_]/.test(ch)) {
+      let j = i + 1;
+      while (j < source.length && /\w/.test(source[j]!)) j++;
+      const word = source.slice(i, j).toUpperCase();
+      if ((word === 'IF' || word === 'FOR') && ++blocks > FPL_MAX_BLOCK_DEPTH) return { at: i, message: `IF/FOR blocks nested more than ${FPL_MAX_BLOCK_DEPTH} deep (FPL_MAX_BLOCK_DEPTH)` };
+      if (word === 'FI' || word === 'ROF') blocks = Math.max(0, blocks - 1);
+      i = j - 1;
+      unary = 0; inOperator = false;
+      continue;
+    }
+    if (ch === '!' || ch === '~' || ch === '-') {
+      if (++unary > FPL_MAX_UNARY_RUN) return { at: i, message: `more than ${FPL_MAX_UNARY_RUN} unary operators in a row (FPL_MAX_UNARY_RUN)` };
+    } else if (!/\s/.test(ch)) unary = 0;
+    const operator = OPERATOR_CHARS.has(ch);
+    if (operator && !inOperator && ++chain > FPL_MAX_OPERATOR_CHAIN) {
+      return { at: i, message: `more than ${FPL_MAX_OPERATOR_CHAIN} operators in one expression (FPL_MAX_OPERATOR_CHAIN)` };
+    }
+    // `a - -b`: each unary operator nests, so a run of them counts one by one.
+    inOperator = operator && ch !== '-' && ch !== '!' && ch !== '~';
+    if (ch === '(' || ch === '[') {
+      if (++depth > FPL_MAX_NESTING) return { at: i, message: `brackets nested more than ${FPL_MAX_NESTING} deep (FPL_MAX_NESTING)` };
+      outer.push(base);
+      base = chain;
+    } else if (ch === ')' || ch === ']') {
+      depth = Math.max(0, depth - 1);
+      chain = base;
+      base = outer.pop() ?? 0;
+    } else if (ch === ';') chain = base;
   }
   return undefined;
 }
@@ -87,11 +114,11 @@ export function parseFplSource(source: string, opts: { file?: string } = {}): Pa
   const fileExtra = opts.file !== undefined ? { file: opts.file } : {};
   const fail = (d: Diagnostic): never => { throw new CompileError([d], source); };
 
-  if (source.length > MAX_SOURCE_LENGTH) {
-    fail(makeDiagnostic(source, 'error', MAX_SOURCE_LENGTH, 1, `the program is ${source.length} characters long; the limit is ${MAX_SOURCE_LENGTH}`, fileExtra));
+  if (source.length > FPL_MAX_SOURCE_LENGTH) {
+    fail(makeDiagnostic(source, 'error', FPL_MAX_SOURCE_LENGTH, 1, `the program is ${source.length} characters long; the limit is ${FPL_MAX_SOURCE_LENGTH} (FPL_MAX_SOURCE_LENGTH)`, fileExtra));
   }
   const deep = tooDeep(source);
-  if (deep !== undefined) fail(makeDiagnostic(source, 'error', deep, 1, `nesting deeper than ${MAX_NESTING} levels is not supported`, fileExtra));
+  if (deep !== undefined) fail(makeDiagnostic(source, 'error', deep.at, 1, deep.message, fileExtra));
 
   try {
     const parsed = parseFpl(source, opts.file);

@@ -74,7 +74,7 @@ class Lowering {
   // ---- statements ----
 
   statements(list: readonly AstStmt[]): Stmt {
-    return seq(...list.map((s) => this.statement(s)));
+    return { k: 'seq', body: list.map((s) => this.statement(s)) }; // not seq(...): a long program has more statements than a call may have arguments
   }
 
   private statement(s: AstStmt): Stmt {

@@ -72,6 +72,11 @@ export function withExact(f: Facts, key: string, value: number): Facts {
  * `eq:` facts (a value equals a constant) survive only where every path knows the same value.
  */
 export function meet(...all: Facts[]): Facts {
+  return meetAll(all);
+}
+
+/** meet of a list (a long filter has more paths than a call may have arguments). */
+export function meetAll(all: readonly Facts[]): Facts {
   const live = all.filter((f): f is ReadonlyMap<string, number> => f !== null);
   if (!live.length) return null;
   const [first, ...rest] = live;

@@ -14,6 +14,7 @@ import type * as ohm from 'ohm-js';
 import type { Arth, Id, Node, Qual, Span } from './ast.js';
 import { loadGrammar } from '../grammar-recipe.js';
 import { tokenize, type Token } from './lexer.js';
+import { checkNesting } from './nesting.js';
 
 const PNAMES = ['link', 'ip', 'arp', 'rarp', 'sctp', 'tcp', 'udp', 'icmp', 'igmp', 'igrp', 'pim', 'vrrp', 'carp',
   'atalk', 'aarp', 'decnet', 'lat', 'sca', 'mopdl', 'moprc', 'ip6', 'icmp6', 'ah', 'esp', 'iso', 'esis', 'isis',
@@ -130,6 +131,7 @@ const CLASS_WORD: Record<string, string> = { NUM: 'NUM', HID: 'HID', HID6: 'HIDS
  */
 export function parseFilter(src: string, opts: { whole?: boolean } = {}): Node | undefined {
   const tokens = tokenize(src);
+  checkNesting(tokens);
   const operands = opts.whole ? undefined : splitChain(tokens);
   return (operands && parseOperands(src, tokens, operands)) ?? parseWhole(src, tokens);
 }

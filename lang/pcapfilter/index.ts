@@ -10,6 +10,7 @@ import { linkTypeInfo, linkTypeName } from '../ir/linktypes.js';
 import { GenError, Generator, type Pred } from './gen.js';
 import { ParseError, parseFilter } from './grammar.js';
 import { LexError } from './lexer.js';
+import { LimitError } from './nesting.js';
 import type { NameResolver } from './names.js';
 import { rejectsAll } from './reject-all.js';
 
@@ -77,6 +78,7 @@ export function compilePcapFilter(input: string, opts: PcapFilterOptions): { pro
     if (e instanceof LexError) fail(e.offset, e.length, e.message);
     if (e instanceof ParseError) fail(e.offset, e.length, e.message, { expected: e.expected, ...(hintFor(expr, e.offset)) });
     if (e instanceof GenError) fail(e.span.offset, e.span.length, e.message);
+    if (e instanceof LimitError) fail(e.offset, e.length, e.message);
     // Only absurd nesting (thousands of parentheses or `not`s) gets this deep; libpcap's parser stops too.
     if (e instanceof RangeError && /call stack/i.test(e.message)) fail(0, Math.max(1, expr.length), 'expression nested too deeply');
     throw e;

@@ -30,6 +30,7 @@ import { layout, MAX_REGISTERS, PAGE_BYTES, REGS_OFF, type ExternImpl } from '..
 import { CompiledFilter } from '../filter.js';
 import { FRONT_ENDS, filterCompilers, type FilterCompilers } from '../frontends.js';
 import { RangeAllocator } from './alloc.js';
+import { MAPI_MAX_FUNCTIONS_PER_FLOW } from '../../lang/ir/limits.js';
 import { checkArguments } from './args.js';
 import {
   DEVICE_DELETED, DEVICE_FINISHED, DEVICE_READING, DEVICE_SETUP, FLOW_ACTIVE, FLOW_CLOSED, FLOW_FINISHED, FLOW_INIT,
@@ -227,6 +228,9 @@ export class MapiDevice {
     if (flow.status === FLOW_CLOSED) throw new MapiError(6145, `flow ${flow.fd} is closed`);
     if (flow.status !== FLOW_INIT) throw new MapiError(7006, `flow ${flow.fd} is already connected; apply functions before mapi_connect`);
     if (typeof name !== 'string') throw new MapiError(6144, `argument 2 (function name) must be a string, not ${typeof name}`);
+    if (flow.functions.length >= MAPI_MAX_FUNCTIONS_PER_FLOW) {
+      throw new MapiError(7006, `${name}: flow ${flow.fd} already has ${flow.functions.length} functions, the most one flow may have (MAPI_MAX_FUNCTIONS_PER_FLOW)`);
+    }
     const picked = selectMapiFunction(name, this.devOID);
     if (!picked.ok) throw new MapiError(6144, `argument 2: ${picked.message}`);
     let def = picked.def;

@@ -62,7 +62,7 @@ function byRuns(terms: Expr[], pure: boolean, rewrite: (run: Guarded[]) => Expr[
   const out: Expr[] = [];
   let run: Guarded[] = [];
   const flush = () => {
-    if (run.length) out.push(...rewrite(run));
+    if (run.length) for (const t of rewrite(run)) out.push(t); // not push(...): a run may be longer than a call's arguments
     run = [];
   };
   for (const t of terms) {

@@ -160,7 +160,7 @@ function rewriteOr(e: Expr, linkType: number): Expr {
   let run: { term: Term; expr: Expr }[] = [];
   const flush = () => {
     if (run.length >= MIN_SET_TERMS) out.push(setForm(run.map((r) => r.term), run.map((r) => r.expr)));
-    else out.push(...run.map((r) => r.expr));
+    else for (const r of run) out.push(r.expr);
     run = [];
   };
   for (const t of terms) {
