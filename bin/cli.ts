@@ -124,8 +124,8 @@ function printWarnings(warnings: readonly Diagnostic[] | undefined, source: stri
   for (const w of warnings ?? []) process.stderr.write(formatDiagnostic(w, source) + '\n');
 }
 
-async function build(input: Input, flags: CommonFlags, capture?: { linkType: number; snaplen: number }, cached = false) {
-  if (input.kind === 'wasm') return loadFilter(input.bytes);
+async function build(input: Input, flags: CommonFlags & { allowExtern?: string[] }, capture?: { linkType: number; snaplen: number }, cached = false) {
+  if (input.kind === 'wasm') return loadFilter(input.bytes, { allowExterns: flags.allowExtern ?? [] });
   const opts = compileOptions(input, flags, capture);
   // Compiled in a child process, so that this one can exit without waiting for V8 to finish optimizing binaryen (compile-process.ts).
   const filter = cached ? await compileFilterCached(input.text, opts, defaultCacheDir(), compileInChild) : await compileInChild(input.text, opts);
@@ -157,7 +157,7 @@ function progress(): ((packets: number, matched: number) => void) | undefined {
   };
 }
 
-async function cmdRun(positionals: string[], flags: CommonFlags & { read?: string; write?: string; count?: string; json?: boolean; cache?: boolean }) {
+async function cmdRun(positionals: string[], flags: CommonFlags & { read?: string; write?: string; count?: string; json?: boolean; cache?: boolean; allowExtern?: string[] }) {
   if (!flags.read) throw new UsageError('fpl run needs -r CAPTURE');
   const input = selectInput(positionals, flags, true);
   const opts: Parameters<typeof runFile>[2] = {};
@@ -354,7 +354,9 @@ export function makeProgram(): Command {
     .option('-w, --write <out.pcap>', 'write the matched packets to a pcap file')
     .option('-c, --count <n>', 'stop after this many matched packets')
     .option('--json', 'print {"packets","matched","codes"} as JSON')
-    .option('--no-cache', 'compile even if this program was compiled before (modules are cached in ~/.cache/fplc or $FPLC_CACHE_DIR)'))
+    .option('--no-cache', 'compile even if this program was compiled before (modules are cached in ~/.cache/fplc or $FPLC_CACHE_DIR)')
+    .option('--allow-extern <name>', 'let a .wasm module call this effectful extern (TO_FILE, RES2FILE, …; repeatable): loaded modules get only pure externs otherwise',
+      (v: string, acc: string[]) => [...acc, v], [] as string[]))
     .action(wrap(cmdRun));
   programOptions(program.command('compile')
     .description('compile ahead of time: fpl compile PROGRAM.fpl -o OUT.wasm')

@@ -1,0 +1,100 @@
+/**
+ * The entry points of a module, wrapped once per module (a closure call per batch, nothing per
+ * packet): a trap becomes a ModuleTrapError naming the entry point and the packet, and, for a
+ * module loaded from outside this process, every call runs under a time limit.
+ *
+ * The limit is node:vm's: a script run with `timeout` is stopped by V8 from a watchdog thread,
+ * which interrupts WebAssembly loops too (V8 checks for interrupts at every loop back edge).
+ * The watchdog is a thread per call, ~0.1-0.5 ms: paid per batch of up to 4 MiB of packets,
+ * and only by foreign modules. Modules compiled in this process are fuel-bounded and run
+ * unguarded; a foreign module has no start function (vm/module-check.ts), so nothing of it
+ * runs before these entry points.
+ */
+import type { Context, Script } from 'node:vm';
+import { CTRL_PACKETS, RECORD_HEADER_BYTES } from './abi.js';
+import { ModuleTimeoutError, ModuleTrapError } from './module-errors.js';
+
+/** Per call of an entry point of a foreign module, unless the caller sets another. */
+export const DEFAULT_TIME_LIMIT_MS = 10_000;
+
+type Fn = (...args: number[]) => number;
+
+export interface GuardOptions {
+  /** Stop a call after this long (foreign modules); undefined: no limit. */
+  timeLimitMs?: number | undefined;
+  /** Whether calling the module again changes nothing outside its memory (no externs): a trap is then located by replaying the batch packet by packet. */
+  replayable: boolean;
+  /** node:vm, loaded by the caller when a limit is set (the CLI's compiled modules do not load it). */
+  vm?: typeof import('node:vm');
+}
+
+export function guardEntries(exports: WebAssembly.Exports, memory: WebAssembly.Memory, opts: GuardOptions): WebAssembly.Exports {
+  const words = new Uint32Array(memory.buffer);
+  const bytes = new Uint8Array(memory.buffer);
+  const call = opts.timeLimitMs !== undefined && opts.vm ? limitedCaller(opts.vm, opts.timeLimitMs) : (fn: Fn, args: number[]) => fn(...args);
+  const out: Record<string, unknown> = {};
+  for (const [entry, fn] of Object.entries(exports)) {
+    if (typeof fn !== 'function') continue;
+    out[entry] = (...args: number[]): number => {
+      const before = words[CTRL_PACKETS / 4]!;
+      try {
+        return call(fn as Fn, args);
+      } catch (err) {
+        const where = entry === 'run' ? batchWhere(args, before, bytes) : entry === 'run_index' ? `(a batch of ${args[3]} indexed packets after packet ${before})` : '';
+        if (isTimeout(err)) throw new ModuleTimeoutError(entry, opts.timeLimitMs!, where);
+        if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+        const packet = entry === 'run' && opts.replayable ? replay(fn as Fn, call, args, bytes, before) : undefined;
+        throw new ModuleTrapError(entry, packet, packet !== undefined ? `on packet ${packet}` : where, err.message);
+      }
+    };
+  }
+  return out as WebAssembly.Exports;
+}
+
+function isTimeout(err: unknown): boolean {
+  return (err as { code?: string })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+}
+
+/** A caller that runs fn(args) under node:vm's timeout (one script and context per module). */
+function limitedCaller(vm: typeof import('node:vm'), ms: number): (fn: Fn, args: number[]) => number {
+  const context: Context = vm.createContext({ fn: undefined, args: undefined, result: 0 });
+  const script: Script = new vm.Script('result = fn(...args)');
+  return (fn, args) => {
+    context.fn = fn;
+    context.args = args;
+    script.runInContext(context, { timeout: ms, breakOnSigint: false });
+    return context.result as number;
+  };
+}
+
+/** The records of run(start, end, out): their offsets, walking the headers inside [start, end). */
+function recordsOf(args: number[], bytes: Uint8Array): number[] {
+  const [start = 0, end = 0] = args;
+  const offsets: number[] = [];
+  for (let off = start >>> 0; off + RECORD_HEADER_BYTES <= (end >>> 0) && off + RECORD_HEADER_BYTES <= bytes.length;) {
+    offsets.push(off);
+    const caplen = (bytes[off + 8]! | (bytes[off + 9]! << 8) | (bytes[off + 10]! << 16) | (bytes[off + 11]! << 24)) >>> 0;
+    off += RECORD_HEADER_BYTES + caplen;
+  }
+  return offsets;
+}
+
+function batchWhere(args: number[], before: number, bytes: Uint8Array): string {
+  const n = recordsOf(args, bytes).length;
+  return n <= 1 ? `on packet ${before + 1}` : `on one of packets ${before + 1}-${before + n}`;
+}
+
+/** The 1-based number of the first packet of the batch that traps alone, or undefined. */
+function replay(fn: Fn, call: (fn: Fn, args: number[]) => number, args: number[], bytes: Uint8Array, before: number): number | undefined {
+  const offsets = recordsOf(args, bytes);
+  const [, end = 0, out = 0] = args;
+  for (let i = 0; i < offsets.length; i++) {
+    try {
+      call(fn, [offsets[i]!, i + 1 < offsets.length ? offsets[i + 1]! : end, out]);
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) return before + i + 1;
+      return undefined;
+    }
+  }
+  return undefined;
+}
