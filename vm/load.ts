@@ -90,10 +90,10 @@ export function needsGrant(meta: ModuleMeta): boolean {
  * compile-process.ts), with the MAPI externs they mention, the application's externs and
  * compile warnings: the program is the caller's own, so every extern it names is granted.
  */
-export async function loadCompiled(wasm: Uint8Array, externs: readonly ExternImpl[], warnings: Diagnostic[]): Promise<CompiledFilter> {
+export async function loadCompiled(wasm: Uint8Array, externs: readonly ExternImpl[], warnings: Diagnostic[], module?: WebAssembly.Module): Promise<CompiledFilter> {
   const hasMapi = Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).includes(MAPI_PREFIX);
   return CompiledFilter.load(wasm, {
-    externs: [...hasMapi ? await mapiExternImpls() : [], ...externs], warnings,
+    externs: [...hasMapi ? await mapiExternImpls() : [], ...externs], warnings, ...(module ? { module } : {}),
     entries: (exports, memory) => guardEntries(exports, memory, { replayable: false }),
   });
 }
