@@ -125,7 +125,11 @@ function printWarnings(warnings: readonly Diagnostic[] | undefined, source: stri
 }
 
 async function build(input: Input, flags: CommonFlags & { allowExtern?: string[] }, capture?: { linkType: number; snaplen: number }, cached = false) {
-  if (input.kind === 'wasm') return loadFilter(input.bytes, { allowExterns: flags.allowExtern ?? [] });
+  if (input.kind === 'wasm') {
+    // FPLC_TIME_LIMIT_MS: the time limit of each call into a loaded module (vm/guard.ts's default otherwise).
+    const limit = Number(process.env.FPLC_TIME_LIMIT_MS);
+    return loadFilter(input.bytes, { allowExterns: flags.allowExtern ?? [], ...(limit > 0 ? { timeLimitMs: Math.ceil(limit) } : {}) });
+  }
   const opts = compileOptions(input, flags, capture);
   // Compiled in a child process, so that this one can exit without waiting for V8 to finish optimizing binaryen (compile-process.ts).
   const filter = cached ? await compileFilterCached(input.text, opts, defaultCacheDir(), compileInChild) : await compileInChild(input.text, opts);
