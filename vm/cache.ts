@@ -7,7 +7,8 @@
  * never errors: the program is simply compiled.
  *
  * An entry is named by a 128-bit hash of its key and holds the key itself before the module
- * (ENTRY_MAGIC, u32 key length, key as UTF-8, module bytes): a hit compares the whole key, so
+ * (ENTRY_MAGIC, u32 key length, key as UTF-8, hash128 of the module, module bytes): a hit
+ * compares the whole key and the module's hash, so
  * a hash collision is a miss, never another program's module. That is why the hash need not be
  * cryptographic, and node:crypto (~3 ms of every start to load) is not needed.
  *
@@ -193,14 +194,18 @@ export function cacheKey(source: string, opts: CompileOptions): string {
   return JSON.stringify([compilerIdentity(), source, rest]);
 }
 
-const ENTRY_MAGIC = Buffer.from('fplc-cache-1\n');
+const ENTRY_MAGIC = Buffer.from('fplc-cache-2\n');
+const SUM_BYTES = 32;
 
-/** A cache entry: the magic, the key's length and bytes, then the module. */
+/** hash128 of the module's bytes: an entry damaged after it was written (a disk, a partial copy) is a miss, not another module. */
+const moduleSum = (wasm: Uint8Array) => Buffer.from(hash128(Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).toString('latin1')), 'latin1');
+
+/** A cache entry: the magic, the key's length and bytes, the module's hash128, then the module. */
 export function encodeEntry(key: string, wasm: Uint8Array): Buffer {
   const k = Buffer.from(key, 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(k.length);
-  return Buffer.concat([ENTRY_MAGIC, len, k, wasm]);
+  return Buffer.concat([ENTRY_MAGIC, len, k, moduleSum(wasm), wasm]);
 }
 
 /** The module an entry holds for `key`, or undefined when it holds another key or is damaged. */
@@ -208,9 +213,10 @@ export function decodeEntry(entry: Buffer, key: string): Uint8Array | undefined 
   const m = ENTRY_MAGIC.length;
   if (entry.length < m + 4 || !entry.subarray(0, m).equals(ENTRY_MAGIC)) return undefined;
   const n = entry.readUInt32LE(m);
-  if (n > entry.length - m - 4) return undefined;
+  if (n > entry.length - m - 4 - SUM_BYTES) return undefined;
   if (!entry.subarray(m + 4, m + 4 + n).equals(Buffer.from(key, 'utf8'))) return undefined;
-  return entry.subarray(m + 4 + n);
+  const wasm = entry.subarray(m + 4 + n + SUM_BYTES);
+  return entry.subarray(m + 4 + n, m + 4 + n + SUM_BYTES).equals(moduleSum(wasm)) ? wasm : undefined;
 }
 
 /** What the cache keeps at most; past either bound, the least recently used entries go first. */
