@@ -17,7 +17,9 @@ import { ModuleTimeoutError, ModuleTrapError } from './module-errors.js';
 /** Per call of an entry point of a foreign module, unless the caller sets another. */
 export const DEFAULT_TIME_LIMIT_MS = 10_000;
 
-type Fn = (...args: number[]) => number;
+type Fn = (a?: number, b?: number, c?: number, d?: number, e?: number) => number;
+/** Calls fn with up to five arguments (the entry points take 2 to 5): fixed arity, no array per call. */
+type Caller = (fn: Fn, a?: number, b?: number, c?: number, d?: number, e?: number) => number;
 
 export interface GuardOptions {
   /** Stop a call after this long (foreign modules); undefined: no limit. */
@@ -31,15 +33,16 @@ export interface GuardOptions {
 export function guardEntries(exports: WebAssembly.Exports, memory: WebAssembly.Memory, opts: GuardOptions): WebAssembly.Exports {
   const words = new Uint32Array(memory.buffer);
   const bytes = new Uint8Array(memory.buffer);
-  const call = opts.timeLimitMs !== undefined && opts.vm ? limitedCaller(opts.vm, opts.timeLimitMs) : (fn: Fn, args: number[]) => fn(...args);
+  const call: Caller = opts.timeLimitMs !== undefined && opts.vm ? limitedCaller(opts.vm, opts.timeLimitMs) : (fn, a, b, c, d, e) => fn(a, b, c, d, e);
   const out: Record<string, unknown> = {};
   for (const [entry, fn] of Object.entries(exports)) {
     if (typeof fn !== 'function') continue;
-    out[entry] = (...args: number[]): number => {
+    out[entry] = (a?: number, b?: number, c?: number, d?: number, e?: number): number => {
       const before = words[CTRL_PACKETS / 4]!;
       try {
-        return call(fn as Fn, args);
+        return call(fn as Fn, a, b, c, d, e);
       } catch (err) {
+        const args = [a ?? 0, b ?? 0, c ?? 0, d ?? 0, e ?? 0];
         const where = entry === 'run' ? batchWhere(args, before, bytes) : entry === 'run_index' ? `(a batch of ${args[3]} indexed packets after packet ${before})` : '';
         if (isTimeout(err)) throw new ModuleTimeoutError(entry, opts.timeLimitMs!, where);
         if (!(err instanceof WebAssembly.RuntimeError)) throw err;
@@ -56,12 +59,12 @@ function isTimeout(err: unknown): boolean {
 }
 
 /** A caller that runs fn(args) under node:vm's timeout (one script and context per module). */
-function limitedCaller(vm: typeof import('node:vm'), ms: number): (fn: Fn, args: number[]) => number {
-  const context: Context = vm.createContext({ fn: undefined, args: undefined, result: 0 });
-  const script: Script = new vm.Script('result = fn(...args)');
-  return (fn, args) => {
+function limitedCaller(vm: typeof import('node:vm'), ms: number): Caller {
+  const context: Context = vm.createContext({ fn: undefined, a: 0, b: 0, c: 0, d: 0, e: 0, result: 0 });
+  const script: Script = new vm.Script('result = fn(a, b, c, d, e)');
+  return (fn, a, b, c, d, e) => {
     context.fn = fn;
-    context.args = args;
+    context.a = a; context.b = b; context.c = c; context.d = d; context.e = e;
     script.runInContext(context, { timeout: ms, breakOnSigint: false });
     return context.result as number;
   };
@@ -85,12 +88,12 @@ function batchWhere(args: number[], before: number, bytes: Uint8Array): string {
 }
 
 /** The 1-based number of the first packet of the batch that traps alone, or undefined. */
-function replay(fn: Fn, call: (fn: Fn, args: number[]) => number, args: number[], bytes: Uint8Array, before: number): number | undefined {
+function replay(fn: Fn, call: Caller, args: number[], bytes: Uint8Array, before: number): number | undefined {
   const offsets = recordsOf(args, bytes);
   const [, end = 0, out = 0] = args;
   for (let i = 0; i < offsets.length; i++) {
     try {
-      call(fn, [offsets[i]!, i + 1 < offsets.length ? offsets[i + 1]! : end, out]);
+      call(fn, offsets[i]!, i + 1 < offsets.length ? offsets[i + 1]! : end, out);
     } catch (err) {
       if (err instanceof WebAssembly.RuntimeError) return before + i + 1;
       return undefined;
