@@ -245,6 +245,8 @@ async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolea
   }
   if (flags.wat) {
     const wasm = input.kind === 'wasm' ? input.bytes : (await build(input, flags)).wasm;
+    // A .wasm from elsewhere is checked before binaryen parses it (our message, not binaryen's).
+    if (input.kind === 'wasm') (await import('../vm/module-check.js')).checkModule(wasm);
     const binaryen = (await import('binaryen')).default;
     const mod = binaryen.readBinary(wasm);
     process.stdout.write(mod.emitText());
