@@ -11,8 +11,8 @@
  * runs before these entry points.
  */
 import type { Context, Script } from 'node:vm';
-import { CTRL_PACKETS, RECORD_HEADER_BYTES } from './abi.js';
-import { ModuleTimeoutError, ModuleTrapError } from './module-errors.js';
+import { CTRL_BATCH_STOP, CTRL_PACKETS, RECORD_HEADER_BYTES } from './abi.js';
+import { ModuleAbiError, ModuleTimeoutError, ModuleTrapError } from './module-errors.js';
 
 /** Per call of an entry point of a foreign module, unless the caller sets another. */
 export const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -39,8 +39,9 @@ export function guardEntries(exports: WebAssembly.Exports, memory: WebAssembly.M
     if (typeof fn !== 'function') continue;
     out[entry] = (a?: number, b?: number, c?: number, d?: number, e?: number): number => {
       const before = words[CTRL_PACKETS / 4]!;
+      let n: number;
       try {
-        return call(fn as Fn, a, b, c, d, e);
+        n = call(fn as Fn, a, b, c, d, e);
       } catch (err) {
         const args = [a ?? 0, b ?? 0, c ?? 0, d ?? 0, e ?? 0];
         const where = entry === 'run' ? batchWhere(args, before, bytes) : entry === 'run_index' ? `(a batch of ${args[3]} indexed packets after packet ${before})` : '';
@@ -49,9 +50,31 @@ export function guardEntries(exports: WebAssembly.Exports, memory: WebAssembly.M
         const packet = entry === 'run' && opts.replayable ? replay(fn as Fn, call, args, bytes, before) : undefined;
         throw new ModuleTrapError(entry, packet, packet !== undefined ? `on packet ${packet}` : where, err.message);
       }
+      const broken = abiBreach(entry, n, words[CTRL_BATCH_STOP / 4]!, a ?? 0, b ?? 0, c ?? 0, d ?? 0);
+      if (broken) throw new ModuleAbiError(entry, broken);
+      return n;
     };
   }
   return out as WebAssembly.Exports;
+}
+
+/**
+ * What the runtime would trust wrongly in an entry point's answer (vm/abi.ts): run's count is at
+ * most one per record header that fits [start, end) and its stop lies in that range; run_index's
+ * count is at most `count` and its stop is index + 4n; tally counts at most its n results.
+ */
+function abiBreach(entry: string, n: number, stop: number, a: number, b: number, c: number, d: number): string | undefined {
+  if (!Number.isInteger(n) || n < 0) return `it returned ${n}`;
+  if (entry === 'run') {
+    if (n > (b - a) / RECORD_HEADER_BYTES) return `${n} results for ${b - a} bytes of records`;
+    if (stop < a || stop > b) return `it stopped at ${stop}, outside the batch [${a}, ${b})`;
+  } else if (entry === 'run_index') {
+    if (n > d) return `${n} results for ${d} index entries`;
+    if (stop !== c + 4 * n) return `it stopped at ${stop}, not after its ${n}th entry`;
+  } else if (entry === 'tally' && n > b) {
+    return `${n} matches among ${b} results`;
+  }
+  return undefined;
 }
 
 function isTimeout(err: unknown): boolean {

@@ -54,3 +54,10 @@ export class ModuleTrapError extends ModuleError {
     super(`the module trapped in ${entry} ${where}: ${trap}`);
   }
 }
+
+/** An entry point returned what the ABI rules out (more results than records, a stop offset outside the batch). */
+export class ModuleAbiError extends ModuleError {
+  constructor(readonly entry: string, what: string) {
+    super(`the module's ${entry} broke the ABI: ${what}`);
+  }
+}

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { c, ret, seq, type Program } from '../../lang/ir/ir.js';
 import { compileProgram } from '../../vm/compile.js';
 import { loadFilter } from '../../vm/load.js';
-import { ExternNotGrantedError, ExternUnavailableError, ModuleFormatError, ModuleMetadataError, ModuleTimeoutError, ModuleTrapError } from '../../vm/module-errors.js';
+import { ExternNotGrantedError, ExternUnavailableError, ModuleAbiError, ModuleFormatError, ModuleMetadataError, ModuleTimeoutError, ModuleTrapError } from '../../vm/module-errors.js';
 import { openCapture } from '../../drivers/capture.js';
 import { craftModule, metaOf, replaceMeta, RUN_LOOPS, RUN_PASSES, RUN_TRAPS } from '../support/module-bytes.js';
 
@@ -143,6 +143,18 @@ describe('a loaded module cannot hang the caller', () => {
     expect((err as ModuleTrapError).packet).toBe(3);
     expect((err as Error).message).toMatch(/trapped in run on packet 3: unreachable/);
     expect(await refusal(Promise.resolve().then(async () => (await loadFilter(craftModule(RUN_TRAPS))).runRecords(records(5))))).toBeInstanceOf(ModuleTrapError);
+  });
+
+  it('refuses answers the ABI rules out instead of trusting them (counts, stop offsets)', async () => {
+    // CTRL_BATCH_STOP (byte 12) = v; return n.
+    const store = (v: number[], n: number[]) => [0x00, 0x41, 0x0c, 0x41, ...v, 0x36, 0x02, 0x00, 0x41, ...n, 0x0b];
+    for (const body of [store([0x00], [0x01]), store([0x7f], [0xff, 0xff, 0x03]), [0x00, 0x41, 0x7f, 0x0b]]) {
+      const f = await loadFilter(craftModule(body));
+      let err: unknown;
+      try { f.runRecords(records(1, 2)); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(ModuleAbiError);
+      expect((err as Error).message).toMatch(/^the module's run broke the ABI: /);
+    }
   });
 
   it('runs fplc\'s own modules loaded from bytes as before', async () => {
