@@ -33,8 +33,10 @@ export function checkModule(bytes: Uint8Array): CheckedModule {
     throw new ModuleFormatError(`not a valid WebAssembly module (${(err as Error).message.replace(/^WebAssembly\.Module\(\): /, '')})`);
   }
   const meta = checkMeta(metaSection(module));
-  checkImports(module, meta, sections.imports ? readImports(bytes, sections.imports) : []);
+  const imports = sections.imports ? readImports(bytes, sections.imports) : [];
+  checkImports(module, meta, imports);
   checkExports(module);
+  checkSignatures(bytes, sections, imports);
   return { module, meta };
 }
 
@@ -51,14 +53,16 @@ function leb(b: Uint8Array, at: { p: number }, end: number, what: string): numbe
   }
 }
 
-/** Section ids in order; refuses sections fplc does not emit. Returns the import section's extent. */
-function readSections(b: Uint8Array): { imports?: { start: number; end: number } } {
+type Extent = { start: number; end: number };
+
+/** Section ids in order; refuses sections fplc does not emit. Returns the extents of the sections that declare functions. */
+function readSections(b: Uint8Array): { imports?: Extent; types?: Extent; functions?: Extent; exports?: Extent } {
   if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
     throw new ModuleFormatError('not a WebAssembly module: it does not start with \\0asm');
   }
   if (b[4] !== 1 || b[5] !== 0 || b[6] !== 0 || b[7] !== 0) throw new ModuleFormatError('not a WebAssembly module of version 1');
   const at = { p: 8 };
-  let imports: { start: number; end: number } | undefined;
+  const found: { imports?: Extent; types?: Extent; functions?: Extent; exports?: Extent } = {};
   while (at.p < b.length) {
     const id = b[at.p++]!;
     const size = leb(b, at, b.length, 'section header');
@@ -68,15 +72,70 @@ function readSections(b: Uint8Array): { imports?: { start: number; end: number }
       throw new ModuleFormatError(`not a module fplc emits: it has a ${SECTION_NAMES[id] ?? `#${id}`} section` +
         (id === 8 ? ' (a start function, which would run when it is loaded)' : ''));
     }
-    if (id === 2) imports = { start, end };
+    if (id === 1) found.types = { start, end };
+    if (id === 2) found.imports = { start, end };
+    if (id === 3) found.functions = { start, end };
+    if (id === 7) found.exports = { start, end };
     at.p = end;
   }
-  return imports ? { imports } : {};
+  return found;
 }
 
-interface Import { module: string; name: string; kind: number; limits?: { flags: number; min: number; max?: number } }
+const I32 = 0x7f;
 
-function readImports(b: Uint8Array, { start, end }: { start: number; end: number }): Import[] {
+/**
+ * The signatures fplc's functions have: every import and export takes i32s and returns one
+ * i32 (run 3 parameters, run_index 5, tally 2); anything else would hand the runtime BigInts or
+ * nothing where it expects numbers.
+ */
+function checkSignatures(b: Uint8Array, s: ReturnType<typeof readSections>, imports: Import[]): void {
+  if (!s.types) return;
+  const types: { params: number[]; results: number[] }[] = [];
+  const at = { p: s.types.start };
+  const vec = (end: number) => {
+    const n = leb(b, at, end, 'type section');
+    if (at.p + n > end) throw new ModuleFormatError('not a WebAssembly module: a type runs past its section');
+    const v = [...b.subarray(at.p, at.p + n)];
+    at.p += n;
+    return v;
+  };
+  const count = leb(b, at, s.types.end, 'type section');
+  for (let i = 0; i < count; i++) {
+    if (b[at.p++] !== 0x60) throw new ModuleFormatError('not a WebAssembly module: a type that is not a function type');
+    types.push({ params: vec(s.types.end), results: vec(s.types.end) });
+  }
+  const funcTypes = imports.filter((i) => i.kind === 0).map((i) => i.typeIndex!);
+  if (s.functions) {
+    at.p = s.functions.start;
+    const n = leb(b, at, s.functions.end, 'function section');
+    for (let i = 0; i < n; i++) funcTypes.push(leb(b, at, s.functions.end, 'function section'));
+  }
+  const is = (t: number | undefined, params: number | undefined) => {
+    const ty = t === undefined ? undefined : types[t];
+    return !!ty && ty.results.length === 1 && ty.results[0] === I32 && ty.params.every((p) => p === I32) && (params === undefined || ty.params.length === params);
+  };
+  for (const imp of imports) {
+    if (imp.kind === 0 && !is(imp.typeIndex, undefined)) throw new ModuleFormatError(`not a module fplc emits: its import ${imp.module}.${imp.name} does not take i32s and return an i32`);
+  }
+  if (!s.exports) return;
+  at.p = s.exports.start;
+  const n = leb(b, at, s.exports.end, 'export section');
+  const arity: Record<string, number> = { run: 3, run_index: 5, tally: 2 };
+  for (let i = 0; i < n; i++) {
+    const len = leb(b, at, s.exports.end, 'export section');
+    const name = new TextDecoder().decode(b.subarray(at.p, at.p + len));
+    at.p += len;
+    const kind = b[at.p++];
+    const index = leb(b, at, s.exports.end, 'export section');
+    if (kind === 0 && name in arity && !is(funcTypes[index], arity[name])) {
+      throw new ModuleFormatError(`not a module fplc emits: its export ${name} does not take ${arity[name]} i32s and return an i32`);
+    }
+  }
+}
+
+interface Import { module: string; name: string; kind: number; typeIndex?: number; limits?: { flags: number; min: number; max?: number } }
+
+function readImports(b: Uint8Array, { start, end }: Extent): Import[] {
   const at = { p: start };
   const name = () => {
     const n = leb(b, at, end, 'import section');
@@ -94,7 +153,7 @@ function readImports(b: Uint8Array, { start, end }: { start: number; end: number
       const min = leb(b, at, end, 'memory import');
       imp.limits = flags & 1 ? { flags, min, max: leb(b, at, end, 'memory import') } : { flags, min };
     } else if (imp.kind === 0) {
-      leb(b, at, end, 'import section');
+      imp.typeIndex = leb(b, at, end, 'import section');
     } else {
       // A table, global or tag import: fplc emits none; the check of the import list names it.
       out.push(imp);

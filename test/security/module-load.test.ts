@@ -120,6 +120,15 @@ describe('the shape fplc emits', () => {
     }
     expect(await loadFilter(pages)).toBeDefined();
   });
+
+  it('refuses a run of another signature (an i64 parameter would take BigInts)', async () => {
+    const bytes = craftModule(RUN_PASSES);
+    expect([...bytes.subarray(8, 14)]).toEqual([1, 11, 2, 0x60, 3, 0x7f]);
+    bytes[13] = 0x7e;
+    const err = await refusal(loadFilter(bytes));
+    expect(err).toBeInstanceOf(ModuleFormatError);
+    expect(err.message).toMatch(/export run does not take 3 i32s/);
+  });
 });
 
 describe('a loaded module cannot hang the caller', () => {
