@@ -86,7 +86,7 @@ if (want('startup')) {
   const r = startup({ runs: smoke ? 1 : 5 });
   printStartup(r);
   results.add({ bench: 'Start-up', subject: '`fpl run -e` on samples/web.pcap, cold cache', fplc: `${r.coldMs.toFixed(0)} ms`, peer: `node -e 0 ${r.nodeMs.toFixed(0)} ms${r.tcpdumpMs === null ? '' : `, tcpdump ${r.tcpdumpMs.toFixed(0)} ms`}`, ratio: '', goal: '' });
-  results.add({ bench: 'Start-up', subject: '`fpl run -e` on samples/web.pcap, a new program (binaryen\'s code cached)', fplc: `${r.newProgramMs.toFixed(0)} ms`, peer: `node -e 0 ${r.nodeMs.toFixed(0)} ms${r.tcpdumpMs === null ? '' : `, tcpdump ${r.tcpdumpMs.toFixed(0)} ms`}`, ratio: '', goal: '' });
+  results.add({ bench: 'Start-up', subject: '`fpl run -e` on samples/web.pcap, a new program (binaryen\'s script cached)', fplc: `${r.newProgramMs.toFixed(0)} ms`, peer: `node -e 0 ${r.nodeMs.toFixed(0)} ms${r.tcpdumpMs === null ? '' : `, tcpdump ${r.tcpdumpMs.toFixed(0)} ms`}`, ratio: '', goal: '' });
   results.add({ bench: 'Start-up', subject: '`fpl run -e` on samples/web.pcap, cached module', fplc: `${r.cachedMs.toFixed(0)} ms`, peer: `node -e 0 ${r.nodeMs.toFixed(0)} ms${r.tcpdumpMs === null ? '' : `, tcpdump ${r.tcpdumpMs.toFixed(0)} ms`}`, ratio: '', goal: '' });
 }
 

@@ -1,8 +1,8 @@
 /**
  * Start-up: how long `fpl run -e EXPR -r SMALL.pcap` takes as a fresh process, cold (an empty
- * cache directory: the front end and binaryen compile the expression, and binaryen's code cache
- * is made), with a new program (another expression: a module-cache miss, binaryen loaded through
- * its code cache) and cached (the module is loaded from the cache; binaryen is never imported),
+ * cache directory: the front end and binaryen compile the expression, and binaryen's cached script
+ * is made), with a new program (another expression: a module-cache miss, binaryen loaded from
+ * its cached script) and cached (the module is loaded from the cache; binaryen is never imported),
  * next to a bare `node -e 0` and to `tcpdump -r SMALL.pcap -w /dev/null EXPR`, all in the same
  * run (medians).
  */
@@ -55,8 +55,8 @@ export function startup(opts: { expr?: string; capture?: string; runs?: number }
 export function printStartup(r: StartupResult): void {
   console.log(`Start-up: fpl run -e '${r.expr}' -r ${r.capture} as a new process (median ms)`);
   console.log(`  node -e 0 (Node alone)      ${r.nodeMs.toFixed(0).padStart(6)}`);
-  console.log(`  fpl run, cold cache          ${r.coldMs.toFixed(0).padStart(6)}   (front end + binaryen, its code cache made)`);
-  console.log(`  fpl run, a new program       ${r.newProgramMs.toFixed(0).padStart(6)}   (front end + binaryen through its code cache)`);
+  console.log(`  fpl run, cold cache          ${r.coldMs.toFixed(0).padStart(6)}   (front end + binaryen, its script cached)`);
+  console.log(`  fpl run, a new program       ${r.newProgramMs.toFixed(0).padStart(6)}   (front end + binaryen from its cached script)`);
   console.log(`  fpl run, cached module       ${r.cachedMs.toFixed(0).padStart(6)}   (binaryen not loaded)`);
   if (r.tcpdumpMs !== null) console.log(`  tcpdump -r -w /dev/null      ${r.tcpdumpMs.toFixed(0).padStart(6)}`);
 }

@@ -157,8 +157,8 @@ function printWarnings(warnings: readonly Diagnostic[] | undefined, source: stri
   for (const w of warnings ?? []) process.stderr.write(formatDiagnostic(w, source) + '\n');
 }
 
-async function build(input: Input, flags: CommonFlags, capture?: CaptureHeader, cached = false) {
-  if (input.kind === 'wasm') return loadModule(input);
+async function build(input: Input, flags: CommonFlags & { allowExtern?: string[] }, capture?: CaptureHeader, cached = false) {
+  if (input.kind === 'wasm') return loadModule(input, flags.allowExtern ?? []);
   const opts = compileOptions(input, flags, capture);
   // Compiled in a child process, so that this one can exit without waiting for V8 to finish optimizing binaryen (compile-process.ts).
   const filter = cached ? await compileFilterCached(input.text, opts, defaultCacheDir(), compileInChild) : await compileInChild(input.text, opts);
@@ -190,7 +190,7 @@ function progress(): ((packets: number, matched: number) => void) | undefined {
   };
 }
 
-async function cmdRun(positionals: string[], flags: CommonFlags & { read?: string; write?: string; count?: string; json?: boolean; cache?: boolean }) {
+async function cmdRun(positionals: string[], flags: CommonFlags & { read?: string; write?: string; count?: string; json?: boolean; cache?: boolean; allowExtern?: string[] }) {
   if (!flags.read) throw new UsageError('fpl run needs -r CAPTURE');
   const input = selectInput(positionals, flags, true);
   const opts: Parameters<typeof runFile>[2] = {};
@@ -262,7 +262,7 @@ async function cmdCompile(positionals: string[], flags: CommonFlags & { output?:
 async function cmdCheck(positionals: string[], flags: CommonFlags) {
   const input = selectInput(positionals, flags, true);
   if (input.kind === 'wasm') {
-    await loadModule(input);
+    await loadModule(input, []);
   } else {
     const { warnings } = await (await compiler()).lowerSource(input.text, compileOptions(input, flags));
     printWarnings(warnings, input.text);
@@ -302,6 +302,8 @@ async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolea
   }
   if (flags.wat) {
     const wasm = input.kind === 'wasm' ? input.bytes : (await build(input, flags)).wasm;
+    // A .wasm from elsewhere is checked before binaryen parses it (our message, not binaryen's).
+    if (input.kind === 'wasm') (await import('../vm/module-check.js')).checkModule(wasm);
     const binaryen = (await import('binaryen')).default;
     const mod = binaryen.readBinary(wasm);
     process.stdout.write(mod.emitText());
@@ -429,9 +431,11 @@ function libpcapMissing(): string {
 }
 
 /** A .wasm module that is not one: the file named, V8's words kept after it. */
-async function loadModule(input: { file: string; bytes: Uint8Array }) {
+async function loadModule(input: { file: string; bytes: Uint8Array }, allowExterns: string[]) {
+  // FPLC_TIME_LIMIT_MS: the time limit of each call into a loaded module (vm/guard.ts's default otherwise).
+  const limit = Number(process.env.FPLC_TIME_LIMIT_MS);
   try {
-    return await loadFilter(input.bytes);
+    return await loadFilter(input.bytes, { allowExterns, ...(limit > 0 ? { timeLimitMs: Math.ceil(limit) } : {}) });
   } catch (err) {
     if (err instanceof WebAssembly.CompileError) throw new ProgramFileError(`${input.file} is not a valid WebAssembly module (${err.message.replace(/^WebAssembly\.\w+\(\): /, '')})`);
     throw err;
@@ -488,7 +492,9 @@ export function makeProgram(): Command {
     .option('-w, --write <out.pcap>', 'write the matched packets to a pcap file')
     .option('-c, --count <n>', 'stop after this many matched packets')
     .option('--json', 'print {"packets","matched","codes"} as JSON')
-    .option('--no-cache', 'compile even if this program was compiled before (modules are cached in ~/.cache/fplc or $FPLC_CACHE_DIR)'))
+    .option('--no-cache', 'compile even if this program was compiled before (modules are cached in ~/.cache/fplc or $FPLC_CACHE_DIR)')
+    .option('--allow-extern <name>', 'let a .wasm module call this effectful extern (TO_FILE, RES2FILE, …; repeatable): loaded modules get only pure externs otherwise',
+      (v: string, acc: string[]) => [...acc, v], [] as string[]))
     .action(wrap(cmdRun));
   programOptions(program.command('compile')
     .description('compile ahead of time: fpl compile PROGRAM.fpl -o OUT.wasm')

@@ -3,7 +3,9 @@
  * other functions' results to a text file as rows (spec §2.1).
  *   types: comma-separated, one per function: R2F_RAW (0), R2F_ULLSTR (1), R2F_ULLSEC (2),
  *   R2F_STATS (3). fids: `"fid@fd,…"` (functions of any flow of the device).
- *   The file is created when the function is applied and gets `header` and a newline. Each row
+ *   Applying it checks that the file could be written and changes nothing; the file is created
+ *   with `header` and a newline when the first row is written or its flow finishes
+ *   (hostfns/lib/lazy-file.ts), never when a program is only compiled or checked. Each row
  *   has one field per function, each followed by a space, and ends with a newline:
  *     ULLSTR `%llu` of a u64 result; ULLSEC `%.12Lf` of value / 2^32 (a 32.32 time, exact,
  *     rounded half to even); STATS `"%llu  %Lf %Lf %f %f"` of a STATS result (count, sum, sum of
@@ -20,7 +22,8 @@
  * The rows are written in JavaScript, only for the packets that end an interval (or every
  * packet with "0"); the interval is kept in WebAssembly. No result.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import { closeLazy, openLazy, unwritable, type LazyFile } from './lib/lazy-file.js';
 import { bin, c, seq, type Stmt } from '../lang/ir/ir.js';
 import { parseTimeString } from './lib/time.js';
 import { PERIODIC_WORDS, periodicTick } from './lib/periodic.js';
@@ -31,9 +34,8 @@ import type { StatsResult } from './mapi-stats.js';
 export const R2F_RAW = 0, R2F_ULLSTR = 1, R2F_ULLSEC = 2, R2F_STATS = 3;
 
 interface Column { type: number; source: MapiResultSource; reset?: MapiU64Source['reset']; fid: number; fd: number }
-export interface Res2fileConfig {
-  columns: Column[]; interval: bigint; mode: 'every' | 'end' | 'periodic'; reset: boolean; path: string;
-  fd: number | undefined; before?: number;
+export interface Res2fileConfig extends LazyFile {
+  columns: Column[]; interval: bigint; mode: 'every' | 'end' | 'periodic'; reset: boolean; before?: number;
 }
 
 /** `%.12Lf` of v / 2^32: exact, rounded half to even (glibc's printf on an exact long double). */
@@ -69,14 +71,15 @@ function field(col: Column): Uint8Array | string {
 const SPACE = new Uint8Array([0x20]);
 
 function writeRow(config: Res2fileConfig, zeros: boolean): void {
-  if (config.fd === undefined) return;
-  if (zeros) { writeSync(config.fd, `${'0 '.repeat(config.columns.length)}\n`); return; }
+  const fd = openLazy(config);
+  if (fd === undefined) return;
+  if (zeros) { writeSync(fd, `${'0 '.repeat(config.columns.length)}\n`); return; }
   for (const col of config.columns) {
     const f = field(col);
-    if (typeof f === 'string') writeSync(config.fd, `${f} `);
-    else { writeSync(config.fd, f); writeSync(config.fd, SPACE); }
+    if (typeof f === 'string') writeSync(fd, `${f} `);
+    else { writeSync(fd, f); writeSync(fd, SPACE); }
   }
-  writeSync(config.fd, '\n');
+  writeSync(fd, '\n');
 }
 
 const bad = (code: number, message: string) => ({ ok: false as const, code, message: `RES2FILE: ${message}` });
@@ -109,16 +112,11 @@ export const RES2FILE: MapiFunctionDef<Res2fileConfig> = {
       const u64 = ctx.u64Source?.(fd, fid);
       columns.push({ type, source, reset: typeof u64 === 'object' ? u64.reset : undefined, fid, fd });
     }
-    let fd: number;
-    try {
-      fd = openSync(path, 'w');
-      writeSync(fd, `${header}\n`);
-    } catch (e) {
-      return bad(6155, `argument 4 (file): cannot write ${JSON.stringify(path)}: ${(e as Error).message}`);
-    }
+    const why = unwritable(path);
+    if (why) return bad(6155, `argument 4 (file): cannot write ${JSON.stringify(path)}: ${why}`);
     const mine = columns.filter((col) => col.fd === ctx.fd).map((col) => col.fid);
     return { ok: true, config: {
-      columns, interval: t?.ticks ?? 0n, mode: text === '0' ? 'every' : text === '-1' ? 'end' : 'periodic', reset: reset === 1, path, fd,
+      columns, interval: t?.ticks ?? 0n, mode: text === '0' ? 'every' : text === '-1' ? 'end' : 'periodic', reset: reset === 1, path, header: `${header}\n`, fd: undefined,
       before: text !== '0' && text !== '-1' && mine.length ? Math.min(...mine) : undefined,
     } };
   },
@@ -143,9 +141,7 @@ export const RES2FILE: MapiFunctionDef<Res2fileConfig> = {
   },
   finish: (config) => {
     if (config.mode === 'end') writeRow(config, false);
+    else openLazy(config);   // the header, even without a row
   },
-  cleanup: (config) => {
-    if (config.fd !== undefined) closeSync(config.fd);
-    config.fd = undefined;
-  },
+  cleanup: (config) => closeLazy(config),
 };

@@ -2,21 +2,24 @@
  * TO_FILE(int format, char* path, unsigned long long count) — writes the packets that reach it
  * to a capture file. MFF_PCAP (0) and MFF_RAW (1) write pcap (the device's snaplen and link
  * type; the µs magic, or the ns magic when the trace has ns timestamps, so nothing is rounded);
- * MFF_PCAPNG (fplc's extension, 16) writes pcapng. Any other format → 7006. The file is created
- * (truncated) when the function is applied; failure → 6155.
+ * MFF_PCAPNG (fplc's extension, 16) writes pcapng. Any other format → 7006. Applying it checks
+ * that the file could be written (failure → 6155) and changes nothing; the file is created
+ * (truncated) when the first packet reaches the function, or when its flow finishes without
+ * one (hostfns/lib/lazy-file.ts), never when a program is only compiled or checked.
  * count: stop after that many packets (0 = no limit). Result: int 11 while writing, 0 once the
  * limit is hit — which it becomes when the packet after the last written one arrives (spec §2.1).
  * Always passes. The write runs in JavaScript for the packets that reach it only.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { c, seq } from '../lang/ir/ir.js';
 import { add64, setS, type MapiFunctionDef } from './lib/types.js';
 import { const64, lt64, state64 } from './lib/u64.js';
+import { closeLazy, openLazy, unwritable, type LazyFile } from './lib/lazy-file.js';
 
 export const MFF_PCAPNG = 16;
 export const TO_FILE_WRITING = 11;
 
-export interface ToFileConfig { format: number; path: string; count: bigint; fd: number | undefined; nanoseconds: boolean; header: Uint8Array }
+export interface ToFileConfig extends LazyFile { format: number; count: bigint; nanoseconds: boolean; header: Uint8Array }
 
 const u32le = (b: Uint8Array, off: number, v: number): void => { new DataView(b.buffer, b.byteOffset).setUint32(off, v >>> 0, true); };
 
@@ -45,7 +48,8 @@ function pcapngHeader(linkType: number, snaplen: number, nanoseconds: boolean): 
 const scratch = new Uint8Array(28);
 
 function writePacket(config: ToFileConfig, sec: number, frac: number, bytes: Uint8Array, off: number, caplen: number, wirelen: number): void {
-  if (config.fd === undefined) return;
+  const fd = openLazy(config);
+  if (fd === undefined) return;
   if (config.format === MFF_PCAPNG) {
     const pad = (4 - (caplen & 3)) & 3;
     const total = 28 + caplen + pad + 4;
@@ -54,16 +58,16 @@ function writePacket(config: ToFileConfig, sec: number, frac: number, bytes: Uin
     u32le(scratch, 0, 6); u32le(scratch, 4, total); u32le(scratch, 8, 0);
     u32le(scratch, 12, Number(ts >> 32n)); u32le(scratch, 16, Number(ts & 0xffffffffn));
     u32le(scratch, 20, caplen); u32le(scratch, 24, wirelen);
-    writeSync(config.fd, scratch, 0, 28);
-    writeSync(config.fd, bytes, off, caplen);
+    writeSync(fd, scratch, 0, 28);
+    writeSync(fd, bytes, off, caplen);
     const tail = new Uint8Array(pad + 4);
     u32le(tail, pad, total);
-    writeSync(config.fd, tail);
+    writeSync(fd, tail);
     return;
   }
   u32le(scratch, 0, sec); u32le(scratch, 4, frac); u32le(scratch, 8, caplen); u32le(scratch, 12, wirelen);
-  writeSync(config.fd, scratch, 0, 16);
-  writeSync(config.fd, bytes, off, caplen);
+  writeSync(fd, scratch, 0, 16);
+  writeSync(fd, bytes, off, caplen);
 }
 
 export const TO_FILE: MapiFunctionDef<ToFileConfig> = {
@@ -78,14 +82,9 @@ export const TO_FILE: MapiFunctionDef<ToFileConfig> = {
     }
     if (path === '') return { ok: false, code: 6155, message: 'TO_FILE: argument 2 (file name) must not be empty' };
     const header = format === MFF_PCAPNG ? pcapngHeader(ctx.linkType, ctx.snaplen, ctx.nanoseconds) : pcapHeader(ctx.linkType, ctx.snaplen, ctx.nanoseconds);
-    let fd: number;
-    try {
-      fd = openSync(path, 'w');
-      writeSync(fd, header);
-    } catch (e) {
-      return { ok: false, code: 6155, message: `TO_FILE: argument 2 (file name): cannot write ${JSON.stringify(path)}: ${(e as Error).message}` };
-    }
-    return { ok: true, config: { format, path, count: BigInt(count), fd, nanoseconds: ctx.nanoseconds, header } };
+    const why = unwritable(path);
+    if (why) return { ok: false, code: 6155, message: `TO_FILE: argument 2 (file name): cannot write ${JSON.stringify(path)}: ${why}` };
+    return { ok: true, config: { format, path, count: BigInt(count), fd: undefined, nanoseconds: ctx.nanoseconds, header } };
   },
   // [written lo, written hi, limit reached]
   stateWords: () => 3,
@@ -102,8 +101,7 @@ export const TO_FILE: MapiFunctionDef<ToFileConfig> = {
     return { k: 'if', cond: lt64(state64(b), const64(config.count)), then: write, else: setS(b + 2, c(1)) };
   },
   result: (_config, state) => ({ res: state[2] ? 0 : TO_FILE_WRITING, size: 4 }),
-  cleanup: (config) => {
-    if (config.fd !== undefined) closeSync(config.fd);
-    config.fd = undefined;
-  },
+  // A flow that ran without a packet reaching the function still leaves a capture file (its header).
+  finish: (config) => { openLazy(config); },
+  cleanup: (config) => closeLazy(config),
 };

@@ -7,20 +7,115 @@
  * never errors: the program is simply compiled.
  *
  * An entry is named by a 128-bit hash of its key and holds the key itself before the module
- * (ENTRY_MAGIC, u32 key length, key as UTF-8, module bytes): a hit compares the whole key, so
+ * (ENTRY_MAGIC, u32 key length, key as UTF-8, hash128 of the module, module bytes): a hit
+ * compares the whole key and the module's hash, so
  * a hash collision is a miss, never another program's module. That is why the hash need not be
  * cryptographic, and node:crypto (~3 ms of every start to load) is not needed.
+ *
+ * Trust. What the cache holds runs: modules, and binaryen's script (vm/binaryen-cache.ts). So
+ * the cache is used only when it is ours, as ssh treats its keys: the directory and every file
+ * read from it owned by this user and writable by no one else, each directory above it owned
+ * by this user or root and not writable by others (unless sticky, as /tmp). Anything else is
+ * refused with a one-line warning and the program is compiled without the cache. Within such a
+ * directory only this user (or root) can plant an entry, and they can run code as this user
+ * anyway: a key or digest kept beside the entries would add nothing against them. A hit is
+ * still loaded as a module from outside (shape and metadata checked, vm/module-check.ts), and
+ * programs with externs that need a grant (TO_FILE, …) are never cached, so that an entry
+ * cannot write files.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompileOptions } from './compile.js';
-import { loadFilter } from './load.js';
+import { loadCompiled, needsGrant } from './load.js';
+import { checkModule } from './module-check.js';
 import type { CompiledFilter } from './filter.js';
 
+/** $FPLC_CACHE_DIR, else $XDG_CACHE_HOME/fplc, else ~/.cache/fplc; an empty variable counts as unset. */
 export function defaultCacheDir(): string {
-  return process.env.FPLC_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'fplc');
+  return process.env.FPLC_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fplc');
+}
+
+const myUid = (): number | undefined => process.getuid?.();
+
+/** Why a file or directory's status makes it not ours, or undefined. */
+function notOurs(st: { uid: number; mode: number }, what: string): string | undefined {
+  const uid = myUid();
+  if (uid === undefined) return undefined;   // no owners to check (Windows)
+  if (st.uid !== uid) return `${what} is owned by uid ${st.uid}, not by this user (${uid})`;
+  if (st.mode & 0o022) return `${what} is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${(st.mode & 0o7777).toString(8)})`;
+  return undefined;
+}
+
+/** Why the directories above `dir` let someone else replace it, or undefined. */
+function unsafeParents(dir: string): string | undefined {
+  const uid = myUid();
+  if (uid === undefined) return undefined;
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== uid && st.uid !== 0) return `${d} above it is owned by uid ${st.uid}`;
+    if ((st.mode & 0o022) && !(st.mode & 0o1000)) return `${d} above it is writable by others and not sticky`;
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/** Creates `dir` and the directories missing above it (mode 0700), one mkdir each: no retry loop. */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try { statSync(d); break; } catch { missing.push(d); }
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try { mkdirSync(d, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+  }
+}
+
+const checkedDirs = new Map<string, string | undefined>();
+
+/** Warns once per process on stderr (the CLI's compile child is told the outcome, so it does not warn again). */
+function warn(message: string): void {
+  process.stderr.write(`fplc: warning: ${message}\n`);
+}
+
+/**
+ * `dir`, resolved and created if missing, when it is ours (see above); otherwise undefined,
+ * after one warning on stderr. Checked once per directory per process.
+ */
+export function usableCacheDir(dir: string, quiet = false): string | undefined {
+  const abs = resolve(dir);
+  if (checkedDirs.has(abs)) return checkedDirs.get(abs);
+  let why: string | undefined;
+  try {
+    makeDirs(abs);
+    const st = statSync(abs);
+    why = !st.isDirectory() ? 'it is not a directory' : notOurs(st, 'it') ?? unsafeParents(abs);
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  if (why && !quiet) warn(`cache directory ${abs} not used: ${why}`);
+  checkedDirs.set(abs, why ? undefined : abs);
+  return why ? undefined : abs;
+}
+
+/**
+ * A file of the cache, read only if it is a regular file (not a link) owned by this user and
+ * writable by no one else; throws otherwise, or when it is missing.
+ */
+export function readOwnedFile(path: string): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const st = fstatSync(fd);
+    const why = !st.isFile() ? 'not a regular file' : notOurs(st, 'the file');
+    if (why) {
+      warn(`cache file ${path} not used: ${why}`);
+      throw new Error(why);
+    }
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 let identity: string | undefined;
@@ -99,14 +194,18 @@ export function cacheKey(source: string, opts: CompileOptions): string {
   return JSON.stringify([compilerIdentity(), source, rest]);
 }
 
-const ENTRY_MAGIC = Buffer.from('fplc-cache-1\n');
+const ENTRY_MAGIC = Buffer.from('fplc-cache-2\n');
+const SUM_BYTES = 32;
 
-/** A cache entry: the magic, the key's length and bytes, then the module. */
+/** hash128 of the module's bytes: an entry damaged after it was written (a disk, a partial copy) is a miss, not another module. */
+const moduleSum = (wasm: Uint8Array) => Buffer.from(hash128(Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength).toString('latin1')), 'latin1');
+
+/** A cache entry: the magic, the key's length and bytes, the module's hash128, then the module. */
 export function encodeEntry(key: string, wasm: Uint8Array): Buffer {
   const k = Buffer.from(key, 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(k.length);
-  return Buffer.concat([ENTRY_MAGIC, len, k, wasm]);
+  return Buffer.concat([ENTRY_MAGIC, len, k, moduleSum(wasm), wasm]);
 }
 
 /** The module an entry holds for `key`, or undefined when it holds another key or is damaged. */
@@ -114,9 +213,10 @@ export function decodeEntry(entry: Buffer, key: string): Uint8Array | undefined 
   const m = ENTRY_MAGIC.length;
   if (entry.length < m + 4 || !entry.subarray(0, m).equals(ENTRY_MAGIC)) return undefined;
   const n = entry.readUInt32LE(m);
-  if (n > entry.length - m - 4) return undefined;
+  if (n > entry.length - m - 4 - SUM_BYTES) return undefined;
   if (!entry.subarray(m + 4, m + 4 + n).equals(Buffer.from(key, 'utf8'))) return undefined;
-  return entry.subarray(m + 4 + n);
+  const wasm = entry.subarray(m + 4 + n + SUM_BYTES);
+  return entry.subarray(m + 4 + n, m + 4 + n + SUM_BYTES).equals(moduleSum(wasm)) ? wasm : undefined;
 }
 
 /** What the cache keeps at most; past either bound, the least recently used entries go first. */
@@ -153,9 +253,9 @@ export function pruneCache(dir: string, maxEntries = CACHE_MAX_ENTRIES, maxBytes
 
 /** Writes a file whole or not at all (a temporary beside it, renamed): concurrent runs never see half of one. */
 export function writeAtomic(path: string, data: Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
   renameSync(tmp, path);
 }
 
@@ -165,18 +265,21 @@ type Compile = (source: string, opts: CompileOptions) => Promise<CompiledFilter>
 const compileHere: Compile = async (source, opts) => (await import('./compile.js')).compileFilter(source, opts);
 
 /**
- * compileFilter through the cache in `dir`; `compileFilter` compiles on a miss (the CLI passes
- * compile-process.ts's). Programs with application externs are not cached.
+ * compileFilter through the cache in `dir` (when it is ours, see usableCacheDir); `compileFilter`
+ * compiles on a miss (the CLI passes compile-process.ts's). Programs with application externs,
+ * or with externs that need a grant, are not cached.
  */
 export async function compileFilterCached(source: string, opts: CompileOptions, dir = defaultCacheDir(), compileFilter: Compile = compileHere): Promise<CompiledFilter> {
   if (opts.externs?.length) return compileFilter(source, opts);
+  const usable = usableCacheDir(dir);
+  if (!usable) return compileFilter(source, opts);
   const key = cacheKey(source, opts);
-  const file = join(dir, `${hash128(key)}.module`);
+  const file = join(usable, `${hash128(key)}.module`);
   let wasm: Uint8Array | undefined;
-  try { wasm = decodeEntry(readFileSync(file), key); } catch { /* a miss */ }
+  try { wasm = decodeEntry(readOwnedFile(file), key); } catch { /* a miss */ }
   if (wasm) {
     let filter: CompiledFilter | undefined;
-    try { filter = await loadFilter(wasm); } catch { /* a damaged entry: compile again */ }
+    try { filter = await loadCachedModule(wasm); } catch { /* a damaged entry: compile again */ }
     if (filter) {
       // Used now: the last the pruning evicts (one syscall; mtime, as atime is often not kept).
       try { const now = new Date(); utimesSync(file, now, now); } catch { /* read-only cache */ }
@@ -184,11 +287,22 @@ export async function compileFilterCached(source: string, opts: CompileOptions, 
     }
   }
   const filter = await compileFilter(source, opts);
-  if (filter.warnings.length === 0) {
+  if (filter.warnings.length === 0 && !needsGrant(filter.meta)) {
     try {
       writeAtomic(file, encodeEntry(key, filter.wasm));
-      pruneCache(dir);
+      pruneCache(usable);
     } catch { /* read-only home, full disk: run uncached */ }
   }
   return filter;
+}
+
+/**
+ * A cache hit, checked as a module from outside (shape, metadata) and refused if it calls an
+ * extern that needs a grant (none is cached); the program is the user's own, compiled by this
+ * fplc into a directory only they can write, so it runs without the time limit of loadFilter.
+ */
+async function loadCachedModule(wasm: Uint8Array): Promise<CompiledFilter> {
+  const { module, meta } = checkModule(wasm);
+  if (needsGrant(meta)) throw new Error('a cache entry calls an extern that needs a grant');
+  return loadCompiled(wasm, [], [], module);
 }

@@ -14,9 +14,10 @@ import { CompileError, type Diagnostic } from '../lang/diagnostics.js';
 import type { CompileOptions } from './compile.js';
 import type { CompiledFilter } from './filter.js';
 import { loadCompiled } from './load.js';
-import { defaultCacheDir } from './cache.js';
+import { defaultCacheDir, usableCacheDir } from './cache.js';
 
-export type Request = { source: string; opts: Omit<CompileOptions, 'externs'> };
+/** cacheDir: where binaryen's script is kept, checked by the parent (vm/cache.ts); absent: not cached. */
+export type Request = { source: string; opts: Omit<CompileOptions, 'externs'>; cacheDir?: string };
 export type Reply =
   | { ok: true; wasm: string; warnings: Diagnostic[] }
   | { ok: false; diagnostics: Diagnostic[]; source: string }
@@ -28,7 +29,9 @@ const inProcess = async (source: string, opts: CompileOptions) => (await import(
 export async function compileInChild(source: string, opts: CompileOptions = {}): Promise<CompiledFilter> {
   // Only compiled JavaScript can be the child (under a TypeScript test runner this file is .ts).
   if (opts.externs?.length || !import.meta.url.endsWith('.js')) return inProcess(source, opts);
-  const reply = await askChild({ source, opts });
+  // Checked here, once per process, so that a refused directory is reported once (not by every child).
+  const cacheDir = usableCacheDir(defaultCacheDir());
+  const reply = await askChild({ source, opts, ...(cacheDir ? { cacheDir } : {}) });
   if (!reply) return inProcess(source, opts);
   if (reply.ok) return loadCompiled(Buffer.from(reply.wasm, 'base64'), [], reply.warnings);
   if ('diagnostics' in reply) throw new CompileError(reply.diagnostics, reply.source);
@@ -85,10 +88,9 @@ async function serve(): Promise<void> {
   (await import('node:v8')).setFlagsFromString('--liftoff-only');   // imported here: the CLI's own start does without it
   const chunks: Buffer[] = [];
   for await (const b of process.stdin) chunks.push(b as Buffer);
-  const { source, opts } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Request;
-  // binaryen through V8's code cache in the user's cache directory (binaryen-cache.ts):
-  // ~0.1 s instead of ~0.33 s from the second compile on.
-  (await import('./binaryen-cache.js')).useBinaryenCache(defaultCacheDir());
+  const { source, opts, cacheDir } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Request;
+  // binaryen as a script kept in the user's cache directory, checked against the build's digest (binaryen-cache.ts).
+  (await import('./binaryen-cache.js')).useBinaryenCache(cacheDir);
   // Start loading binaryen now: V8 compiles its WebAssembly on background threads while this
   // one parses and lowers the program.
   void import('../codegen/wasm/index.js').catch(() => undefined);   // a failure shows where it is used

@@ -50,6 +50,10 @@ export interface LoadOptions {
    * functions' JavaScript parts, loaded only for modules that call them); `externs` override them.
    */
   externsFor?: (names: readonly string[]) => Promise<readonly ExternImpl[]>;
+  /** Wraps the module's exports before they are used (vm/guard.ts: trap locations, time limits). */
+  entries?: (exports: WebAssembly.Exports, memory: WebAssembly.Memory) => WebAssembly.Exports;
+  /** The module, compiled and checked by the caller (vm/module-check.ts), instead of compiling `wasm` here. */
+  module?: WebAssembly.Module;
 }
 
 /**
@@ -135,7 +139,7 @@ export class CompiledFilter {
   static async load(wasm: Uint8Array, opts: LoadOptions = {}): Promise<CompiledFilter> {
     // Compiled synchronously: the async compile waits in V8's compile queue, behind the tier-up
     // of binaryen's own code right after a compile (~400 ms on 2 cores); ours takes under 1 ms.
-    const module = new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
+    const module = opts.module ?? new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
     const meta = readModuleMeta(module);
     const memory = opts.memory ?? new WebAssembly.Memory({ initial: meta.pages, maximum: meta.pages });
     if (memory.buffer.byteLength !== meta.pages * PAGE_BYTES) {
@@ -152,7 +156,8 @@ export class CompiledFilter {
       env[externImportName(id)] = bindExtern(impl, x.config, memory, meta);
     });
     const instance = new WebAssembly.Instance(module, { env: env as WebAssembly.ModuleImports });
-    return new CompiledFilter(wasm, meta, instance, memory, opts.warnings ?? []);
+    const entries = opts.entries ? { exports: opts.entries(instance.exports, memory) } as WebAssembly.Instance : instance;
+    return new CompiledFilter(wasm, meta, entries, memory, opts.warnings ?? []);
   }
 
   get linkType(): number { return this.meta.linkType; }

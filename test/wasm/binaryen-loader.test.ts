@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,43 +29,43 @@ function compileIn(dir: string | undefined): { wasm: string[]; loadedFrom: strin
   return JSON.parse(r.stdout) as { wasm: string[]; loadedFrom: string };
 }
 
-describe('binaryen through V8\'s code cache', () => {
-  it('compiles the same modules as the imported binaryen, making the cache once and using it after', () => {
+describe('binaryen as a script kept in the cache directory', () => {
+  const file = (dir: string, ext: string) => join(dir, readdirSync(dir).find((f) => f.endsWith(ext))!);
+
+  it('compiles the same modules as the imported binaryen, making the script once and reading it back after', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fplc-binaryen-'));
     const plain = compileIn(undefined);
     expect(plain.loadedFrom).toBe('import');
     const first = compileIn(dir);
     expect(first.loadedFrom).toBe('compiled');
-    expect(readdirSync(dir).sort()).toEqual(['code', 'js', 'wasm'].map((ext) => expect.stringMatching(new RegExp(`^binaryen-[0-9a-f]+\\.${ext}$`))));
+    // The script and its WebAssembly; no V8 code cache (code no shipped digest can cover).
+    expect(readdirSync(dir).sort()).toEqual(['js', 'wasm'].map((ext) => expect.stringMatching(new RegExp(`^binaryen-[0-9a-f]+\\.${ext}$`))));
+    const made = statSync(file(dir, '.js')).mtimeMs;
     const again = compileIn(dir);
-    expect(again.loadedFrom).toBe('cached');
+    expect(again.loadedFrom).toBe('compiled');
+    expect(statSync(file(dir, '.js')).mtimeMs).toBe(made);   // read back, not made again
     expect(first.wasm).toEqual(plain.wasm);
     expect(again.wasm).toEqual(plain.wasm);
   });
 
-  it('falls back to the import over a damaged script or WebAssembly, removes them, and makes a code cache V8 refused anew', () => {
+  it('runs nothing planted in the script or its WebAssembly: a digest mismatch is refused and the files are made again', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fplc-binaryen-'));
     const plain = compileIn(undefined);
     compileIn(dir);
-    const file = (ext: string) => join(dir, readdirSync(dir).find((f) => f.endsWith(ext))!);
-    const code = file('.code');
-    writeFileSync(code, 'not a code cache');
-    const refused = compileIn(dir);
-    expect(refused.loadedFrom).toBe('compiled');
-    expect(refused.wasm).toEqual(plain.wasm);
-    expect(readFileSync(code).length).toBeGreaterThan(1000);
-    writeFileSync(file('.js'), '(function(){ this is not JavaScript');
-    const damaged = compileIn(dir);
-    expect(damaged.loadedFrom).toBe('import');
-    expect(damaged.wasm).toEqual(plain.wasm);
-    expect(readdirSync(dir)).toEqual([]);
-    expect(compileIn(dir).loadedFrom).toBe('compiled');
-    // Damaged WebAssembly: the instantiation fails and ends the wait (no hang), then the import.
-    writeFileSync(file('.wasm'), Buffer.from('\0asm\x01\0\0\0\xff\xff', 'latin1'));
+    const marker = join(dir, 'planted-code-ran');
+    const js = file(dir, '.js');
+    const genuine = readFileSync(js, 'latin1');
+    // Code prepended inside the function the script evaluates to: it would run at the next compile.
+    writeFileSync(js, genuine.replace('(function(__fplcNodeModule){', `(function(__fplcNodeModule){process.getBuiltinModule('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');`), 'latin1');
+    const r = compileIn(dir);
+    expect(r.wasm).toEqual(plain.wasm);
+    expect(existsSync(marker)).toBe(false);
+    expect(readFileSync(js, 'latin1')).toBe(genuine);
+    writeFileSync(file(dir, '.wasm'), Buffer.from('\0asm\x01\0\0\0\xff\xff', 'latin1'));
     const badWasm = compileIn(dir);
-    expect(badWasm.loadedFrom).toBe('import');
+    expect(badWasm.loadedFrom).toBe('compiled');
     expect(badWasm.wasm).toEqual(plain.wasm);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(readFileSync(file(dir, '.wasm')).length).toBeGreaterThan(1_000_000);
   });
 
   it('turns binaryen\'s module text into a script and its WebAssembly, and refuses text of another shape', () => {

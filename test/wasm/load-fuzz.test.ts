@@ -55,7 +55,7 @@ describe('loading untrusted .wasm bytes', () => {
     const { wasm } = await compileProgram(program);
     expect(await outcome(wasm)).toBe('loaded');
     await expect(loadFilter(withMeta(wasm, (m) => ({ ...m, abi: 9 })))).rejects.toThrow(/ABI/);
-    await expect(loadFilter(withMeta(wasm, (m) => ({ ...m, batchBytes: 9999999 })))).rejects.toThrow(/layout/);
+    await expect(loadFilter(withMeta(wasm, (m) => ({ ...m, batchBytes: 9999999 })))).rejects.toThrow(/batchBytes/);
     await expect(loadFilter(withMeta(wasm, (m) => ({ ...m, pages: 9 })))).rejects.toThrow();
     await expect(loadFilter(withMeta(wasm, (m) => ({ ...m, memoryCells: 3 })))).rejects.toThrow(/memoryCells/);
     const calls = await compileProgram({ ...program, body: ret({ k: 'extern', id: 0, args: [] }), externs: [{ name: 'GetDynTCPDPortFromRTSP', config: [] }] });
