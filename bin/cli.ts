@@ -14,6 +14,7 @@ import { CompileError, formatDiagnostic, type Diagnostic } from '../lang/diagnos
 // neither the compiler (vm/compile.ts, imported where a command compiles) nor the MAPI layer.
 import type { CompileOptions } from '../vm/compile.js';
 import { loadFilter } from '../vm/load.js';
+import { ModuleError } from '../vm/module-errors.js';
 import { runFile, type RunFileResult } from '../vm/run-file.js';
 import { compileFilterCached, defaultCacheDir } from '../vm/cache.js';
 import { compileInChild } from '../vm/compile-process.js';
@@ -430,7 +431,7 @@ function libpcapMissing(): string {
   return ' (the libpcap addon is not built: install g++, make and libpcap-dev, then npm run build:native)';
 }
 
-/** A .wasm module that is not one: the file named, V8's words kept after it. */
+/** A .wasm module that is not one, or not one fplc may load: the file named, the reason after it. */
 async function loadModule(input: { file: string; bytes: Uint8Array }, allowExterns: string[]) {
   // FPLC_TIME_LIMIT_MS: the time limit of each call into a loaded module (vm/guard.ts's default otherwise).
   const limit = Number(process.env.FPLC_TIME_LIMIT_MS);
@@ -438,6 +439,7 @@ async function loadModule(input: { file: string; bytes: Uint8Array }, allowExter
     return await loadFilter(input.bytes, { allowExterns, ...(limit > 0 ? { timeLimitMs: Math.ceil(limit) } : {}) });
   } catch (err) {
     if (err instanceof WebAssembly.CompileError) throw new ProgramFileError(`${input.file} is not a valid WebAssembly module (${err.message.replace(/^WebAssembly\.\w+\(\): /, '')})`);
+    if (err instanceof ModuleError) throw new ProgramFileError(`${input.file}: ${err.message}`);
     throw err;
   }
 }
