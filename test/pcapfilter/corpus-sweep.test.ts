@@ -152,6 +152,7 @@ describe.skipIf(!ready)('fplc = tcpdump --count over the corpus', () => {
     expect(problems.slice(0, 30)).toEqual([]);
     // Some captures are damaged past what tcpdump reads, and pcapngs of several link types fplc refuses.
     expect(pairs).toBeGreaterThan(captures.length * EXPRESSIONS.length * 0.7);
-    expect(matchedSomewhere).toBeGreaterThan(pairs / 10);
+    // Most encapsulated expressions match nothing on most captures: the long list needs a lower bar.
+    expect(matchedSomewhere).toBeGreaterThan(pairs / (LONG ? 50 : 10));
   }, LONG ? 3_600_000 : 240_000);
 });
