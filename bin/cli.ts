@@ -304,7 +304,10 @@ async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolea
   if (flags.wat) {
     const wasm = input.kind === 'wasm' ? input.bytes : (await build(input, flags)).wasm;
     // A .wasm from elsewhere is checked before binaryen parses it (our message, not binaryen's).
-    if (input.kind === 'wasm') (await import('../vm/module-check.js')).checkModule(wasm);
+    if (input.kind === 'wasm') {
+      const { checkModule } = await import('../vm/module-check.js');
+      try { checkModule(wasm); } catch (err) { throw err instanceof ModuleError ? new ProgramFileError(`${input.file}: ${err.message}`) : err; }
+    }
     const binaryen = (await import('binaryen')).default;
     const mod = binaryen.readBinary(wasm);
     process.stdout.write(mod.emitText());

@@ -53,10 +53,10 @@ describe('fpl run X.wasm', () => {
     expect(start.stderr).toMatch(/start function/);
     const garbage = run(['run', write('garbage.wasm', 'MZ\x90\0garbage'), '-r', web]);
     expect(garbage.code).toBe(1);
-    expect(garbage.stderr).toMatch(/^fpl: not a WebAssembly module/);
+    expect(garbage.stderr).toMatch(/^fpl: .*garbage\.wasm: not a WebAssembly module/);
     const dumped = run(['dump', '--wat', join(tmp, 'garbage.wasm')]);
     expect(dumped.code).toBe(1);
-    expect(dumped.stderr).toMatch(/^fpl: not a WebAssembly module/);
+    expect(dumped.stderr).toMatch(/^fpl: .*garbage\.wasm: not a WebAssembly module/);
   });
 });
 
