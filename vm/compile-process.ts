@@ -80,15 +80,22 @@ export async function askChild(request: Request): Promise<Reply | undefined> {
   });
 }
 
+/** Sources up to this many characters compile with binaryen on Liftoff only (see serve). */
+const LIFTOFF_ONLY_MAX_SOURCE = 32 * 1024;
+
 async function serve(): Promise<void> {
   // binaryen's WebAssembly runs on Liftoff's code only: the child lives for one compile and is
   // killed, so TurboFan's background compiles of binaryen's hot functions would only compete
   // for the cores (cold `fpl run` 626 -> 565 ms, a 10,000-host list 1.9 -> 1.4 s). Set before
   // binaryen is loaded; JavaScript is optimized as usual.
-  (await import('node:v8')).setFlagsFromString('--liftoff-only');   // imported here: the CLI's own start does without it
+  // Not for a large program: binaryen's passes over one huge function then run for tens of
+  // seconds, several times slower on Liftoff's code (3,000 `host and port` terms: > 120 s).
   const chunks: Buffer[] = [];
   for await (const b of process.stdin) chunks.push(b as Buffer);
   const { source, opts, cacheDir } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Request;
+  if (typeof source !== 'string' || source.length <= LIFTOFF_ONLY_MAX_SOURCE) {
+    (await import('node:v8')).setFlagsFromString('--liftoff-only');   // imported here: the CLI's own start does without it
+  }
   // binaryen as a script kept in the user's cache directory, checked against the build's digest (binaryen-cache.ts).
   (await import('./binaryen-cache.js')).useBinaryenCache(cacheDir);
   // Start loading binaryen now: V8 compiles its WebAssembly on background threads while this
