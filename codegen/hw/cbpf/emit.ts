@@ -26,7 +26,8 @@ import {
   BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_SUB, BPF_TAX, BPF_W, BPF_X, BPF_XOR, BPF_MAXINSNS,
 } from '../../../lang/cbpf/opcodes.js';
 import { FieldError, lowerField } from '../../../lang/ir/fields.js';
-import type { BinOp, Expr, Program, Stmt } from '../../../lang/ir/ir.js';
+import type { BinOp, Expr, Program, RelOp, Stmt } from '../../../lang/ir/ir.js';
+import { rel } from '../../../lang/ir/interp.js';
 import { splitOffset } from '../../../lang/ir/offsets.js';
 import { printExpr, printStmt } from '../../../lang/ir/print.js';
 import { forEachStmtPart, forEachSubExpr } from '../../../lang/ir/walk.js';
@@ -680,16 +681,8 @@ class Emitter {
 
 // ---- analyses
 
-function relConst(op: BinOp, a: number, b: number): boolean {
-  switch (op) {
-    case 'eq': return a === b;
-    case 'ne': return a !== b;
-    case 'lt': return a < b;
-    case 'le': return a <= b;
-    case 'gt': return a > b;
-    default: return a >= b;
-  }
-}
+/** The interpreter's unsigned comparison, for the relational operators the callers pass. */
+const relConst = (op: BinOp, a: number, b: number): boolean => rel(op as RelOp, a, b);
 
 /** Constant subtrees folded (never a division by zero: that stays, as the fault it is). */
 function fold(e: Expr): Expr {
