@@ -1,6 +1,6 @@
 /**
  * A device reads little-endian pcapng files in place, as it reads pcap files (vm/mapi/device.ts,
- * CompiledFilter.runDirectPcapngBatch): its results on a pcapng file are those on the same
+ * vm/feed.ts): its results on a pcapng file are those on the same
  * packets as pcap, across several batches, with the general reader taking over at a block the
  * direct path leaves.
  */
