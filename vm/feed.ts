@@ -54,9 +54,13 @@ export type BatchCallback = (records: Uint8Array, results: Uint32Array, count: n
 /** What one step did: the packets it ran; the `end` of the input (with the malformed record that stopped it, if any), or `stopped` by the callback. */
 export interface FeedStep { packets: number; end?: boolean; stopped?: boolean; error?: CaptureError }
 
+/** The reader feeding now: a file read in place as pcap or as pcapng, or the general reader (any CaptureSource). */
+export type FeedReader = 'pcap in place' | 'pcapng in place' | 'general';
+
 /** An input of a compiled module: each step fills the target's batch area once, runs it and hands the batch to onBatch. */
 export interface CaptureFeed {
   readonly info: CaptureInfo;
+  readonly reader: FeedReader;
   step(target: FeedTarget, onBatch: BatchCallback): FeedStep;
   close(): void;
 }
@@ -133,6 +137,7 @@ class SourceFeed implements CaptureFeed {
   constructor(private readonly source: CaptureSource, private skip: number) {}
 
   get info(): CaptureInfo { return this.source.info; }
+  get reader(): FeedReader { return 'general'; }
 
   step(target: FeedTarget, onBatch: BatchCallback): FeedStep {
     const { batchOff, batchBytes } = target.meta;
@@ -196,6 +201,10 @@ class FileFeed implements CaptureFeed {
       if (b.packets > 0) return { packets: b.packets };
     }
     return this.general!.step(target, onBatch);
+  }
+
+  get reader(): FeedReader {
+    return this.direct === undefined ? 'general' : this.direct instanceof DirectPcapFile ? 'pcap in place' : 'pcapng in place';
   }
 
   close(): void {
