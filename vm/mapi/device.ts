@@ -18,11 +18,8 @@ import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
 import * as pcapFrontEnd from '../../lang/pcapfilter/index.js';
 import * as fplFrontEnd from '../../lang/fpl/index.js';
-import { openCaptureFile } from '../../drivers/capture.js';
-import type { CaptureInfo, CaptureSource } from '../../drivers/types.js';
-import { DirectPcapFile } from '../../drivers/pcap-direct.js';
-import { DirectPcapngFile } from '../../drivers/pcapng-direct.js';
-import { readerFeed, type CaptureFeed } from '../feed.js';
+import type { CaptureInfo } from '../../drivers/types.js';
+import { fileFeed, type CaptureFeed } from '../feed.js';
 import { selectMapiFunction } from '../../hostfns/lib/library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
 import { add64 as add64State, read64, type MapiApplyContext, type MapiFunctionDef, type MapiLowerContext, type MapiValue, type MapiValueContext } from '../../hostfns/lib/types.js';
@@ -166,11 +163,11 @@ export class MapiDevice {
   /** The trace (vm/feed.ts: read in place where it can, by the general reader otherwise); one batch per tick. */
   private readonly trace: CaptureFeed;
 
-  private constructor(readonly path: string, reader: DirectPcapFile | DirectPcapngFile | CaptureSource, opts: DeviceOptions) {
+  private constructor(readonly path: string, trace: CaptureFeed, opts: DeviceOptions) {
     this.id = ++deviceCounter;
     this.name = `${path}@${this.id}`;
-    this.trace = readerFeed(path, reader);
-    const info: CaptureInfo = reader.info;
+    this.trace = trace;
+    const info: CaptureInfo = trace.info;
     this.linkType = info.linkType;
     this.snaplen = info.snaplen;
     this.nanoseconds = info.nanoseconds;
@@ -190,17 +187,17 @@ export class MapiDevice {
   /** Opens a capture file as an offline device (MFF_PCAP: pcap or pcapng). */
   static offline(path: string, opts: DeviceOptions = {}): MapiDevice {
     if (typeof path !== 'string' || path === '') throw new MapiError(6157, 'argument 1 (path) must be a non-empty string');
-    let source: DirectPcapFile | DirectPcapngFile | CaptureSource;
+    let trace: CaptureFeed;
     try {
-      source = DirectPcapFile.open(path) ?? DirectPcapngFile.open(path) ?? openCaptureFile(path);
+      trace = fileFeed(path);
     } catch (e) {
       throw new MapiError(6155, `argument 1 (path): cannot open ${JSON.stringify(path)} as a capture: ${(e as Error).message}`);
     }
-    if (!linkTypeInfo(source.info.linkType)) {
-      source.close();
-      throw new MapiError(3200, `${path}: link type ${linkTypeName(source.info.linkType)} (${source.info.linkType}) is not supported`);
+    if (!linkTypeInfo(trace.info.linkType)) {
+      trace.close();
+      throw new MapiError(3200, `${path}: link type ${linkTypeName(trace.info.linkType)} (${trace.info.linkType}) is not supported`);
     }
-    return new MapiDevice(path, source, opts);
+    return new MapiDevice(path, trace, opts);
   }
 
   createFlow(): MapiFlow {
