@@ -6,7 +6,8 @@ export { CompileError, formatDiagnostic, type Diagnostic } from './lang/diagnost
 export { compileFilter, compileProgram, loadFilter, lowerSource, type CompileOptions, type Language } from './vm/compile.js';
 export * from './vm/module-errors.js';
 export { EFFECTFUL_MAPI_EXTERNS, type LoadFilterOptions } from './vm/load.js';
-export { CompiledFilter, CaptureRunError, LinkTypeMismatchError, readModuleMeta, type BatchCallback } from './vm/filter.js';
+export { CompiledFilter, LinkTypeMismatchError, readModuleMeta } from './vm/filter.js';
+export { CaptureRunError, fileFeed, runCapture, runFeed, sourceFeed, type BatchCallback, type CaptureFeed, type FeedReader, type FeedStep } from './vm/feed.js';
 export type { ExternImpl, ExternCallContext, ModuleMeta } from './abi/index.js';
 export { BUILTIN_EXTERNS } from './hostfns/registry.js';
 export * from './drivers/index.js';

@@ -4,6 +4,7 @@
  */
 import { PcapWriter } from '../drivers/pcap-writer.js';
 import { corpusTrace } from './trace.js';
+import { recordCaplenAt } from '../abi/index.js';
 
 export function writeBigTrace(path: string, packets = 1_000_000): { packets: number; bytes: number } {
   const { records, packets: distinct } = corpusTrace(1, 20000, 8 << 20);
@@ -13,7 +14,7 @@ export function writeBigTrace(path: string, packets = 1_000_000): { packets: num
   while (written < packets) {
     let off = 0;
     for (let i = 0; i < distinct && written < packets; i++) {
-      const caplen = records[off + 8]! | (records[off + 9]! << 8) | (records[off + 10]! << 16);
+      const caplen = recordCaplenAt(records, off);
       w.writeRecord(records, off);
       bytes += 16 + caplen;
       off += 16 + caplen;

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { bpfFilterBench, bpfFilterRecords, libpcapAvailable, pcapCompile } from '../drivers/libpcap.js';
 import { compileFilter } from '../vm/compile.js';
 import { corpusTrace } from './trace.js';
+import { recordCaplenAt } from '../abi/index.js';
 
 /**
  * The term lists: spread over address and port space, with a few corpus hits among the ports;
@@ -43,7 +44,7 @@ function ipv4Addresses(records: Uint8Array): number[] {
   const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
   const seen = new Set<number>();
   for (let off = 0; off + 16 <= records.length;) {
-    const caplen = dv.getUint32(off + 8, true);
+    const caplen = recordCaplenAt(records, off);
     const p = off + 16;
     if (caplen >= 34 && dv.getUint16(p + 12) === 0x0800) { seen.add(dv.getUint32(p + 26)); seen.add(dv.getUint32(p + 30)); }
     off = p + caplen;

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openCapture } from '../drivers/capture.js';
-import { RECORD_HEADER_BYTES } from '../abi/index.js';
+import { RECORD_HEADER_BYTES, recordCaplenAt } from '../abi/index.js';
 
 export const corpusDir = [process.env.FPLC_CORPUS, resolve(import.meta.dirname, '../../../shared/corpus/tcpdump-tests'), '/work/shared/corpus/tcpdump-tests']
   .find((d): d is string => !!d && existsSync(d)) ?? resolve(import.meta.dirname, '../../../shared/corpus/tcpdump-tests');
@@ -26,7 +26,7 @@ export function corpusTrace(linkType: number, count: number, maxBytes = 3 << 20)
         if (b.linkType !== linkType) continue;
         let off = 0;
         for (let i = 0; i < b.records; i++) {
-          const caplen = buf[off + 8]! | (buf[off + 9]! << 8) | (buf[off + 10]! << 16);
+          const caplen = recordCaplenAt(buf, off);
           const rec = RECORD_HEADER_BYTES + caplen;
           if (caplen <= 1514 && bytes + rec <= maxBytes) {
             chunks.push(buf.slice(off, off + rec));
@@ -65,7 +65,7 @@ export function interleaved(records: Uint8Array, seed = 1): Uint8Array {
   const starts: number[] = [];
   for (let off = 0; off < records.length;) {
     starts.push(off);
-    off += RECORD_HEADER_BYTES + (records[off + 8]! | (records[off + 9]! << 8) | (records[off + 10]! << 16) | (records[off + 11]! << 24));
+    off += RECORD_HEADER_BYTES + recordCaplenAt(records, off);
   }
   starts.push(records.length);
   const order = starts.slice(0, -1).map((_, i) => i);

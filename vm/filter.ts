@@ -7,12 +7,10 @@
  * memory is fixed-size (initial = maximum pages), so the views never detach.
  *
  * Loading needs only the WebAssembly API and the module's `fplc` custom section: no binaryen.
+ * Where records come from (files, captures in memory, a live source) is the capture feed's
+ * business (vm/feed.ts); this file imports no driver.
  */
 import type { Diagnostic } from '../lang/diagnostics.js';
-import { openCapture, openCaptureFile } from '../drivers/capture.js';
-import { DirectPcapFile } from '../drivers/pcap-direct.js';
-import type { DirectPcapngFile } from '../drivers/pcapng-direct.js';
-import { CaptureError, type CaptureSource } from '../drivers/types.js';
 import { externTable } from '../hostfns/registry.js';
 import {
   ABI_VERSION, CTRL_BATCH_STOP, CTRL_FUEL_EXHAUSTED, CTRL_FUEL_LIMIT, CTRL_PACKETS, CTRL_RECORD_LIMIT, CTRL_TALLY_CODE, CTRL_TALLY_MIXED, CUSTOM_SECTION,
@@ -26,13 +24,6 @@ export class LinkTypeMismatchError extends Error {
     super(`the filter was compiled for link type ${linkTypeName(filterLinkType)} (${filterLinkType}) but the capture is ` +
       `${linkTypeName(captureLinkType)} (${captureLinkType}); compile it for the capture's link type (linkType option, fpl -y)`);
     this.name = 'LinkTypeMismatchError';
-  }
-}
-
-/** A malformed capture stopped runCapture: `results` holds the verdicts of the packets before it. */
-export class CaptureRunError extends CaptureError {
-  constructor(cause: CaptureError, readonly results: Uint32Array) {
-    super(cause.message, cause.recordIndex, cause.offset);
   }
 }
 
@@ -55,21 +46,6 @@ export interface LoadOptions {
   /** The module, compiled and checked by the caller (vm/module-check.ts), instead of compiling `wasm` here. */
   module?: WebAssembly.Module;
 }
-
-/**
- * Called after each batch: its records, their results (a view, valid during the call), and their
- * count. Return false to stop. The records lie back to back from records[0] unless `offsets` is
- * given (pcapng read in place): then `records` is the whole memory and record i's header is at
- * records[offsets[i]].
- */
-export type BatchCallback = (records: Uint8Array, results: Uint32Array, count: number, offsets?: Uint32Array) => boolean | void;
-
-/**
- * What one batch of the direct path did: the packets it ran, the bytes of a partial record or
- * block it carried to the start of the batch area; `end` of the file, `stopped` by the
- * callback, or `fallback`: the general reader must go on from here.
- */
-export interface DirectBatch { packets: number; carry: number; end?: boolean; stopped?: boolean; fallback?: boolean }
 
 export function readModuleMeta(module: WebAssembly.Module): ModuleMeta {
   const sections = WebAssembly.Module.customSections(module, CUSTOM_SECTION);
@@ -107,9 +83,10 @@ export class CompiledFilter {
   /** Live view of the host-function state area S[] (MAPI function results live here). */
   readonly state: Uint32Array;
   readonly warnings: readonly Diagnostic[];
-  private readonly bytes: Uint8Array;
-  private readonly words: Uint32Array;
-  private readonly wasmMemory: WebAssembly.Memory;
+  /** The module's whole memory as bytes and as words (a capture feed reads records into the batch area through them). */
+  readonly bytes: Uint8Array;
+  readonly words: Uint32Array;
+  readonly wasmMemory: WebAssembly.Memory;
   private readonly run: (start: number, end: number, out: number) => number;
   private readonly runIndex: ((start: number, end: number, index: number, count: number, out: number) => number) | undefined;
   private readonly tally: ((out: number, n: number) => number) | undefined;
@@ -195,128 +172,38 @@ export class CompiledFilter {
   }
 
   /**
-   * Streams a capture source through the module batch by batch. Stops at the end, at a
-   * malformed record (returned as `error`; the packets before it were processed) or when the
-   * callback returns false. Throws LinkTypeMismatchError before processing a batch of another
-   * link type. The first `skip` records are read but not run (see runDirect).
+   * The batch area is about to receive records (a capture feed, vm/feed.ts): records staged
+   * for runStaged and their index are gone.
    */
-  runSource(source: CaptureSource, onBatch: BatchCallback, skip = 0): { packets: number; error?: CaptureError } {
-    const { batchOff, batchBytes } = this.meta;
-    this.words[CTRL_RECORD_LIMIT / 4] = MAX_CAPLEN;   // the driver has validated every record
-    this.forgetStaged();
-    let packets = 0;
-    for (;;) {
-      const batch = source.nextBatch(this.bytes, batchOff, batchBytes);
-      if (batch.records === 0) break;
-      this.checkLinkType(batch.linkType);
-      let start = batchOff;
-      for (let left = batch.records; skip > 0 && left > 0; skip--, left--) {
-        start += RECORD_HEADER_BYTES + recordCaplenAt(this.bytes, start);
-      }
-      const end = batchOff + batch.bytes;
-      if (start === end) continue;
-      const n = this.run(start, end, this.meta.resultsOff);
-      packets += n;
-      if (onBatch(this.bytes.subarray(start, end), this.results(n), n) === false) return { packets };
-    }
-    return source.error ? { packets, error: source.error } : { packets };
+  takeBatchArea(): void {
+    this.staged = 0;
+    this.stagedEntries = 0;
   }
 
   /**
-   * Filters a pcap or pcapng file read chunk by chunk straight into the batch area
-   * (directBatch). Where the direct path cannot go on — a record longer than the snaplen, a
-   * block it leaves, a malformed or truncated record — the general reader takes over at that
-   * record, so results and errors are exactly those of runSource.
+   * Runs the records in [start, end) of memory (one WebAssembly call), trusting caplens up to
+   * recordLimit, and returns how many it ran; `batchStop` tells where the whole records ended,
+   * `results` their verdicts.
    */
-  runDirect(file: DirectPcapFile | DirectPcapngFile, onBatch: BatchCallback): { packets: number; error?: CaptureError } {
-    this.checkLinkType(file.info.linkType);
-    let carry = 0;
-    let packets = 0;
-    for (;;) {
-      const b = this.directBatch(file, carry, onBatch);
-      packets += b.packets;
-      if (b.stopped || b.end) return { packets };
-      if (b.fallback) return this.generalReaderFrom(file.path, onBatch, packets);
-      carry = b.carry;
-    }
+  runAt(start: number, end: number, recordLimit: number): number {
+    this.words[CTRL_RECORD_LIMIT / 4] = recordLimit;
+    return this.run(start, end, this.meta.resultsOff);
   }
 
-  /** One batch of the direct path for the file's format (runDirectBatch, runDirectPcapngBatch). */
-  directBatch(file: DirectPcapFile | DirectPcapngFile, carry: number, onBatch: BatchCallback): DirectBatch {
-    return file instanceof DirectPcapFile ? this.runDirectBatch(file, carry, onBatch) : this.runDirectPcapngBatch(file, carry, onBatch);
+  /** Where the last `runAt` stopped: the end of its last whole record. */
+  get batchStop(): number { return this.words[CTRL_BATCH_STOP / 4]!; }
+
+  /** The index area (pcapng read in place), or undefined for a module compiled before run_index existed. */
+  get indexOff(): number | undefined {
+    return this.runIndex === undefined ? undefined : this.meta.indexOff;
   }
 
   /**
-   * One batch of the direct path: reads the next chunk of `file` behind the `carry` bytes the
-   * previous call left at the start of the batch area, runs the whole records and moves the
-   * partial last record to the start (the new carry). `fallback`: the direct path cannot go on
-   * (see runDirect); the caller continues with the general reader, skipping the packets run so
-   * far. Successive calls may use different filters that share one memory (a MAPI device
-   * recompiling mid-trace): the carried bytes live in that memory.
+   * Runs the `count` records the index area lists, inside [start, end) (one WebAssembly call):
+   * the entries must name whole records with caplen <= MAX_CAPLEN, which run_index trusts.
    */
-  runDirectBatch(file: DirectPcapFile, carry: number, onBatch: BatchCallback): DirectBatch {
-    const { batchOff, batchBytes, resultsOff } = this.meta;
-    this.words[CTRL_RECORD_LIMIT / 4] = file.info.snaplen;
-    this.forgetStaged();
-    const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
-    const avail = carry + got;
-    if (avail === 0) return { packets: 0, carry: 0, end: true };
-    const n = this.run(batchOff, batchOff + avail, resultsOff);
-    const stop = this.words[CTRL_BATCH_STOP / 4]!;
-    if (n > 0 && onBatch(this.bytes.subarray(batchOff, stop), this.results(n), n) === false) return { packets: n, carry: 0, stopped: true };
-    const rest = batchOff + avail - stop;
-    if (rest === 0) return { packets: n, carry: 0 };
-    const oversized = rest >= RECORD_HEADER_BYTES && recordCaplenAt(this.bytes, stop) > file.info.snaplen;
-    if (got === 0 || oversized || (n === 0 && avail === batchBytes)) return { packets: n, carry: 0, fallback: true };
-    this.bytes.copyWithin(batchOff, stop, stop + rest);
-    return { packets: n, carry: rest };
-  }
-
-  /**
-   * One batch of the pcapng direct path, as runDirectBatch is of the pcap one: reads the next
-   * chunk behind the `carry` bytes the previous call left; the driver rewrites each packet
-   * block's fixed fields into a record header in place and lists the records in the index area
-   * (drivers/pcapng-direct.ts), and one `run_index` call runs them; the partial last block moves
-   * to the start (the new carry). `fallback`: the direct path
-   * cannot go on — a block it leaves, a record the module refused, the file ending inside a
-   * block, a block larger than the batch area, a module without run_index — and the caller
-   * continues with the general reader, skipping the packets run so far.
-   */
-  runDirectPcapngBatch(file: DirectPcapngFile, carry: number, onBatch: BatchCallback): DirectBatch {
-    const { batchOff, batchBytes, resultsOff, indexOff } = this.meta;
-    if (this.runIndex === undefined || indexOff === undefined) return { packets: 0, carry: 0, fallback: true };
-    this.forgetStaged();
-    const got = file.read(this.bytes, batchOff + carry, batchBytes - carry);
-    const avail = carry + got;
-    if (avail === 0) return { packets: 0, carry: 0, end: true };
-    // Index entries fill at most the first eighth of batchBytes of the index area (an EPB has
-    // >= 32 bytes, an entry 4); the rest of the area (batchBytes / 4) is the driver's scratch.
-    const scratch = Math.ceil(batchBytes / 8 / 16) * 16;
-    const count = file.index(this.wasmMemory, this.bytes, this.words, batchOff, avail, indexOff / 4, indexOff + scratch, batchBytes / 4 - scratch);
-    let n = 0;
-    if (count > 0) {
-      // The driver lists only whole records with caplen <= their interface's snaplen <= MAX_CAPLEN, which run_index trusts.
-      n = this.runIndex(batchOff, batchOff + file.consumed, indexOff, count, resultsOff);
-      if (onBatch(this.bytes, this.results(n), n, this.words.subarray(indexOff / 4, indexOff / 4 + n)) === false) {
-        return { packets: n, carry: 0, stopped: true };
-      }
-      if (n < count) return { packets: n, carry: 0, fallback: true };   // not expected (entries and slots lie in the memory): the general reader goes on
-    }
-    const rest = avail - file.consumed;
-    if (file.handover || (rest > 0 && (got === 0 || rest === batchBytes))) return { packets: n, carry: 0, fallback: true };
-    this.bytes.copyWithin(batchOff, batchOff + file.consumed, batchOff + avail);
-    return { packets: n, carry: rest };
-  }
-
-  /** The general reader takes over a file after the `done` packets a direct path ran: exact results and errors from there on. */
-  private generalReaderFrom(path: string, onBatch: BatchCallback, done: number): { packets: number; error?: CaptureError } {
-    const source = openCaptureFile(path);
-    try {
-      const rest = this.runSource(source, onBatch, done);
-      return { ...rest, packets: done + rest.packets };
-    } finally {
-      source.close();
-    }
+  runIndexAt(start: number, end: number, count: number): number {
+    return this.runIndex!(start, end, this.indexArea(), count, this.meta.resultsOff);
   }
 
   /**
@@ -331,39 +218,15 @@ export class CompiledFilter {
     return { matched, code: mixed ? undefined : this.words[CTRL_TALLY_CODE / 4]! };
   }
 
-  private results(n: number): Uint32Array {
+  /** The verdicts of the batch just run: a view valid until the next batch. */
+  results(n: number): Uint32Array {
     const at = this.meta.resultsOff / 4;
     return this.words.subarray(at, at + n);
   }
 
-  private checkLinkType(linkType: number): void {
+  /** Throws LinkTypeMismatchError unless records of linkType are what the module reads. */
+  checkLinkType(linkType: number): void {
     if (linkTypeName(linkType) !== linkTypeName(this.meta.linkType)) throw new LinkTypeMismatchError(this.meta.linkType, linkType);
-  }
-
-  /**
-   * Runs a whole pcap or pcapng capture held in memory: one result per packet, in order.
-   * A malformed capture throws CaptureRunError, which carries the results before the bad record.
-   */
-  runCapture(capture: Uint8Array): Uint32Array {
-    const source = openCapture(capture);
-    let out = new Uint32Array(1024);
-    let n = 0;
-    try {
-      const { error } = this.runSource(source, (_records, results, count) => {
-        if (n + count > out.length) {
-          const grown = new Uint32Array(Math.max(out.length * 2, n + count));
-          grown.set(out.subarray(0, n));
-          out = grown;
-        }
-        out.set(results, n);
-        n += count;
-      });
-      const results = out.slice(0, n);
-      if (error) throw new CaptureRunError(error, results);
-      return results;
-    } finally {
-      source.close();
-    }
   }
 
   /**
@@ -449,12 +312,6 @@ export class CompiledFilter {
     return this.words.subarray(resultsOff / 4, resultsOff / 4 + n);
   }
 
-  /** The batch area is about to hold other records: staged ones and their index are gone. */
-  private forgetStaged(): void {
-    this.staged = 0;
-    this.stagedEntries = 0;
-  }
-
   private indexArea(): number {
     if (this.runIndex === undefined || this.meta.indexOff === undefined) {
       throw new Error('this module has no run_index entry (it was compiled by an older fplc): compile it again');
@@ -468,7 +325,7 @@ export class CompiledFilter {
    */
   runRecords(records: Uint8Array): Uint32Array {
     const { batchOff, batchBytes } = this.meta;
-    this.forgetStaged();
+    this.takeBatchArea();
     const out: Uint32Array[] = [];
     let off = 0;
     while (off < records.length) {
@@ -517,7 +374,7 @@ class CallContext implements ExternCallContext {
     const u32 = (i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
     this.tsSec = u32(recordOff);
     this.tsFrac = u32(recordOff + 4);
-    this.caplen = u32(recordOff + 8);
+    this.caplen = recordCaplenAt(b, recordOff);
     this.wirelen = u32(recordOff + 12);
     this.offset = recordOff + RECORD_HEADER_BYTES;
     this.view = undefined;

@@ -4,14 +4,11 @@
  * packets to a pcap file. One WebAssembly call per batch; JavaScript only walks a batch's
  * records when it has to write them.
  */
-import { openCaptureFile } from '../drivers/capture.js';
 import { PcapWriter } from '../drivers/pcap-writer.js';
-import type { CaptureError, CaptureSource } from '../drivers/types.js';
-import { DirectPcapFile } from '../drivers/pcap-direct.js';
-import { DirectPcapngFile } from '../drivers/pcapng-direct.js';
+import type { CaptureError } from '../drivers/types.js';
 import { RECORD_HEADER_BYTES, recordCaplenAt } from '../abi/index.js';
-import { LinkTypeMismatchError, type CompiledFilter } from './filter.js';
-import { linkTypeName } from '../abi/index.js';
+import type { CompiledFilter } from './filter.js';
+import { fileFeed, runFeed } from './feed.js';
 
 export interface RunFileOptions {
   /** Stop after this many matched packets (tcpdump's -c), at least 1. */
@@ -40,9 +37,7 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
     throw new RangeError(`count must be a positive integer, got ${opts.count}`);
   }
   // Little-endian pcap 2.4 and pcapng files are filtered in place; everything else through the general reader.
-  const direct = opts.direct === false ? undefined : DirectPcapFile.open(capturePath);
-  const directNg = opts.direct === false || direct ? undefined : DirectPcapngFile.open(capturePath, filter.linkType);
-  const source = direct ?? directNg ?? openCaptureFile(capturePath);
+  const feed = fileFeed(capturePath, { direct: opts.direct, linkType: filter.linkType });
   const codes = new Map<number, number>();
   let packets = 0;
   let matched = 0;
@@ -51,12 +46,10 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
   const fuelBefore = filter.fuelExhausted;
   try {
     // Refuse a capture of another link type before creating the output file, not after.
-    if (linkTypeName(source.info.linkType) !== linkTypeName(filter.linkType)) {
-      throw new LinkTypeMismatchError(filter.linkType, source.info.linkType);
-    }
+    filter.checkLinkType(feed.info.linkType);
     if (opts.writeTo) {
       writer = new PcapWriter(opts.writeTo, {
-        linkType: source.info.linkType, snaplen: source.info.snaplen, nanoseconds: source.info.nanoseconds,
+        linkType: feed.info.linkType, snaplen: feed.info.snaplen, nanoseconds: feed.info.nanoseconds,
       });
     }
     const limit = opts.count ?? Infinity;
@@ -96,13 +89,12 @@ export function runFile(filter: CompiledFilter, capturePath: string, opts: RunFi
       opts.onProgress?.(packets, matched);
       return done ? false : undefined;
     };
-    const directFile = direct ?? directNg;
-    const result = directFile ? filter.runDirect(directFile, onBatch) : filter.runSource(source as CaptureSource, onBatch);
+    const result = runFeed(filter, feed, onBatch);
     return { packets, matched, codes, fuelExhausted: filter.fuelExhausted - fuelBefore,
       ...(result.error && !done ? { error: result.error } : {}) };
   } finally {
     writer?.close();
-    source.close();
+    feed.close();
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * pcapng files filtered in place (drivers/pcapng-direct.ts, CompiledFilter.runDirect) give
+ * pcapng files filtered in place (drivers/pcapng-direct.ts, vm/feed.ts) give
  * exactly what the general reader gives, packet by packet: the record each packet becomes
  * (timestamp, lengths, bytes), its result, the packet count and the error (message, offset),
  * on the corpus's pcapng files, pcapng conversions of its pcap files, and random well-formed
@@ -18,7 +18,8 @@ import { CaptureError } from '../../drivers/types.js';
 import { bin, c, load, ret, type Program } from '../../lang/ir/ir.js';
 import { MAX_CAPLEN, RECORD_HEADER_BYTES } from '../../abi/index.js';
 import { compileProgram } from '../../vm/compile.js';
-import type { BatchCallback, CompiledFilter } from '../../vm/filter.js';
+import type { CompiledFilter } from '../../vm/filter.js';
+import { readerFeed, runFeed, sourceFeed, type BatchCallback } from '../../vm/feed.js';
 import { runFile } from '../../vm/run-file.js';
 import { corpusDir, haveCorpus, need } from '../support/env.js';
 import { PcapngBuilder } from './build.js';
@@ -84,14 +85,15 @@ async function outcomes(path: string, linkType: number): Promise<{ general: Outc
   const f = await filterFor(linkType);
   const general: Outcome = { packets: [], count: 0, inPlace: 0 };
   settle(general, () => {
-    const src = openCaptureFile(path);
-    try { return f.runSource(src, collector(general)); } finally { src.close(); }
+    const feed = sourceFeed(openCaptureFile(path));
+    try { return runFeed(f, feed, collector(general)); } finally { feed.close(); }
   });
   const file = DirectPcapngFile.open(path, linkType);
   if (!file) return { general, direct: undefined };
   const direct: Outcome = { packets: [], count: 0, inPlace: 0 };
   settle(direct, () => {
-    try { return f.runDirect(file, collector(direct)); } finally { file.close(); }
+    const feed = readerFeed(path, file);
+    try { return runFeed(f, feed, collector(direct)); } finally { feed.close(); }
   });
   return { general, direct };
 }

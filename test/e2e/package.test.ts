@@ -9,11 +9,11 @@ import { projectRoot } from '../support/env.js';
 it("a script in the project root imports { compileFilter } from 'fplc' and runs a sample", () => {
   const script = `
     import { readFileSync } from 'node:fs';
-    import { compileFilter, loadFilter } from 'fplc';
+    import { compileFilter, loadFilter, runCapture } from 'fplc';
     const f = await compileFilter(readFileSync('samples/web.fpl', 'utf8'), { linkType: 'EN10MB' });
-    const results = f.runCapture(readFileSync('samples/web.pcap'));
+    const results = runCapture(f, readFileSync('samples/web.pcap'));
     const aot = await loadFilter(f.wasm);
-    const again = aot.runCapture(readFileSync('samples/web.pcap'));
+    const again = runCapture(aot, readFileSync('samples/web.pcap'));
     console.log(JSON.stringify({ n: results.length, matched: results.filter((r) => r !== 0).length, same: again.join() === results.join() }));
   `;
   const file = join(projectRoot, `.tmp-import-${process.pid}.mjs`);

@@ -1,6 +1,6 @@
 /**
  * A device reads little-endian pcapng files in place, as it reads pcap files (vm/mapi/device.ts,
- * CompiledFilter.runDirectPcapngBatch): its results on a pcapng file are those on the same
+ * vm/feed.ts): its results on a pcapng file are those on the same
  * packets as pcap, across several batches, with the general reader taking over at a block the
  * direct path leaves.
  */
@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PcapngWriter } from '../../drivers/pcapng-writer.js';
 import { DirectPcapngFile } from '../../drivers/pcapng-direct.js';
+import type { CaptureFeed } from '../../vm/feed.js';
 import { Device } from '../../vm/mapi/index.js';
 import { PcapngBuilder } from '../drivers/build.js';
 import { projectRoot } from '../support/env.js';
@@ -28,13 +29,13 @@ const FLOWS: Fn[][] = [
 /** The flows' counts, the packets, the reader the device opened and whether it went on with the general reader. */
 async function results(path: string): Promise<{ counts: unknown[]; packets: bigint; direct: string; fellBack: boolean }> {
   const dev = await Device.offline(path);
-  const core = dev.core as unknown as { direct?: object; general?: object };
-  const direct = core.direct?.constructor.name ?? 'none';
+  const trace = (dev.core as unknown as { trace: CaptureFeed }).trace;
+  const direct = trace.reader;
   const made = FLOWS.map((fns) => { const flow = dev.flow(); return { flow, fids: fns.map(([name, ...args]) => flow.apply(name, ...args)) }; });
   for (const m of made) await m.flow.connect();
   await dev.start();
   await dev.finished();
-  const out = { counts: made.map((m) => m.flow.read(m.fids[m.fids.length - 1]!)), packets: dev.packets, direct, fellBack: core.general !== undefined };
+  const out = { counts: made.map((m) => m.flow.read(m.fids[m.fids.length - 1]!)), packets: dev.packets, direct, fellBack: trace.reader === 'general' };
   dev.delete();
   return out;
 }
@@ -61,7 +62,7 @@ describe('a device on a pcapng file', () => {
     expect(DirectPcapngFile.open(ng)).toBeDefined();
     const want = await results(pcap);
     const got = await results(ng);
-    expect(got).toMatchObject({ direct: 'DirectPcapngFile', fellBack: false, packets: BigInt(records.length) });
+    expect(got).toMatchObject({ direct: 'pcapng in place', fellBack: false, packets: BigInt(records.length) });
     expect(got.counts).toEqual(want.counts);
     expect((want.counts as bigint[]).filter((c) => c > 0n).length).toBeGreaterThan(3);
   }, 60_000);
@@ -85,7 +86,7 @@ describe('a device on a pcapng file', () => {
     const pcap = writePcap(join(dir, 'same.pcap'), records.map((r, i) => ({ sec: i === half ? 0 : r.sec, usec: i === half ? 0 : r.frac, bytes: r.bytes, wlen: r.wlen })));
     const want = await results(pcap);
     const got = await results(ng);
-    expect(got).toMatchObject({ direct: 'DirectPcapngFile', fellBack: true, packets: BigInt(records.length) });
+    expect(got).toMatchObject({ direct: 'pcapng in place', fellBack: true, packets: BigInt(records.length) });
     expect(got.counts).toEqual(want.counts);
   }, 60_000);
 });

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bin, c, load, ret, type Program } from '../../lang/ir/ir.js';
 import { compileProgram } from '../../vm/compile.js';
+import { runCapture } from '../../vm/feed.js';
 import { runFile } from '../../vm/run-file.js';
 import { buildPcap } from '../drivers/build.js';
 
@@ -63,7 +64,7 @@ describe('tally', () => {
     writeFileSync(path, bytes);
     for (const [modulus, scale] of [[2, 7], [3, 1], [5, 1000], [1, 1]] as const) {
       const f = await compileProgram(program(modulus, scale), { batchBytes: BATCH });
-      const all = f.runCapture(bytes);
+      const all = runCapture(f, bytes);
       for (const count of [undefined, 1, 333, 1500, 5000]) {
         const want = countCodes(all, count);
         const got = runFile(f, path, count === undefined ? {} : { count });

@@ -18,10 +18,8 @@ import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
 import * as pcapFrontEnd from '../../lang/pcapfilter/index.js';
 import * as fplFrontEnd from '../../lang/fpl/index.js';
-import { openCaptureFile } from '../../drivers/capture.js';
-import type { CaptureError, CaptureInfo, CaptureSource } from '../../drivers/types.js';
-import { DirectPcapFile } from '../../drivers/pcap-direct.js';
-import { DirectPcapngFile } from '../../drivers/pcapng-direct.js';
+import type { CaptureInfo } from '../../drivers/types.js';
+import { fileFeed, type CaptureFeed } from '../feed.js';
 import { selectMapiFunction } from '../../hostfns/lib/library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
 import { add64 as add64State, read64, type MapiApplyContext, type MapiFunctionDef, type MapiLowerContext, type MapiValue, type MapiValueContext } from '../../hostfns/lib/types.js';
@@ -162,23 +160,14 @@ export class MapiDevice {
   readonly devOID: string;
   readonly description: string;
 
-  /**
-   * The trace: little-endian pcap and pcapng files are read straight into the batch area and
-   * filtered in place (`direct`, with `carry` bytes of a partial record or block left between
-   * batches); other formats, and the rest of a file from a record the direct path cannot take,
-   * through the general reader (`general`, skipping the `skip` packets already run).
-   */
-  private direct: DirectPcapFile | DirectPcapngFile | undefined;
-  private carry = 0;
-  private directPackets = 0;
-  private general: CaptureSource | undefined;
-  private skip = 0;
+  /** The trace (vm/feed.ts: read in place where it can, by the general reader otherwise); one batch per tick. */
+  private readonly trace: CaptureFeed;
 
-  private constructor(readonly path: string, reader: DirectPcapFile | DirectPcapngFile | CaptureSource, opts: DeviceOptions) {
+  private constructor(readonly path: string, trace: CaptureFeed, opts: DeviceOptions) {
     this.id = ++deviceCounter;
     this.name = `${path}@${this.id}`;
-    if (reader instanceof DirectPcapFile || reader instanceof DirectPcapngFile) this.direct = reader; else this.general = reader;
-    const info: CaptureInfo = reader.info;
+    this.trace = trace;
+    const info: CaptureInfo = trace.info;
     this.linkType = info.linkType;
     this.snaplen = info.snaplen;
     this.nanoseconds = info.nanoseconds;
@@ -198,17 +187,17 @@ export class MapiDevice {
   /** Opens a capture file as an offline device (MFF_PCAP: pcap or pcapng). */
   static offline(path: string, opts: DeviceOptions = {}): MapiDevice {
     if (typeof path !== 'string' || path === '') throw new MapiError(6157, 'argument 1 (path) must be a non-empty string');
-    let source: DirectPcapFile | DirectPcapngFile | CaptureSource;
+    let trace: CaptureFeed;
     try {
-      source = DirectPcapFile.open(path) ?? DirectPcapngFile.open(path) ?? openCaptureFile(path);
+      trace = fileFeed(path);
     } catch (e) {
       throw new MapiError(6155, `argument 1 (path): cannot open ${JSON.stringify(path)} as a capture: ${(e as Error).message}`);
     }
-    if (!linkTypeInfo(source.info.linkType)) {
-      source.close();
-      throw new MapiError(3200, `${path}: link type ${linkTypeName(source.info.linkType)} (${source.info.linkType}) is not supported`);
+    if (!linkTypeInfo(trace.info.linkType)) {
+      trace.close();
+      throw new MapiError(3200, `${path}: link type ${linkTypeName(trace.info.linkType)} (${trace.info.linkType}) is not supported`);
     }
-    return new MapiDevice(path, source, opts);
+    return new MapiDevice(path, trace, opts);
   }
 
   createFlow(): MapiFlow {
@@ -648,33 +637,13 @@ export class MapiDevice {
 
   /** Runs the next batch of the trace (one per tick: readers and connects run in between); false at its end. */
   private runBatch(filter: CompiledFilter): boolean {
-    if (this.direct) {
-      const b = filter.directBatch(this.direct, this.carry, ignoreBatch);
-      this.directPackets += b.packets;
-      if (!b.fallback) {
-        this.carry = b.carry;
-        return !b.end;
-      }
-      // From the record the direct path cannot take on, the general reader gives exact results and errors.
-      this.direct.close();
-      this.direct = undefined;
-      this.general = openCaptureFile(this.path);
-      this.skip = this.directPackets;
-      if (b.packets > 0) return true;
-    }
-    let processed = false;
-    const r = filter.runSource(this.general!, () => {
-      processed = true;
-      return false;
-    }, this.skip);
-    this.skip = 0;
-    if (!processed && r.error) this.error = r.error as CaptureError;
-    return processed;
+    const step = this.trace.step(filter, ignoreBatch);
+    if (step.error) this.error = step.error;
+    return !step.end;
   }
 
   private closeTrace(): void {
-    this.direct?.close();
-    this.general?.close();
+    this.trace.close();
   }
 
   private finish(): void {
