@@ -12,15 +12,7 @@ import { bin, c, type Extern, type Program, type Stmt } from '../../lang/ir/ir.j
 import { add64 as add64State, type MapiFunctionDef, type MapiLowerContext } from '../../hostfns/lib/types.js';
 import { MAX_REGISTERS, type ExternImpl } from '../../abi/index.js';
 import { inlineProgram } from './inline.js';
-
-/** Fixed per-device sizes: the layout never changes, so memory is shared across recompiles. */
-export const DEVICE_STATE_WORDS = 256 * 1024;
-export const DEVICE_MEMORY_CELLS = 64 * 1024;
-/** Loop iterations per packet for the whole device program (HASH walks every byte of a packet). */
-export const DEVICE_FUEL = 1 << 30;
-
-/** Device state words: the last packet's timestamp, the 64-bit packet count; instances get the rest. */
-export const S_TSSEC = 0, S_TSFRAC = 1, S_PACKETS = 2;
+import { DEVICE_FUEL, DEVICE_MEMORY_CELLS, DEVICE_STATE_WORDS, S_PACKETS, S_TSFRAC, S_TSSEC } from './layout.js';
 
 /** What the program needs of a function instance: its definition, configuration and places. */
 export interface ChainStep {
