@@ -2,18 +2,18 @@
  * The MAPI core: offline devices, their flows and function instances, and the one WebAssembly
  * module per device that runs every connected flow.
  *
- * Per packet the device program does, for each active flow F_i in order,
- * `block F_i { step_1; step_2; … }`, where a step that rejects the packet exits F_i.
+ * Per packet the device program (vm/mapi/device-program.ts) does, for each active flow F_i in
+ * order, `block F_i { step_1; step_2; … }`, where a step that rejects the packet exits F_i.
  * Function instances get their S[] words, registers and M[] cells when they are applied, from
- * allocators over fixed-size areas, so every recompile (on connect and close) has the same
- * layout and runs in the same WebAssembly.Memory: the other flows keep their results.
+ * the device's layout (vm/mapi/layout.ts: fixed-size areas), so every recompile (on connect and
+ * close) has the same layout and runs in the same WebAssembly.Memory: the other flows keep their results.
  *
  * Faults. An IR fault (a load past the captured bytes, a division by zero) inside a flow's
  * block leaves that block only (`catchFaults`): the packet leaves that flow, and the next
  * flows still see it — all inside WebAssembly, with no JavaScript per packet.
  */
 import { DEVICE_PIPELINE, runPipeline } from '../../lang/ir/pipeline.js';
-import { bin, c, type Extern, type Program, type Stmt } from '../../lang/ir/ir.js';
+import type { Program } from '../../lang/ir/ir.js';
 import { validateProgram } from '../../lang/ir/validate.js';
 import { linkTypeInfo, linkTypeName } from '../../lang/ir/linktypes.js';
 import * as pcapFrontEnd from '../../lang/pcapfilter/index.js';
@@ -22,39 +22,21 @@ import type { CaptureInfo } from '../../drivers/types.js';
 import { fileFeed, type CaptureFeed } from '../feed.js';
 import { selectMapiFunction } from '../../hostfns/lib/library.js';
 import { RING_PACKETS, TO_BUFFER, type MapiPkt, type ToBufferConfig } from '../../hostfns/mapi-to-buffer.js';
-import { add64 as add64State, read64, type MapiApplyContext, type MapiFunctionDef, type MapiLowerContext, type MapiValue, type MapiValueContext } from '../../hostfns/lib/types.js';
+import { read64, type MapiApplyContext, type MapiFunctionDef, type MapiValue, type MapiValueContext } from '../../hostfns/lib/types.js';
 import { u64Access } from '../../hostfns/lib/u64.js';
-import { layout, MAX_REGISTERS, PAGE_BYTES, REGS_OFF, type ExternImpl } from '../../abi/index.js';
+import type { ExternImpl } from '../../abi/index.js';
 import { CompiledFilter } from '../filter.js';
 import { FRONT_ENDS, filterCompilers, type FilterCompilers } from '../frontends.js';
-import { RangeAllocator } from './alloc.js';
 import { MAPI_MAX_FUNCTIONS_PER_FLOW } from '../../lang/ir/limits.js';
 import { checkArguments } from './args.js';
 import {
   DEVICE_DELETED, DEVICE_FINISHED, DEVICE_READING, DEVICE_SETUP, FLOW_ACTIVE, FLOW_CLOSED, FLOW_FINISHED, FLOW_INIT,
   MapiError, type FlowStatus,
 } from './constants.js';
-import { inlineProgram } from './inline.js';
+import { buildCookedProgram, buildDeviceProgram, type DeviceProgram, type DeviceProgramTarget } from './device-program.js';
+import { DEVICE_BATCH_BYTES, DEVICE_TABLES_BYTES, DeviceLayout } from './layout.js';
 
-/** Fixed per-device sizes: the layout never changes, so memory is shared across recompiles. */
-export const DEVICE_STATE_WORDS = 256 * 1024;
-export const DEVICE_MEMORY_CELLS = 64 * 1024;
-/** Loop iterations per packet for the whole device program (HASH walks every byte of a packet). */
-export const DEVICE_FUEL = 1 << 30;
-const DEVICE_BATCH_BYTES = 1024 * 1024;
-/**
- * The area after a device's layout for the hash tables of large sets (BPF_FILTER `host` lists…),
- * read without branches on a probe (codegen/wasm/memtable.ts); a device program whose tables do
- * not fit keeps them in code. Pages never written cost no memory.
- */
-const DEVICE_TABLES_BYTES = 4 * 1024 * 1024;
-
-// Device state words (instances get the rest) and the registers kept back from instances
-// (none are used by the device program any more; kept so the layout of existing devices stays put).
-const DEVICE_REGISTERS = 3;
-const S_TSSEC = 0, S_TSFRAC = 1, S_PACKETS = 2, DEVICE_STATE = 4;
-/** State words the device keeps after each instance's own: MAPI's per-function packet counts. */
-const FUNCTION_COUNTER_WORDS = 4;
+export { DEVICE_FUEL, DEVICE_MEMORY_CELLS, DEVICE_STATE_WORDS } from './layout.js';
 
 let deviceCounter = 0;
 /** MAPI devtype OIDs (spec §4.2). */
@@ -128,14 +110,10 @@ export class MapiDevice {
   error: Error | undefined;
   readonly flows: MapiFlow[] = [];
 
-  private readonly memory: WebAssembly.Memory;
-  /** Live views of the device's R[] and S[]. */
-  private readonly regs: Uint32Array;
-  private readonly mem: Uint32Array;
+  /** The device's memory, its R[], M[] and S[], and who has which part of them (vm/mapi/layout.ts). */
+  private readonly layout: DeviceLayout;
+  /** Live view of the device's S[]. */
   readonly state: Uint32Array;
-  private readonly stateAlloc = new RangeAllocator('state words', DEVICE_STATE, DEVICE_STATE_WORDS);
-  private readonly regAlloc = new RangeAllocator('registers', DEVICE_REGISTERS, MAX_REGISTERS);
-  private readonly memAlloc = new RangeAllocator('M[] cells', 0, DEVICE_MEMORY_CELLS);
   private nextFid = 1;
   private filter: CompiledFilter | undefined;
   /** Runs the steps after COOKING-like functions on the units they emit (buildCookedProgram). */
@@ -176,11 +154,8 @@ export class MapiDevice {
     this.seed = opts.seed ?? 0x2545f491;
     this.devOID = opts.devOID ?? DEVOID_NIC;
     this.description = opts.description ?? `offline trace ${path}`;
-    const meta = deviceLayout(this.linkType);
-    this.memory = new WebAssembly.Memory({ initial: meta.pages, maximum: meta.pages });
-    this.regs = new Uint32Array(this.memory.buffer, REGS_OFF, MAX_REGISTERS);
-    this.mem = new Uint32Array(this.memory.buffer, meta.memOff, meta.memoryCells);
-    this.state = new Uint32Array(this.memory.buffer, meta.stateOff, DEVICE_STATE_WORDS);
+    this.layout = new DeviceLayout(this.linkType);
+    this.state = this.layout.state;
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
   }
 
@@ -234,19 +209,13 @@ export class MapiDevice {
     const words = def.stateWords(r.config);
     const nregs = def.registers?.(r.config) ?? 0;
     const cells = def.memoryCells?.(r.config) ?? 0;
-    const stateBase = this.stateAlloc.alloc(words + FUNCTION_COUNTER_WORDS);
-    const regBase = stateBase === undefined ? undefined : this.regAlloc.alloc(nregs);
-    const memBase = regBase === undefined ? undefined : this.memAlloc.alloc(cells, Math.max(1, cells));
-    if (stateBase === undefined || regBase === undefined || memBase === undefined) {
-      if (stateBase !== undefined) this.stateAlloc.release(stateBase, words + FUNCTION_COUNTER_WORDS);
-      if (regBase !== undefined) this.regAlloc.release(regBase, nregs);
+    const at = this.layout.place(words, nregs, cells);
+    if (!at) {
       def.cleanup?.(r.config);
       throw new MapiError(7006, `${def.name}: the device has no room left for it (${words} state words, ${nregs} registers, ${cells} M[] cells)`);
     }
-    this.state.fill(0, stateBase, stateBase + words + FUNCTION_COUNTER_WORDS);
-    this.regs.fill(0, regBase, regBase + nregs);
-    this.mem.fill(0, memBase, memBase + cells);
-    const inst = new FunctionInstance(this.nextFid++, def, r.config, stateBase, words, regBase, nregs, memBase, cells, stateBase + words, devtype);
+    const { stateBase } = at;
+    const inst = new FunctionInstance(this.nextFid++, def, r.config, stateBase, words, at.regBase, nregs, at.memBase, cells, at.countersBase, devtype);
     for (const ref of references) { inst.references.push(ref); ref.referencedBy++; }
     inst.previous = flow.functions[flow.functions.length - 1];
     def.init?.(r.config, this.state.subarray(stateBase, stateBase + words), { seed: (this.seed ^ Math.imul(inst.fid, 0x9e3779b9)) >>> 0 });
@@ -323,15 +292,7 @@ export class MapiDevice {
   }
 
   private releaseInstance(f: FunctionInstance): void {
-    this.stateAlloc.release(f.stateBase, f.stateWords + FUNCTION_COUNTER_WORDS);
-    this.regAlloc.release(f.regBase, f.registers);
-    this.memAlloc.release(f.memBase, f.memoryCells);
-    f.def.cleanup?.(f.config);
-    for (const ref of f.references) {
-      ref.referencedBy--;
-      if (ref.orphaned && ref.referencedBy === 0) this.releaseInstance(ref);
-    }
-    f.references.length = 0;
+    this.layout.release(f);
   }
 
   /** Packets that reached a function and packets it passed (MAPI's funcstats). */
@@ -380,7 +341,7 @@ export class MapiDevice {
 
   /** Packets the device has processed. */
   get packets(): bigint {
-    return (BigInt(this.state[S_PACKETS + 1]!) << 32n) | BigInt(this.state[S_PACKETS]!);
+    return this.layout.packets;
   }
 
   /**
@@ -410,11 +371,11 @@ export class MapiDevice {
   }
 
   private resultContext(f: FunctionInstance) {
-    return { nanoseconds: this.nanoseconds, memory: this.mem.subarray(f.memBase, f.memBase + f.memoryCells) };
+    return { nanoseconds: this.nanoseconds, memory: this.layout.memoryOf(f) };
   }
 
   private instanceState(f: FunctionInstance): Uint32Array {
-    return this.state.subarray(f.stateBase, f.stateBase + f.stateWords);
+    return this.layout.stateOf(f);
   }
 
   private instanceOf(flow: MapiFlow, fid: number): FunctionInstance {
@@ -427,8 +388,7 @@ export class MapiDevice {
 
   /** Time of the last packet processed, µs since the epoch (0 before the first). */
   private lastPacketMicros(): bigint {
-    const sec = BigInt(this.state[S_TSSEC]!), frac = BigInt(this.state[S_TSFRAC]!);
-    return sec * 1_000_000n + (this.nanoseconds ? frac / 1000n : frac);
+    return this.layout.lastPacketMicros(this.nanoseconds);
   }
 
   // ---- compiling ----
@@ -456,7 +416,7 @@ export class MapiDevice {
           // The device pipeline's IR passes (lang/ir/pipeline.ts), then the backend.
           const mod = compileWasm(runPipeline(program, DEVICE_PIPELINE),
             { batchBytes: DEVICE_BATCH_BYTES, tablesReserve: DEVICE_TABLES_BYTES, memoryTables });
-          return CompiledFilter.load(mod.wasm, { memory: this.memory, externs });
+          return CompiledFilter.load(mod.wasm, { memory: this.layout.memory, externs });
         };
         this.filter = await load(built, true);
         const active = this.flows.filter((f) => f.status === FLOW_ACTIVE).flatMap((f) => f.functions);
@@ -474,102 +434,21 @@ export class MapiDevice {
     return next;
   }
 
-  /** The device program: every active flow's chain, in flow order. */
-  buildProgram(): { program: Program; externs: ExternImpl[] } {
-    const b = this.programBuilder();
-    const count = b.local();
-    const body: Stmt[] = [
-      { k: 'setstate', i: S_TSSEC, value: { k: 'meta', m: 'tssec' } },
-      { k: 'setstate', i: S_TSFRAC, value: { k: 'meta', m: 'tsfrac' } },
-      // The device's 64-bit packet count.
-      { k: 'setlocal', n: count, value: bin('add', { k: 'state', i: S_PACKETS }, c(1)) },
-      { k: 'if', cond: bin('eq', { k: 'local', n: count }, c(0)), then: { k: 'setstate', i: S_PACKETS + 1, value: bin('add', { k: 'state', i: S_PACKETS + 1 }, c(1)) } },
-      { k: 'setstate', i: S_PACKETS, value: { k: 'local', n: count } },
-    ];
-    for (const flow of this.flows) {
-      if (flow.status !== FLOW_ACTIVE) continue;
-      // No packet runs between this build and its module's start (the device waits for compiles).
-      flow.packetsBefore ??= this.packets;
-      body.push(b.flowBlock(flow.functions, false));
-    }
-    body.push({ k: 'return', value: c(1) });
-    return b.finish(body);
+  /** The device program (vm/mapi/device-program.ts): every active flow's chain, in flow order. */
+  buildProgram(): DeviceProgram {
+    const active = this.flows.filter((f) => f.status === FLOW_ACTIVE);
+    // No packet runs between this build and its module's start (the device waits for compiles).
+    for (const flow of active) flow.packetsBefore ??= this.packets;
+    return buildDeviceProgram(active.map((f) => f.functions), this.programTarget());
   }
 
-  /**
-   * The program run on the units a function such as COOKING emits (`def.cooked`): for each such
-   * instance, the steps after it in its flow, selected by the instance's first state word, which
-   * is 1 while its units run (drainCooked). Undefined when no such instance has steps after it.
-   */
-  buildCookedProgram(): { program: Program; externs: ExternImpl[] } | undefined {
-    const b = this.programBuilder();
-    const body: Stmt[] = [];
-    for (const flow of this.flows) {
-      if (flow.status !== FLOW_ACTIVE) continue;
-      flow.functions.forEach((inst, k) => {
-        const rest = flow.functions.slice(k + 1);
-        if (!inst.def.cooked || rest.length === 0) return;
-        body.push({ k: 'if', cond: { k: 'state', i: inst.stateBase }, then: b.flowBlock(rest) });
-      });
-    }
-    if (body.length === 0) return undefined;
-    body.push({ k: 'return', value: c(1) });
-    return b.finish(body);
+  /** The program run on the units COOKING-like functions emit (vm/mapi/device-program.ts). */
+  buildCookedProgram(): DeviceProgram | undefined {
+    return buildCookedProgram(this.flows.filter((f) => f.status === FLOW_ACTIVE).map((f) => f.functions), this.programTarget());
   }
 
-  /** Lowers chains of function instances into one program: its locals, labels and externs. */
-  private programBuilder() {
-    const externs: ExternImpl[] = [];
-    const programExterns: Extern[] = [];
-    let locals = 0;
-    let labels = 0;
-    const local = () => locals++;
-    /** `block F { step_1; step_2; … }` for one flow, catching faults. */
-    const flowBlock = (instances: readonly FunctionInstance[], countFirstReached = true): Stmt => {
-      const flowLabel = labels++;
-      const steps: Stmt[] = [];
-      for (const inst of instances) {
-        let externCount = 0;
-        const at: MapiLowerContext = {
-          linkType: this.linkType,
-          nanoseconds: this.nanoseconds,
-          stateBase: inst.stateBase,
-          regBase: inst.regBase,
-          memBase: inst.memBase,
-          exitFlow: { k: 'exit', label: flowLabel },
-          local,
-          inline: (p) => {
-            const r = inlineProgram(p, {
-              regBase: inst.regBase, localBase: locals, labelBase: labels, memBase: inst.memBase, stateBase: inst.stateBase, flowLabel,
-              externId: (x) => programExterns.push({ ...x, config: [...x.config] }) - 1,
-            });
-            locals += r.locals;
-            labels += r.labels;
-            return r.step;
-          },
-          externCall: (name, call, args) => {
-            const unique = `MAPI#${this.id}#${inst.fid}#${externCount++}#${name}`;
-            externs.push({ name: unique, summary: `${name} (fid ${inst.fid} on ${this.name})`, call: (ctx, _config, a) => call(ctx, a) });
-            const id = programExterns.push({ name: unique, config: [] }) - 1;
-            return { k: 'extern', id, args };
-          },
-        };
-        // MAPI's funcstats: packets passed, counted after the step (a filter that drops exits the
-        // flow). Packets reaching a step are those its previous step passed (functionCounts), so
-        // only the first step of a cooked program's block counts its arrivals: the units.
-        const reached = inst === instances[0] && countFirstReached ? [add64State(inst.countersBase, c(1), at.local())] : [];
-        steps.push(...reached, inst.def.lower(inst.config, at), add64State(inst.countersBase + 2, c(1), at.local()));
-      }
-      return { k: 'block', label: flowLabel, body: { k: 'seq', body: steps }, catchFaults: true };
-    };
-    const finish = (body: Stmt[]): { program: Program; externs: ExternImpl[] } => ({
-      program: {
-        body: { k: 'seq', body }, linkType: this.linkType, registers: MAX_REGISTERS, memoryCells: DEVICE_MEMORY_CELLS,
-        locals, stateWords: DEVICE_STATE_WORDS, externs: programExterns, fuel: DEVICE_FUEL, source: { language: 'chain' },
-      },
-      externs,
-    });
-    return { local, flowBlock, finish };
+  private programTarget(): DeviceProgramTarget {
+    return { linkType: this.linkType, nanoseconds: this.nanoseconds, deviceId: this.id, deviceName: this.name };
   }
 
   /**
@@ -671,11 +550,3 @@ export class MapiDevice {
 
 /** The device reads results from its state words, not from the per-packet verdicts. */
 const ignoreBatch = (): undefined => undefined;
-
-/** The layout every module of a device has (compileWasm computes the same from the program). */
-function deviceLayout(linkType: number) {
-  const meta = layout({ linkType, registers: MAX_REGISTERS, memoryCells: DEVICE_MEMORY_CELLS, fuel: DEVICE_FUEL,
-    stateBytes: 4 * DEVICE_STATE_WORDS, batchBytes: DEVICE_BATCH_BYTES });
-  if (meta.pages * PAGE_BYTES < meta.resultsOff) throw new Error('internal error: device layout');
-  return { ...meta, pages: meta.pages + DEVICE_TABLES_BYTES / PAGE_BYTES };
-}
