@@ -1,4 +1,9 @@
 // Time per compile phase of a size case at several sizes: node bench/sizes/phases.mjs CASE N…
+// The last phase, v8, is the engine compiling the module. Run as
+//   node --no-liftoff --no-wasm-lazy-compilation bench/sizes/phases.mjs CASE N…
+// it is V8's optimizing compile (TurboFan), which a run otherwise pays when the filter tiers
+// up, in the background, and which `fpl run` then waits for before it exits. Without those
+// flags it is the lazy compile only (next to nothing).
 import { performance } from 'node:perf_hooks';
 import { lowerSource } from '../../dist/vm/compile.js';
 import { validateProgram } from '../../dist/lang/ir/validate.js';
@@ -23,6 +28,7 @@ for (const n of sizes.map(Number)) {
   step('validate', () => validateProgram(program));
   let p = program;
   for (const name of FILTER_PIPELINE) p = step(name, () => PASSES.get(name).run(p));
-  step('wasm', () => compileWasm(p, {}));
+  const mod = step('wasm', () => compileWasm(p, {}));
+  step('v8', () => new WebAssembly.Module(mod.wasm));
   console.log(`${name} ${n}: ${t.join(', ')} ms; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
 }
