@@ -48,9 +48,9 @@ export class FilterEmitter {
   private labels = 0;
   private readonly fieldCache = new Map<string, Expr>();
   /** The local holding each reusable load's value (see load). */
-  /** The local of each generation of a kept load value (`key#generation`; see load). */
   private readonly valueLocals = new Map<string, number>();
-  private readonly valueLocalUses = new Map<number, number>();
+  /** Reads of each generation of a kept load value (`key#generation`; see load). */
+  private readonly valueLocalReads = new Map<string, number>();
   /** The search functions `search` nodes call (search.ts); they need the SIMD feature. */
   readonly searches: SearchEmitter;
   /** Set membership tests and the lookup functions they share (inset.ts). */
@@ -322,19 +322,18 @@ export class FilterEmitter {
     const m = this.m;
     const key = this.loadKey(offExpr, size);
     const valueKey = key !== undefined && raw ? rawValueKey(key) : key;
-    // The fact's value is the generation of the local that holds the bytes on this path.
+    // The fact's value is the generation of the load whose value the local holds on this path
+    // (a reload stores the same bytes in the same local: a new value for V8, the same for us).
     const generation = valueKey === undefined || this.known === null ? 0 : this.known.get(valueKey) ?? 0;
     if (generation > 0) {
-      const kept = this.valueLocals.get(`${valueKey}#${generation}`)!;
-      const uses = (this.valueLocalUses.get(kept) ?? 0) + 1;
-      this.valueLocalUses.set(kept, uses);
-      if (uses <= MAX_VALUE_LOCAL_USES) return this.get(kept);
+      const reads = (this.valueLocalReads.get(`${valueKey}#${generation}`) ?? 0) + 1;
+      this.valueLocalReads.set(`${valueKey}#${generation}`, reads);
+      if (reads <= MAX_VALUE_LOCAL_USES) return this.get(this.valueLocals.get(valueKey!)!);
     }
     const loaded = this.checkedLoad(offExpr, size, !raw);
     if (valueKey === undefined || this.known === null) return loaded;
-    const next = `${valueKey}#${generation + 1}`;
-    let local = this.valueLocals.get(next);
-    if (local === undefined) { local = this.temp(); this.valueLocals.set(next, local); }
+    let local = this.valueLocals.get(valueKey);
+    if (local === undefined) { local = this.temp(); this.valueLocals.set(valueKey, local); }
     this.known = withFact(this.known, valueKey, generation + 1);
     return m.local.tee(local, loaded, I32);
   }
