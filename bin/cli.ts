@@ -306,7 +306,7 @@ async function cmdDump(positionals: string[], flags: CommonFlags & { ir?: boolea
     // A .wasm from elsewhere is checked before binaryen parses it (our message, not binaryen's).
     if (input.kind === 'wasm') {
       const { checkModule } = await import('../vm/module-check.js');
-      try { checkModule(wasm); } catch (err) { throw err instanceof ModuleError ? new ProgramFileError(`${input.file}: ${err.message}`) : err; }
+      try { checkModule(wasm); } catch (err) { throw moduleFileError(input.file, err); }
     }
     const binaryen = (await import('binaryen')).default;
     const mod = binaryen.readBinary(wasm);
@@ -441,10 +441,15 @@ async function loadModule(input: { file: string; bytes: Uint8Array }, allowExter
   try {
     return await loadFilter(input.bytes, { allowExterns, ...(limit > 0 ? { timeLimitMs: Math.ceil(limit) } : {}) });
   } catch (err) {
-    if (err instanceof WebAssembly.CompileError) throw new ProgramFileError(`${input.file} is not a valid WebAssembly module (${err.message.replace(/^WebAssembly\.\w+\(\): /, '')})`);
-    if (err instanceof ModuleError) throw new ProgramFileError(`${input.file}: ${err.message}`);
-    throw err;
+    throw moduleFileError(input.file, err);
   }
+}
+
+/** A module that could not be loaded or checked, as the CLI reports it: the file named, the reason after it. */
+function moduleFileError(file: string, err: unknown): unknown {
+  if (err instanceof WebAssembly.CompileError) return new ProgramFileError(`${file} is not a valid WebAssembly module (${err.message.replace(/^WebAssembly\.\w+\(\): /, '')})`);
+  if (err instanceof ModuleError) return new ProgramFileError(`${file}: ${err.message}`);
+  return err;
 }
 
 const collect = (v: string, acc: string[] | undefined) => [...(acc ?? []), v];

@@ -57,7 +57,6 @@ export async function loadFilter(wasm: Uint8Array, opts: LoadFilterOptions = {})
  */
 function grantedExterns(meta: ModuleMeta, given: readonly ExternImpl[], allowed: ReadonlySet<string>): ExternImpl[] {
   const table = externTable(given.filter((x) => allowed.has(x.name)));
-  const builtin = new Set(BUILTIN_EXTERNS.map((x) => x.name));
   const givenNames = new Set(given.map((x) => x.name));
   for (const x of meta.externs) {
     if (x.name.startsWith(MAPI_EXTERN_PREFIX)) {
@@ -71,15 +70,19 @@ function grantedExterns(meta: ModuleMeta, given: readonly ExternImpl[], allowed:
       if (!allowed.has(x.name)) throw new ExternNotGrantedError(x.name, x.config, 'the application provides (its effects are the application\'s)');
       continue;
     }
-    if (!builtin.has(x.name)) throw new ExternUnavailableError(x.name, [...table.keys()]);
+    if (!isShipped(x.name)) throw new ExternUnavailableError(x.name, [...table.keys()]);
   }
   return [...table.values()].filter((x) => givenNames.has(x.name));
 }
 
 /** Whether a module calls an extern that needs a grant when loaded (vm/cache.ts does not keep such modules). */
 export function needsGrant(meta: ModuleMeta): boolean {
-  const builtin = new Set(BUILTIN_EXTERNS.map((x) => x.name));
-  return meta.externs.some((x) => x.name.startsWith(MAPI_EXTERN_PREFIX) ? EFFECTFUL_MAPI_EXTERNS.has(x.name.slice(MAPI_EXTERN_PREFIX.length)) : !builtin.has(x.name));
+  return meta.externs.some((x) => x.name.startsWith(MAPI_EXTERN_PREFIX) ? EFFECTFUL_MAPI_EXTERNS.has(x.name.slice(MAPI_EXTERN_PREFIX.length)) : !isShipped(x.name));
+}
+
+/** Whether fplc itself ships the extern (pure: it needs no grant). */
+function isShipped(name: string): boolean {
+  return BUILTIN_EXTERNS.some((x) => x.name === name);
 }
 
 /**

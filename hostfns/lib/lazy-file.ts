@@ -37,7 +37,7 @@ export function unwritable(path: string): string | undefined {
 export function openLazy(f: LazyFile): number | undefined {
   if (f.fd !== undefined || f.closed) return f.fd;
   f.fd = openSync(f.path, 'w');
-  if (typeof f.header === 'string') writeSync(f.fd, f.header); else writeSync(f.fd, f.header);
+  writeSync(f.fd, typeof f.header === 'string' ? Buffer.from(f.header) : f.header);
   return f.fd;
 }
 
